@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Provides a Swift 6 toolchain on a Debian 12 machine that has none: a Debian 13 root
+# file system with Debian's `swiftlang`, entered with chroot. Idempotent: a root that
+# already has swiftc is reused, so a second run takes seconds.
+# Prints nothing on success but the root's path on the last line.
+set -euo pipefail
+
+ROOT=${SWIFT_ROOT:-/var/cache/refreshkit-swift-trixie}
+
+if [ -x "$ROOT/usr/bin/swiftc" ] && [ -f "$ROOT/.refreshkit-ready" ]; then
+  echo "$ROOT"
+  exit 0
+fi
+
+if [ "$(id -u)" != 0 ]; then
+  echo "swift-root.sh: needs root (debootstrap and chroot)" >&2
+  exit 1
+fi
+
+if ! command -v debootstrap >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+fi
+
+if [ ! -x "$ROOT/usr/bin/apt-get" ]; then
+  rm -rf "$ROOT"
+  debootstrap --variant=minbase trixie "$ROOT" >&2
+fi
+
+chroot "$ROOT" apt-get update -qq >&2
+chroot "$ROOT" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  swiftlang libc6-dev libstdc++-14-dev >&2
+touch "$ROOT/.refreshkit-ready"
+echo "$ROOT"

@@ -1,0 +1,278 @@
+//! What the app configures, and the checked form the engine runs on.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::Url;
+
+use crate::error::SessionError;
+use crate::tokens::Redacted;
+
+/// How to renew tokens at the refresh endpoint.
+#[derive(Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum RefreshProtocol {
+    /// RFC 6749 section 6: a form-encoded `grant_type=refresh_token` request; the answer
+    /// has `access_token`, and optionally `refresh_token` and `expires_in`.
+    OAuth2 { client_id: Option<String>, client_secret: Option<String>, scope: Option<String> },
+    /// A JSON body with the refresh token under `refresh_token_field` plus
+    /// `extra_fields`; the answer is read with JSON pointers (RFC 6901, like `/data/token`).
+    Json {
+        refresh_token_field: String,
+        extra_fields: HashMap<String, String>,
+        access_token_pointer: String,
+        refresh_token_pointer: Option<String>,
+        expires_in_pointer: Option<String>,
+    },
+}
+
+impl fmt::Debug for RefreshProtocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RefreshProtocol::OAuth2 { client_id, client_secret, scope } => f
+                .debug_struct("OAuth2")
+                .field("client_id", client_id)
+                .field("client_secret", &client_secret.as_ref().map(|_| Redacted))
+                .field("scope", scope)
+                .finish(),
+            RefreshProtocol::Json { refresh_token_field, extra_fields, access_token_pointer, .. } => f
+                .debug_struct("Json")
+                .field("refresh_token_field", refresh_token_field)
+                .field("extra_fields", &extra_fields.keys().collect::<Vec<_>>())
+                .field("access_token_pointer", access_token_pointer)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// A response counts as "token expired" when the JSON value at `pointer` equals one of
+/// `values` (compared as text, so `1002` matches the number 1002).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BodyRule {
+    pub pointer: String,
+    pub values: Vec<String>,
+}
+
+/// Everything a `Session` needs. Only `base_url` is required.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SessionConfig {
+    /// Requests given as a path are resolved against it; its host may receive the token.
+    pub base_url: String,
+    /// Path (or absolute URL) of the refresh endpoint.
+    #[uniffi(default = "/oauth/token")]
+    pub refresh_path: String,
+    #[uniffi(default = 30000)]
+    pub request_timeout_ms: u64,
+    #[uniffi(default = 15000)]
+    pub refresh_timeout_ms: u64,
+    /// Bound on each call into the app's `TokenStore`.
+    #[uniffi(default = 10000)]
+    pub store_timeout_ms: u64,
+    /// `None` means OAuth 2.0 with no client credentials.
+    #[uniffi(default)]
+    pub refresh_protocol: Option<RefreshProtocol>,
+    /// HTTP statuses that mean "the access token expired". `None` means `[401]`.
+    #[uniffi(default)]
+    pub expired_statuses: Option<Vec<u16>>,
+    /// A body rule that also means "expired", for APIs that answer 200 `{"code": 1002}`.
+    #[uniffi(default)]
+    pub expired_body_rule: Option<BodyRule>,
+    /// Refresh before a request when the access token expires within this time.
+    #[uniffi(default = 60000)]
+    pub refresh_leeway_ms: u64,
+    #[uniffi(default = "Authorization")]
+    pub header_name: String,
+    /// Put before the token in the header; empty sends the bare token.
+    #[uniffi(default = "Bearer")]
+    pub header_scheme: String,
+    /// Hosts besides the base URL's host that may receive the token.
+    #[uniffi(default)]
+    pub token_hosts: Vec<String>,
+    /// Allow plain `http://` to hosts other than loopback. Never do this in production.
+    #[uniffi(default = false)]
+    pub allow_insecure_http: bool,
+    /// The refresh guard: at most this many successful refreshes per window.
+    #[uniffi(default = 5)]
+    pub max_refreshes_per_window: u32,
+    #[uniffi(default = 30000)]
+    pub refresh_window_ms: u64,
+    /// Requests on the wire at once; the rest queue, as in OkHttp's dispatcher.
+    #[uniffi(default = 64)]
+    pub max_concurrent_requests: u32,
+}
+
+impl SessionConfig {
+    /// A configuration with every default, for the API at `base_url`.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        SessionConfig {
+            base_url: base_url.into(),
+            refresh_path: "/oauth/token".into(),
+            request_timeout_ms: 30_000,
+            refresh_timeout_ms: 15_000,
+            store_timeout_ms: 10_000,
+            refresh_protocol: None,
+            expired_statuses: None,
+            expired_body_rule: None,
+            refresh_leeway_ms: 60_000,
+            header_name: "Authorization".into(),
+            header_scheme: "Bearer".into(),
+            token_hosts: Vec::new(),
+            allow_insecure_http: false,
+            max_refreshes_per_window: 5,
+            refresh_window_ms: 30_000,
+            max_concurrent_requests: 64,
+        }
+    }
+}
+
+/// A checked `SessionConfig`.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub base_url: Url,
+    pub refresh_url: Url,
+    pub request_timeout: Duration,
+    pub refresh_timeout: Duration,
+    pub store_timeout: Duration,
+    pub protocol: RefreshProtocol,
+    pub expired_statuses: Vec<u16>,
+    pub expired_body_rule: Option<BodyRule>,
+    pub leeway: Duration,
+    pub header_name: HeaderName,
+    pub header_scheme: String,
+    pub token_hosts: HashSet<String>,
+    pub allow_insecure_http: bool,
+    pub max_refreshes: u32,
+    pub refresh_window: Duration,
+    pub max_concurrent_requests: usize,
+}
+
+fn invalid(detail: impl Into<String>) -> SessionError {
+    SessionError::InvalidConfig { detail: detail.into() }
+}
+
+impl Settings {
+    pub fn from_config(c: SessionConfig) -> Result<Settings, SessionError> {
+        let base_url = Url::parse(&c.base_url).map_err(|e| invalid(format!("base_url: {e}")))?;
+        let refresh_url =
+            base_url.join(&c.refresh_path).map_err(|e| invalid(format!("refresh_path: {e}")))?;
+        for (name, ms) in [
+            ("request_timeout_ms", c.request_timeout_ms),
+            ("refresh_timeout_ms", c.refresh_timeout_ms),
+            ("store_timeout_ms", c.store_timeout_ms),
+            ("refresh_window_ms", c.refresh_window_ms),
+        ] {
+            if ms == 0 {
+                return Err(invalid(format!("{name} must be above 0")));
+            }
+        }
+        if c.max_concurrent_requests == 0 || c.max_refreshes_per_window == 0 {
+            return Err(invalid("max_concurrent_requests and max_refreshes_per_window must be above 0"));
+        }
+        let header_name = HeaderName::from_bytes(c.header_name.as_bytes())
+            .map_err(|_| invalid("header_name is not a valid HTTP header name"))?;
+        if HeaderValue::from_str(&c.header_scheme).is_err() || c.header_scheme.contains(' ') {
+            return Err(invalid("header_scheme must be one word of visible characters"));
+        }
+        let expired_statuses = c.expired_statuses.unwrap_or_else(|| vec![401]);
+        if expired_statuses.iter().any(|s| !(100..=599).contains(s)) {
+            return Err(invalid("expired_statuses must be HTTP statuses (100 to 599)"));
+        }
+        if let Some(rule) = &c.expired_body_rule {
+            check_pointer("expired_body_rule.pointer", &rule.pointer)?;
+        }
+        let protocol = c.refresh_protocol.unwrap_or(RefreshProtocol::OAuth2 {
+            client_id: None,
+            client_secret: None,
+            scope: None,
+        });
+        if let RefreshProtocol::Json { refresh_token_field, access_token_pointer, refresh_token_pointer, expires_in_pointer, .. } = &protocol {
+            if refresh_token_field.is_empty() {
+                return Err(invalid("refresh_token_field must not be empty"));
+            }
+            check_pointer("access_token_pointer", access_token_pointer)?;
+            for p in [refresh_token_pointer, expires_in_pointer].into_iter().flatten() {
+                check_pointer("refresh/expires pointer", p)?;
+            }
+        }
+        let mut token_hosts: HashSet<String> =
+            c.token_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
+        let base_host = base_url.host_str().ok_or_else(|| invalid("base_url has no host"))?;
+        token_hosts.insert(base_host.to_ascii_lowercase());
+        let settings = Settings {
+            base_url,
+            refresh_url,
+            request_timeout: Duration::from_millis(c.request_timeout_ms),
+            refresh_timeout: Duration::from_millis(c.refresh_timeout_ms),
+            store_timeout: Duration::from_millis(c.store_timeout_ms),
+            protocol,
+            expired_statuses,
+            expired_body_rule: c.expired_body_rule,
+            leeway: Duration::from_millis(c.refresh_leeway_ms),
+            header_name,
+            header_scheme: c.header_scheme,
+            token_hosts,
+            allow_insecure_http: c.allow_insecure_http,
+            max_refreshes: c.max_refreshes_per_window,
+            refresh_window: Duration::from_millis(c.refresh_window_ms),
+            max_concurrent_requests: c.max_concurrent_requests as usize,
+        };
+        settings.check_transport(&settings.base_url).map_err(|_| {
+            invalid("base_url must be https:// (plain http:// only on loopback or with allow_insecure_http)")
+        })?;
+        settings.check_transport(&settings.refresh_url).map_err(|_| invalid("refresh URL must be https://"))?;
+        Ok(settings)
+    }
+
+    /// Refuses URLs the library will not send to: other schemes, and plain http to a
+    /// non-loopback host unless explicitly allowed.
+    pub fn check_transport(&self, url: &Url) -> Result<(), SessionError> {
+        match url.scheme() {
+            "https" => Ok(()),
+            "http" if self.allow_insecure_http || is_loopback(url) => Ok(()),
+            "http" => Err(SessionError::InvalidRequest {
+                detail: "plain http:// is only allowed to loopback hosts".into(),
+            }),
+            _ => Err(SessionError::InvalidRequest { detail: "only http and https URLs are supported".into() }),
+        }
+    }
+
+    /// Whether a request to `url` may carry the access token.
+    pub fn may_receive_token(&self, url: &Url) -> bool {
+        url.host_str().is_some_and(|h| self.token_hosts.contains(&h.to_ascii_lowercase()))
+    }
+
+    /// The header value for `access_token`.
+    pub fn authorization(&self, access_token: &str) -> Result<HeaderValue, SessionError> {
+        let text = if self.header_scheme.is_empty() {
+            access_token.to_owned()
+        } else {
+            format!("{} {}", self.header_scheme, access_token)
+        };
+        let mut value = HeaderValue::from_str(&text).map_err(|_| SessionError::InvalidResponse {
+            detail: "the access token has characters a header cannot carry".into(),
+        })?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+
+    /// The longest a request may wait on a refresh: the HTTP call plus two store calls.
+    pub fn refresh_wait_bound(&self) -> Duration {
+        self.refresh_timeout + self.store_timeout * 3 + Duration::from_secs(1)
+    }
+}
+
+fn check_pointer(what: &str, pointer: &str) -> Result<(), SessionError> {
+    if pointer.is_empty() || pointer.starts_with('/') {
+        Ok(())
+    } else {
+        Err(invalid(format!("{what} must be a JSON pointer starting with '/'")))
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}

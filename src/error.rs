@@ -1,0 +1,130 @@
+//! The public error is small and says what the app should do; no token ever appears in
+//! its text. Internal failures are mapped to it in one place per source.
+
+/// Why the session is over and the user must sign in again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ExpiryReason {
+    /// The auth server rejected the refresh token (`invalid_grant`, 400 or 401).
+    RefreshRejected,
+    /// The access token was rejected and there is no refresh token to renew it.
+    NoRefreshToken,
+    /// Another process or `Session` sharing the store signed out.
+    RemovedFromStore,
+}
+
+impl std::fmt::Display for ExpiryReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ExpiryReason::RefreshRejected => "the refresh token was rejected",
+            ExpiryReason::NoRefreshToken => "there is no refresh token",
+            ExpiryReason::RemovedFromStore => "the tokens were removed from the store",
+        })
+    }
+}
+
+/// What went wrong, phrased as what the app should do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum SessionError {
+    /// No user is signed in: show the login screen.
+    #[error("not signed in")]
+    NotSignedIn,
+    /// The session is over: show the login screen.
+    #[error("session expired: {reason}")]
+    SessionExpired { reason: ExpiryReason },
+    /// A network failure; retrying later may succeed. The tokens are kept.
+    #[error("network error: {detail}")]
+    Network { detail: String },
+    /// A request or the refresh took longer than its timeout; retrying may succeed.
+    #[error("timed out")]
+    Timeout,
+    /// The app's token store failed; the session stays as it was.
+    #[error("token store failed: {detail}")]
+    Store { detail: String },
+    /// The configuration cannot work; fix it in code.
+    #[error("invalid configuration: {detail}")]
+    InvalidConfig { detail: String },
+    /// The request cannot be sent as given (bad URL, method or header).
+    #[error("invalid request: {detail}")]
+    InvalidRequest { detail: String },
+    /// The refresh endpoint answered with something unreadable; retrying may succeed.
+    #[error("invalid response from the refresh endpoint: {detail}")]
+    InvalidResponse { detail: String },
+    /// The call was cancelled, or the session changed (sign-out) while it waited.
+    #[error("cancelled")]
+    Cancelled,
+    /// The refresh guard tripped: too many successful refreshes in a short window,
+    /// which means the server keeps rejecting fresh tokens.
+    #[error("too many refreshes in a short time")]
+    TooManyRefreshes,
+    /// A bug in refreshkit; please report it.
+    #[error("internal error: {detail}")]
+    Internal { detail: String },
+}
+
+impl SessionError {
+    /// True when the same call may succeed later without the user signing in again.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            SessionError::Network { .. }
+                | SessionError::Timeout
+                | SessionError::Store { .. }
+                | SessionError::InvalidResponse { .. }
+        )
+    }
+
+    /// Maps a transport error. reqwest's text can carry the URL, so it is left out.
+    pub(crate) fn from_transport(e: &reqwest::Error) -> SessionError {
+        if e.is_timeout() {
+            return SessionError::Timeout;
+        }
+        let kind = if e.is_connect() {
+            "connection failed"
+        } else if e.is_body() || e.is_decode() {
+            "the response body could not be read"
+        } else if e.is_redirect() {
+            "too many redirects"
+        } else if e.is_builder() {
+            return SessionError::InvalidRequest { detail: "the request could not be built".into() };
+        } else {
+            "the request could not be sent"
+        };
+        SessionError::Network { detail: kind.into() }
+    }
+}
+
+/// An error thrown by the app's `TokenStore`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum StoreError {
+    /// The store cannot be read now (for example the Keychain before first unlock).
+    #[error("the token store is locked")]
+    Locked,
+    /// Any other failure.
+    #[error("{detail}")]
+    Failed { detail: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for StoreError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        StoreError::Failed { detail: e.reason }
+    }
+}
+
+impl From<StoreError> for SessionError {
+    fn from(e: StoreError) -> Self {
+        SessionError::Store { detail: e.to_string() }
+    }
+}
+
+/// An error thrown by the app's listener or logger; refreshkit logs it and goes on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum CallbackError {
+    #[error("{detail}")]
+    Failed { detail: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for CallbackError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        CallbackError::Failed { detail: e.reason }
+    }
+}

@@ -1,0 +1,61 @@
+//! What the app hears about its session, delivered in order on a background thread.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use crate::error::{CallbackError, ExpiryReason};
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum SessionEvent {
+    SignedIn,
+    /// New tokens were issued (or adopted from the store) and saved.
+    Refreshed,
+    /// A refresh failed. When `retryable`, the tokens were kept and a later request
+    /// tries again; otherwise an `Expired` event follows.
+    RefreshFailed { retryable: bool, detail: String },
+    /// The session is over: show the login screen.
+    Expired { reason: ExpiryReason },
+    /// New tokens are in use but could not be saved; they are lost if the app dies now.
+    StoreFailed { detail: String },
+    SignedOut,
+}
+
+/// Hears session events. Called on a background thread, one event at a time, in order.
+/// It may call back into the session.
+#[uniffi::export(with_foreign)]
+pub trait SessionListener: Send + Sync {
+    fn on_event(&self, event: SessionEvent) -> Result<(), CallbackError>;
+}
+
+/// Queues events for one delivery task, so the engine never waits on the app and never
+/// holds a lock while the app runs.
+pub(crate) struct EventSink {
+    tx: Option<mpsc::UnboundedSender<SessionEvent>>,
+}
+
+impl EventSink {
+    pub fn new(listener: Option<Arc<dyn SessionListener>>) -> Self {
+        let Some(listener) = listener else { return EventSink { tx: None } };
+        let (tx, mut rx) = mpsc::unbounded_channel::<SessionEvent>();
+        crate::runtime::spawn_detached(async move {
+            while let Some(event) = rx.recv().await {
+                let listener = Arc::clone(&listener);
+                let delivered = tokio::task::spawn_blocking(move || listener.on_event(event)).await;
+                match delivered {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => log::warn!(target: "refreshkit", "session listener failed: {e}"),
+                    Err(_) => log::warn!(target: "refreshkit", "session listener panicked"),
+                }
+            }
+        });
+        EventSink { tx: Some(tx) }
+    }
+
+    pub fn emit(&self, event: SessionEvent) {
+        log::debug!(target: "refreshkit", "event {event:?}");
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(event);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Sending a request with the session's token: attach, send, detect expiry, wait for
+//! the one refresh, replay once. A replay that fails again goes back to the caller as
+//! it is, so there are no loops; the refresh call never passes through here.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::engine::{bump, Engine, Need};
+use crate::error::SessionError;
+use crate::http::{to_response, HttpRequest, HttpResponse, Prepared};
+use crate::tokens::TokenSet;
+
+/// Bodies larger than this are not parsed for the expiry rule.
+const MAX_RULE_BODY: usize = 256 * 1024;
+
+impl Engine {
+    pub async fn execute(self: Arc<Self>, request: HttpRequest) -> Result<HttpResponse, SessionError> {
+        bump(&self.metrics.requests);
+        let prepared = Prepared::new(&self.settings, request)?;
+        if !prepared.carries_token {
+            return self.send(&prepared, None).await;
+        }
+        let used = self.token_for(Need::Current).await?;
+        let response = self.send(&prepared, Some(&used)).await?;
+        if !self.means_expired(&response) {
+            return Ok(response);
+        }
+        log::debug!(target: "refreshkit", "generation {} rejected with {}", used.generation, response.status);
+        let next = self.token_for(Need::Replacing(used.generation)).await?;
+        bump(&self.metrics.replays);
+        self.send(&prepared, Some(&next)).await
+    }
+
+    async fn send(&self, request: &Prepared, token: Option<&TokenSet>) -> Result<HttpResponse, SessionError> {
+        let _permit = self.permits.acquire().await.map_err(|_| SessionError::Cancelled)?;
+        let mut headers = request.headers.clone();
+        if let Some(ts) = token {
+            headers.insert(self.settings.header_name.clone(), self.settings.authorization(&ts.tokens.access_token)?);
+        }
+        let mut builder = self.client.request(request.method.clone(), request.url.clone()).headers(headers);
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        let response = builder.send().await.map_err(|e| SessionError::from_transport(&e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(|e| SessionError::from_transport(&e))?;
+        Ok(to_response(status, &headers, body))
+    }
+
+    /// Whether the server said the access token has expired.
+    pub(crate) fn means_expired(&self, response: &HttpResponse) -> bool {
+        if self.settings.expired_statuses.contains(&response.status) {
+            return true;
+        }
+        let Some(rule) = &self.settings.expired_body_rule else { return false };
+        if response.body.is_empty() || response.body.len() > MAX_RULE_BODY {
+            return false;
+        }
+        let Ok(json) = serde_json::from_slice::<Value>(&response.body) else { return false };
+        let found = match json.pointer(&rule.pointer) {
+            Some(Value::String(s)) => s.clone(),
+            Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string(),
+            _ => return false,
+        };
+        rule.values.iter().any(|v| *v == found)
+    }
+}

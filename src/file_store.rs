@@ -1,0 +1,85 @@
+//! A `TokenStore` in a JSON file, written atomically (temporary file, fsync, rename), so
+//! a process killed mid-write leaves the old tokens or the new, never half of either.
+//! For Rust programs, desktop tools and tests; apps use the Keychain or Keystore.
+
+use std::fs;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+use crate::store::TokenStore;
+use crate::tokens::Tokens;
+
+pub struct FileTokenStore {
+    path: PathBuf,
+    /// Serialises writers within this process; across processes, rename is atomic.
+    write_lock: Mutex<()>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OnDisk {
+    access_token: String,
+    refresh_token: Option<String>,
+    expires_at_ms: Option<u64>,
+}
+
+impl FileTokenStore {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        FileTokenStore { path: path.into(), write_lock: Mutex::new(()) }
+    }
+}
+
+fn failed(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Failed { detail: format!("{what}: {e}") }
+}
+
+impl TokenStore for FileTokenStore {
+    fn load(&self) -> Result<Option<Tokens>, StoreError> {
+        let bytes = match fs::read(&self.path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(failed("read", e)),
+        };
+        let disk: OnDisk = serde_json::from_slice(&bytes).map_err(|e| failed("parse", e))?;
+        Ok(Some(Tokens {
+            access_token: disk.access_token,
+            refresh_token: disk.refresh_token,
+            expires_at: disk.expires_at_ms.map(|ms| UNIX_EPOCH + Duration::from_millis(ms)),
+        }))
+    }
+
+    fn save(&self, tokens: Tokens) -> Result<(), StoreError> {
+        let disk = OnDisk {
+            expires_at_ms: tokens
+                .expires_at
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map(|d| d.as_millis() as u64),
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+        };
+        let bytes = serde_json::to_vec(&disk).map_err(|e| failed("encode", e))?;
+        let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let tmp = self.path.with_extension(format!("tmp{}", std::process::id()));
+        let mut file = fs::File::create(&tmp).map_err(|e| failed("create", e))?;
+        file.write_all(&bytes).and_then(|_| file.sync_all()).map_err(|e| failed("write", e))?;
+        fs::rename(&tmp, &self.path).map_err(|e| failed("rename", e))?;
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Makes the rename itself durable.
+            let _ = fs::File::open(dir).and_then(|d| d.sync_all());
+        }
+        Ok(())
+    }
+
+    fn clear(&self) -> Result<(), StoreError> {
+        let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        match fs::remove_file(&self.path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(failed("remove", e)),
+        }
+    }
+}

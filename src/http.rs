@@ -1,0 +1,111 @@
+//! The request and response records that cross the FFI, and their checked form.
+
+use std::fmt;
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, Url};
+
+use crate::config::Settings;
+use crate::error::SessionError;
+
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpHeader {
+    pub name: String,
+    pub value: String,
+}
+
+impl fmt::Debug for HttpHeader {
+    /// Header values can be credentials of the app's own, so only names are shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: <{} bytes>", self.name, self.value.len())
+    }
+}
+
+/// A request to send with the session's token.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpRequest {
+    #[uniffi(default = "GET")]
+    pub method: String,
+    /// An absolute URL, or a path resolved against the base URL.
+    pub url: String,
+    #[uniffi(default)]
+    pub headers: Vec<HttpHeader>,
+    #[uniffi(default)]
+    pub body: Option<Vec<u8>>,
+}
+
+impl HttpRequest {
+    pub fn get(url: impl Into<String>) -> Self {
+        HttpRequest { method: "GET".into(), url: url.into(), headers: Vec::new(), body: None }
+    }
+
+    pub fn post(url: impl Into<String>, body: Vec<u8>) -> Self {
+        HttpRequest { method: "POST".into(), url: url.into(), headers: Vec::new(), body: Some(body) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<HttpHeader>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_str())
+    }
+}
+
+/// A request checked once and kept for a possible replay; the body is shared, not copied.
+pub(crate) struct Prepared {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Option<Bytes>,
+    pub carries_token: bool,
+}
+
+fn bad(detail: impl Into<String>) -> SessionError {
+    SessionError::InvalidRequest { detail: detail.into() }
+}
+
+impl Prepared {
+    pub fn new(settings: &Settings, request: HttpRequest) -> Result<Prepared, SessionError> {
+        let method = Method::from_bytes(request.method.as_bytes()).map_err(|_| bad("invalid method"))?;
+        if request.url.is_empty() {
+            return Err(bad("the URL is empty"));
+        }
+        let url = match Url::parse(&request.url) {
+            Ok(absolute) => absolute,
+            Err(url::ParseError::RelativeUrlWithoutBase) => {
+                settings.base_url.join(&request.url).map_err(|_| bad("invalid URL"))?
+            }
+            Err(_) => return Err(bad("invalid URL")),
+        };
+        settings.check_transport(&url)?;
+        let mut headers = HeaderMap::with_capacity(request.headers.len());
+        for h in request.headers {
+            let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| bad("invalid header name"))?;
+            let value = HeaderValue::from_str(&h.value).map_err(|_| bad("invalid header value"))?;
+            headers.append(name, value);
+        }
+        let carries_token = settings.may_receive_token(&url);
+        if !carries_token {
+            // The app's own copy of the auth header must not leak to a foreign host either.
+            headers.remove(&settings.header_name);
+        }
+        Ok(Prepared { method, url, headers, body: request.body.map(Bytes::from), carries_token })
+    }
+}
+
+/// Converts a received response, keeping every header that is valid text.
+pub(crate) fn to_response(status: u16, headers: &HeaderMap, body: Bytes) -> HttpResponse {
+    let headers = headers
+        .iter()
+        .filter_map(|(n, v)| Some(HttpHeader { name: n.as_str().to_owned(), value: v.to_str().ok()?.to_owned() }))
+        .collect();
+    HttpResponse { status, headers, body: body.into() }
+}

@@ -1,0 +1,51 @@
+//! refreshkit: refresh an expired access token once, replay every request that met it,
+//! persist the rotated tokens, and tell the app when the session is truly over.
+//!
+//! A typical integration:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), refreshkit::SessionError> {
+//! use std::sync::Arc;
+//! use refreshkit::{FileTokenStore, HttpRequest, Session, SessionConfig, Tokens};
+//!
+//! let store = Arc::new(FileTokenStore::new("/tmp/tokens.json"));
+//! let session = Session::new(SessionConfig::new("https://api.example.com"), store, None)?;
+//! session.sign_in(Tokens::new("access", Some("refresh".into()), None)).await?;
+//! let response = session.execute(HttpRequest::get("/me")).await?;
+//! assert_eq!(response.status, 200);
+//! # Ok(()) }
+//! ```
+//!
+//! The pieces: [`Session`] is the front door; `engine` coordinates the refresh and
+//! `execute` sends and replays; [`TokenStore`], [`SessionListener`] and [`Logger`] are the
+//! seams the app implements in Kotlin, Swift or Rust; `config`, `error` and `runtime` are
+//! the glue.
+
+mod config;
+mod engine;
+mod error;
+mod events;
+mod execute;
+mod file_store;
+mod http;
+mod jwt;
+mod logger;
+mod protocol;
+mod redirect;
+mod runtime;
+mod session;
+mod store;
+mod tls;
+mod tokens;
+
+pub use config::{BodyRule, RefreshProtocol, SessionConfig};
+pub use error::{CallbackError, ExpiryReason, SessionError, StoreError};
+pub use events::{SessionEvent, SessionListener};
+pub use file_store::FileTokenStore;
+pub use http::{HttpHeader, HttpRequest, HttpResponse};
+pub use logger::{install_logger, LogLevel, LogRecord, Logger};
+pub use session::{Session, SessionMetrics, SessionState};
+pub use store::TokenStore;
+pub use tokens::Tokens;
+
+uniffi::setup_scaffolding!();

@@ -1,0 +1,177 @@
+//! The refresh call in its two dialects: building the request and reading the answer.
+//! Parsing is pure, so it is tested (and fuzzed) without a server.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+use crate::config::{RefreshProtocol, Settings};
+use crate::error::SessionError;
+use crate::tokens::Tokens;
+
+/// How a refresh attempt ended, before the engine acts on it.
+#[derive(Debug)]
+pub(crate) enum RefreshFailure {
+    /// The server refused the refresh token: the session is over.
+    Rejected { detail: String },
+    /// Network, timeout, 5xx, unreadable answer: keep the tokens and try again later.
+    Transient(SessionError),
+}
+
+/// Sends the refresh request for `refresh_token` and reads the new tokens.
+pub(crate) async fn refresh(
+    client: &reqwest::Client,
+    settings: &Settings,
+    refresh_token: &str,
+) -> Result<Tokens, RefreshFailure> {
+    let request = match &settings.protocol {
+        RefreshProtocol::OAuth2 { client_id, client_secret, scope } => {
+            let mut form: Vec<(&str, &str)> =
+                vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
+            for (key, value) in [("client_id", client_id), ("client_secret", client_secret), ("scope", scope)] {
+                if let Some(v) = value {
+                    form.push((key, v));
+                }
+            }
+            client.post(settings.refresh_url.clone()).form(&form)
+        }
+        RefreshProtocol::Json { refresh_token_field, extra_fields, .. } => {
+            let mut body = serde_json::Map::new();
+            for (k, v) in extra_fields {
+                body.insert(k.clone(), Value::String(v.clone()));
+            }
+            body.insert(refresh_token_field.clone(), Value::String(refresh_token.to_owned()));
+            client
+                .post(settings.refresh_url.clone())
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(Value::Object(body).to_string())
+        }
+    };
+    let request = request.header(reqwest::header::ACCEPT, "application/json").timeout(settings.refresh_timeout);
+    let response = request.send().await.map_err(|e| RefreshFailure::Transient(SessionError::from_transport(&e)))?;
+    let status = response.status().as_u16();
+    let body = response.bytes().await.map_err(|e| RefreshFailure::Transient(SessionError::from_transport(&e)))?;
+    parse_answer(&settings.protocol, status, &body, SystemTime::now())
+}
+
+/// Reads the refresh endpoint's answer. Public to the crate for tests and fuzzing.
+pub(crate) fn parse_answer(
+    protocol: &RefreshProtocol,
+    status: u16,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<Tokens, RefreshFailure> {
+    match status {
+        200..=299 => {}
+        400 | 401 => {
+            let code = serde_json::from_slice::<Value>(body)
+                .ok()
+                .and_then(|v| v.get("error").and_then(Value::as_str).map(short))
+                .unwrap_or_else(|| format!("status {status}"));
+            return Err(RefreshFailure::Rejected { detail: code });
+        }
+        _ => {
+            return Err(RefreshFailure::Transient(SessionError::Network {
+                detail: format!("the refresh endpoint answered {status}"),
+            }))
+        }
+    }
+    let json: Value = serde_json::from_slice(body).map_err(|_| malformed("the answer is not JSON"))?;
+    let (access, refresh, expires_in) = match protocol {
+        RefreshProtocol::OAuth2 { .. } => {
+            (json.get("access_token"), json.get("refresh_token"), json.get("expires_in"))
+        }
+        RefreshProtocol::Json { access_token_pointer, refresh_token_pointer, expires_in_pointer, .. } => (
+            json.pointer(access_token_pointer),
+            refresh_token_pointer.as_deref().and_then(|p| json.pointer(p)),
+            expires_in_pointer.as_deref().and_then(|p| json.pointer(p)),
+        ),
+    };
+    let access_token = match access.and_then(Value::as_str) {
+        Some(t) if !t.is_empty() => t.to_owned(),
+        _ => return Err(malformed("the answer has no access token")),
+    };
+    let refresh_token = refresh.and_then(Value::as_str).filter(|t| !t.is_empty()).map(str::to_owned);
+    let expires_at = expires_in.and_then(seconds).map(|s| now + s);
+    Ok(Tokens { access_token, refresh_token, expires_at })
+}
+
+/// `expires_in` as a number or a numeric string, as some servers send it.
+fn seconds(v: &Value) -> Option<Duration> {
+    let secs = match v {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    (secs.is_finite() && (0.0..=1e9).contains(&secs)).then(|| Duration::from_secs_f64(secs))
+}
+
+fn malformed(detail: &str) -> RefreshFailure {
+    RefreshFailure::Transient(SessionError::InvalidResponse { detail: detail.into() })
+}
+
+/// Error codes are echoed into messages; keep them short and printable.
+fn short(code: &str) -> String {
+    code.chars().filter(|c| c.is_ascii_graphic()).take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn oauth() -> RefreshProtocol {
+        RefreshProtocol::OAuth2 { client_id: None, client_secret: None, scope: None }
+    }
+
+    fn json_protocol() -> RefreshProtocol {
+        RefreshProtocol::Json {
+            refresh_token_field: "refreshToken".into(),
+            extra_fields: HashMap::new(),
+            access_token_pointer: "/data/token".into(),
+            refresh_token_pointer: Some("/data/refreshToken".into()),
+            expires_in_pointer: None,
+        }
+    }
+
+    #[test]
+    fn oauth_answer_gives_tokens_and_expiry() {
+        let now = SystemTime::UNIX_EPOCH;
+        let t = parse_answer(&oauth(), 200, br#"{"access_token":"a","refresh_token":"r","expires_in":"30"}"#, now).unwrap();
+        assert_eq!(t.access_token, "a");
+        assert_eq!(t.refresh_token.as_deref(), Some("r"));
+        assert_eq!(t.expires_at, Some(now + Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn invalid_grant_is_a_rejection_and_5xx_is_transient() {
+        let now = SystemTime::now();
+        assert!(matches!(
+            parse_answer(&oauth(), 400, br#"{"error":"invalid_grant"}"#, now),
+            Err(RefreshFailure::Rejected { detail }) if detail == "invalid_grant"
+        ));
+        assert!(matches!(parse_answer(&oauth(), 401, b"", now), Err(RefreshFailure::Rejected { .. })));
+        assert!(matches!(
+            parse_answer(&oauth(), 503, b"", now),
+            Err(RefreshFailure::Transient(SessionError::Network { .. }))
+        ));
+    }
+
+    #[test]
+    fn malformed_answers_are_transient() {
+        let now = SystemTime::now();
+        for body in [&b"{"[..], br#"{"token_type":"bearer"}"#, br#"{"access_token":""}"#, br#"[1]"#] {
+            assert!(matches!(
+                parse_answer(&oauth(), 200, body, now),
+                Err(RefreshFailure::Transient(SessionError::InvalidResponse { .. }))
+            ));
+        }
+    }
+
+    #[test]
+    fn json_protocol_reads_pointers() {
+        let t = parse_answer(&json_protocol(), 200, br#"{"data":{"token":"a2","refreshToken":"r2"}}"#, SystemTime::now()).unwrap();
+        assert_eq!((t.access_token.as_str(), t.refresh_token.as_deref()), ("a2", Some("r2")));
+        assert_eq!(t.expires_at, None);
+    }
+}

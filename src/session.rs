@@ -1,0 +1,132 @@
+//! The front door: the `Session` object Kotlin, Swift and Rust apps hold.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::config::{SessionConfig, Settings};
+use crate::engine::{Engine, Need, Phase};
+use crate::error::SessionError;
+use crate::events::{EventSink, SessionListener};
+use crate::http::{HttpRequest, HttpResponse};
+use crate::runtime::run;
+use crate::store::{StoreHandle, TokenStore};
+use crate::tokens::Tokens;
+use crate::{redirect, tls};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SessionState {
+    SignedOut,
+    Active,
+    /// Active, with a refresh in flight; requests wait for it.
+    Refreshing,
+    /// The session is over; the user must sign in again.
+    Expired,
+    /// The token store could not be read yet (a locked Keychain or Keystore); the next
+    /// call tries again.
+    Locked,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct SessionMetrics {
+    pub requests: u64,
+    /// Successful refreshes against the server.
+    pub refreshes: u64,
+    pub refresh_failures: u64,
+    /// Requests sent again after a refresh.
+    pub replays: u64,
+}
+
+/// A signed-in user's session: sends requests with a valid access token, refreshes it
+/// once when it expires (however many requests notice at the same time), replays the
+/// requests that met the old one, and persists rotated tokens through the `TokenStore`.
+#[derive(uniffi::Object)]
+pub struct Session {
+    engine: Arc<Engine>,
+}
+
+#[uniffi::export]
+impl Session {
+    /// Builds a session and reads the store, so a user who signed in before is
+    /// signed in again. Reads the store on the calling thread.
+    #[uniffi::constructor(default(listener = None))]
+    pub fn new(
+        config: SessionConfig,
+        store: Arc<dyn TokenStore>,
+        listener: Option<Arc<dyn SessionListener>>,
+    ) -> Result<Arc<Session>, SessionError> {
+        let settings = Settings::from_config(config)?;
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls::client_config()?)
+            .timeout(settings.request_timeout)
+            .connect_timeout(settings.request_timeout.min(std::time::Duration::from_secs(15)))
+            .redirect(redirect::policy(settings.token_hosts.clone()))
+            .build()
+            .map_err(|_| SessionError::InvalidConfig { detail: "the HTTP client could not be built".into() })?;
+        let store = StoreHandle::new(store, settings.store_timeout);
+        let engine = Engine::new(settings, client, store, EventSink::new(listener));
+        Ok(Arc::new(Session { engine: Arc::new(engine) }))
+    }
+
+    /// Saves `tokens` through the store, then makes them the session's tokens.
+    pub async fn sign_in(&self, tokens: Tokens) -> Result<(), SessionError> {
+        let engine = Arc::clone(&self.engine);
+        run(async move { engine.sign_in(tokens).await }).await
+    }
+
+    /// Clears the store; a refresh still in flight will not write its tokens back.
+    pub async fn sign_out(&self) -> Result<(), SessionError> {
+        let engine = Arc::clone(&self.engine);
+        run(async move { engine.sign_out().await }).await
+    }
+
+    /// Sends `request` with the access token (only to allowed hosts), and on expiry
+    /// refreshes once and replays it. Cancelling the call cancels this request only.
+    pub async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, SessionError> {
+        let engine = Arc::clone(&self.engine);
+        run(engine.execute(request)).await
+    }
+
+    /// A valid access token for apps that send requests themselves; refreshed first
+    /// when it expires within the leeway.
+    pub async fn access_token(&self) -> Result<String, SessionError> {
+        let engine = Arc::clone(&self.engine);
+        run(async move { Ok(engine.token_for(Need::Current).await?.tokens.access_token.clone()) }).await
+    }
+
+    /// After the server answered 401 to `rejected_access_token`: a newer token. Refreshes
+    /// at most once per token generation; if the token was already replaced, returns
+    /// the current one without refreshing.
+    pub async fn refresh_after_unauthorized(&self, rejected_access_token: String) -> Result<String, SessionError> {
+        let engine = Arc::clone(&self.engine);
+        run(async move {
+            let rejected = match &engine.lock().phase {
+                Phase::Active(ts) if ts.tokens.access_token == rejected_access_token => Some(ts.generation),
+                _ => None,
+            };
+            let need = rejected.map_or(Need::Current, Need::Replacing);
+            Ok(engine.token_for(need).await?.tokens.access_token.clone())
+        })
+        .await
+    }
+
+    pub fn state(&self) -> SessionState {
+        let st = self.engine.lock();
+        match st.phase {
+            Phase::Unloaded => SessionState::Locked,
+            Phase::SignedOut => SessionState::SignedOut,
+            Phase::Expired(_) => SessionState::Expired,
+            Phase::Active(_) if st.is_refreshing() => SessionState::Refreshing,
+            Phase::Active(_) => SessionState::Active,
+        }
+    }
+
+    pub fn metrics(&self) -> SessionMetrics {
+        let m = &self.engine.metrics;
+        SessionMetrics {
+            requests: m.requests.load(Ordering::Relaxed),
+            refreshes: m.refreshes.load(Ordering::Relaxed),
+            refresh_failures: m.refresh_failures.load(Ordering::Relaxed),
+            replays: m.replays.load(Ordering::Relaxed),
+        }
+    }
+}

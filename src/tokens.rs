@@ -1,0 +1,73 @@
+//! The token pair and the in-memory generation it belongs to.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use crate::jwt;
+
+/// An access token, the refresh token that renews it, and when the access token expires.
+/// `Debug` never shows the secrets.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Tokens {
+    pub access_token: String,
+    #[uniffi(default)]
+    pub refresh_token: Option<String>,
+    /// When the access token expires. When absent, the JWT `exp` claim is used if the
+    /// access token is a JWT; otherwise expiry is found out from the server's answers.
+    #[uniffi(default)]
+    pub expires_at: Option<SystemTime>,
+}
+
+impl Tokens {
+    pub fn new(access_token: impl Into<String>, refresh_token: Option<String>, expires_at: Option<SystemTime>) -> Self {
+        Tokens { access_token: access_token.into(), refresh_token, expires_at }
+    }
+
+    /// The expiry to plan with: the explicit one, else the JWT's `exp`.
+    pub(crate) fn effective_expiry(&self) -> Option<SystemTime> {
+        self.expires_at.or_else(|| jwt::expiry_of(&self.access_token))
+    }
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokens")
+            .field("access_token", &Redacted)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| Redacted))
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// Stands in for a secret in `Debug` output.
+pub(crate) struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Tokens as the engine holds them: with a generation that says which tokens a request
+/// was sent with, so a late 401 for an old token never triggers a second refresh.
+#[derive(Debug)]
+pub(crate) struct TokenSet {
+    pub tokens: Tokens,
+    pub generation: u64,
+    pub expires_at: Option<SystemTime>,
+}
+
+impl TokenSet {
+    pub fn new(tokens: Tokens, generation: u64) -> Self {
+        let expires_at = tokens.effective_expiry();
+        TokenSet { tokens, generation, expires_at }
+    }
+
+    /// True when the access token expires within `leeway` from `now`.
+    pub fn expires_within(&self, now: SystemTime, leeway: Duration) -> bool {
+        match self.expires_at {
+            Some(at) => at <= now + leeway,
+            None => false,
+        }
+    }
+}
