@@ -65,6 +65,8 @@ pub struct SessionConfig {
     pub refresh_path: String,
     #[uniffi(default = 30000)]
     pub request_timeout_ms: u64,
+    /// How long requests wait for a refresh. The refresh call itself is given four
+    /// times as long in the background, so rotated tokens from a slow server are kept.
     #[uniffi(default = 15000)]
     pub refresh_timeout_ms: u64,
     /// Bound on each call into the app's `TokenStore`.
@@ -257,9 +259,16 @@ impl Settings {
         Ok(value)
     }
 
-    /// The longest a request may wait on a refresh: the HTTP call plus two store calls.
+    /// The longest a request waits on a refresh: the refresh timeout, plus one store
+    /// read before the call.
     pub fn refresh_wait_bound(&self) -> Duration {
-        self.refresh_timeout + self.store_timeout * 3 + Duration::from_secs(1)
+        self.refresh_timeout + self.store_timeout
+    }
+
+    /// The refresh call itself may outlive its waiters: a slow answer still carries
+    /// tokens the server has already rotated, and losing them would end the session.
+    pub fn refresh_call_limit(&self) -> Duration {
+        self.refresh_timeout * 4
     }
 }
 

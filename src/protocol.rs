@@ -47,7 +47,7 @@ pub(crate) async fn refresh(
                 .body(Value::Object(body).to_string())
         }
     };
-    let request = request.header(reqwest::header::ACCEPT, "application/json").timeout(settings.refresh_timeout);
+    let request = request.header(reqwest::header::ACCEPT, "application/json").timeout(settings.refresh_call_limit());
     let response = request.send().await.map_err(|e| RefreshFailure::Transient(SessionError::from_transport(&e)))?;
     let status = response.status().as_u16();
     let body = response.bytes().await.map_err(|e| RefreshFailure::Transient(SessionError::from_transport(&e)))?;

@@ -55,19 +55,21 @@ pub(crate) struct TokenSet {
     pub tokens: Tokens,
     pub generation: u64,
     pub expires_at: Option<SystemTime>,
+    received_at: SystemTime,
 }
 
 impl TokenSet {
     pub fn new(tokens: Tokens, generation: u64) -> Self {
         let expires_at = tokens.effective_expiry();
-        TokenSet { tokens, generation, expires_at }
+        TokenSet { tokens, generation, expires_at, received_at: SystemTime::now() }
     }
 
-    /// True when the access token expires within `leeway` from `now`.
+    /// True when the access token expires within `leeway` from `now`. The leeway is
+    /// capped at half the token's lifetime, so a token that lives shorter than the
+    /// leeway is not refreshed again on every request.
     pub fn expires_within(&self, now: SystemTime, leeway: Duration) -> bool {
-        match self.expires_at {
-            Some(at) => at <= now + leeway,
-            None => false,
-        }
+        let Some(at) = self.expires_at else { return false };
+        let lifetime = at.duration_since(self.received_at).unwrap_or_default();
+        at <= now + leeway.min(lifetime / 2)
     }
 }

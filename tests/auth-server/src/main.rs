@@ -1,1 +1,48 @@
-fn main(){}
+//! A local auth server for refreshkit's tests, demo and benchmarks. It listens on
+//! loopback only and prints `listening on 127.0.0.1:PORT` as its first line.
+//!
+//! Usage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S]
+
+mod faults;
+mod issuer;
+mod routes;
+
+use std::sync::{Arc, Mutex};
+
+use issuer::Issuer;
+
+fn main() {
+    let mut port = 0u16;
+    let mut access_ttl_ms = 60_000u64;
+    let mut credential = "demo-client-credential".to_owned();
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args.next().unwrap_or_else(|| usage(&format!("{flag} needs a value")));
+        match flag.as_str() {
+            "--port" => port = value.parse().unwrap_or_else(|_| usage("--port takes a number")),
+            "--access-ttl-ms" => {
+                access_ttl_ms = value.parse().unwrap_or_else(|_| usage("--access-ttl-ms takes a number"))
+            }
+            "--client-credential" => credential = value,
+            other => usage(&format!("unknown flag {other}")),
+        }
+    }
+    faults::silence_dropped_connection_panics();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind loopback");
+        let address = listener.local_addr().expect("local address");
+        println!("listening on {address}");
+        let state = Arc::new(Mutex::new(Issuer::new(access_ttl_ms, credential)));
+        axum::serve(listener, routes::router(state)).await.expect("serve");
+    });
+}
+
+fn usage(problem: &str) -> ! {
+    eprintln!("auth-server: {problem}\nusage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S]");
+    std::process::exit(2)
+}

@@ -1,0 +1,31 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use refreshkit::{HttpRequest, SessionEvent};
+use serde_json::json;
+
+use crate::helpers::{session_with, AuthServer, MemoryStore};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_the_caller_that_started_a_refresh_keeps_its_result() {
+    let server = AuthServer::start();
+    let store = Arc::new(MemoryStore::default());
+    let (session, recorder) = session_with(&server, store.clone(), |_| {});
+    let first = server.login().await;
+    session.sign_in(first.clone()).await.unwrap();
+    server.expire_all().await;
+    server.fault(json!({"kind": "delay", "ms": 500})).await;
+
+    let starter = {
+        let session = session.clone();
+        tokio::spawn(async move { session.execute(HttpRequest::get("/api/resource")).await })
+    };
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    starter.abort();
+    assert!(starter.await.unwrap_err().is_cancelled());
+
+    recorder.wait_until(|e| e.contains(&SessionEvent::Refreshed)).await;
+    assert_ne!(store.get().unwrap().refresh_token, first.refresh_token, "the refresh was persisted");
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert_eq!(server.stat("refreshes").await, 1, "the next request used the refreshed token");
+}

@@ -1,0 +1,156 @@
+//! Every class of refresh failure: each waiter gets the right error in bounded time,
+//! nothing is left stuck, and the session recovers (or, when rejected, is over).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use refreshkit::{ExpiryReason, HttpRequest, Session, SessionError, SessionEvent, SessionState};
+use serde_json::{json, Value};
+
+use crate::helpers::{session_with, AuthServer, MemoryStore, Recorder};
+
+const WAITERS: usize = 50;
+/// Far above the session's own bounds: only a hang would reach it.
+const HANG: Duration = Duration::from_secs(20);
+
+struct Scene {
+    server: AuthServer,
+    store: Arc<MemoryStore>,
+    session: Arc<Session>,
+    recorder: Arc<Recorder>,
+    first: refreshkit::Tokens,
+}
+
+async fn expired_session_with_fault(fault: Value) -> Scene {
+    let server = AuthServer::start();
+    let store = Arc::new(MemoryStore::default());
+    let (session, recorder) = session_with(&server, store.clone(), |c| {
+        c.refresh_timeout_ms = 400;
+        c.store_timeout_ms = 200;
+    });
+    let first = server.login().await;
+    session.sign_in(first.clone()).await.unwrap();
+    server.expire_all().await;
+    server.fault(fault).await;
+    Scene { server, store, session, recorder, first }
+}
+
+async fn burst(session: &Arc<Session>) -> Vec<Result<u16, SessionError>> {
+    let calls: Vec<_> = (0..WAITERS)
+        .map(|_| {
+            let session = session.clone();
+            tokio::spawn(async move { session.execute(HttpRequest::get("/api/resource")).await.map(|r| r.status) })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for call in calls {
+        results.push(tokio::time::timeout(HANG, call).await.expect("a waiter hung").unwrap());
+    }
+    results
+}
+
+async fn assert_transient(fault: Value, expected: fn(&SessionError) -> bool) {
+    let scene = expired_session_with_fault(fault.clone()).await;
+
+    let results = burst(&scene.session).await;
+
+    for result in &results {
+        let error = result.as_ref().expect_err("the refresh failed, so the request must fail");
+        assert!(expected(error), "fault {fault}: unexpected error {error:?}");
+        assert!(error.is_retryable());
+    }
+    assert_eq!(scene.session.state(), SessionState::Active, "tokens are kept");
+    assert_eq!(scene.store.get(), Some(scene.first.clone()));
+    let events = scene.recorder.wait_until(|e| e.iter().any(|e| matches!(e, SessionEvent::RefreshFailed { .. }))).await;
+    assert!(events.contains(&SessionEvent::RefreshFailed { retryable: true, detail: results[0].clone().unwrap_err().to_string() }));
+
+    // The fault has cleared: the next request refreshes and succeeds.
+    assert_eq!(scene.session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert_eq!(scene.server.stat("refreshes").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_500_fails_every_waiter_with_a_network_error_and_recovers() {
+    assert_transient(json!({"kind": "status", "status": 500, "delay_ms": 200}), |e| matches!(e, SessionError::Network { .. })).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_503_fails_every_waiter_with_a_network_error_and_recovers() {
+    assert_transient(json!({"kind": "status", "status": 503, "delay_ms": 200}), |e| matches!(e, SessionError::Network { .. })).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_fails_every_waiter_and_recovers() {
+    assert_transient(json!({"kind": "drop", "delay_ms": 200}), |e| matches!(e, SessionError::Network { .. })).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_json_fails_every_waiter_with_invalid_response_and_recovers() {
+    assert_transient(json!({"kind": "malformed", "delay_ms": 200}), |e| matches!(e, SessionError::InvalidResponse { .. })).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_without_access_token_fails_every_waiter_and_recovers() {
+    assert_transient(json!({"kind": "missing_access_token", "delay_ms": 200}), |e| matches!(e, SessionError::InvalidResponse { .. }))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_slower_than_the_timeout_fails_waiters_but_keeps_the_rotated_tokens() {
+    // The server rotates after 1 s; waiters give up after 0.6 s; the call itself runs on.
+    let scene = expired_session_with_fault(json!({"kind": "delay", "ms": 1000})).await;
+
+    let results = burst(&scene.session).await;
+
+    assert!(results.iter().all(|r| matches!(r, Err(SessionError::Timeout))), "{results:?}");
+    scene.recorder.wait_until(|e| e.contains(&SessionEvent::Refreshed)).await;
+    let saved = scene.store.get().unwrap();
+    assert_ne!(saved.refresh_token, scene.first.refresh_token, "the late answer was persisted");
+    assert_eq!(scene.session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert_eq!(scene.server.stat("refreshes").await, 1);
+    assert_eq!(scene.server.stat("reuse_detected").await, 0, "the old refresh token was never spent twice");
+}
+
+async fn assert_rejected(fault: Value) {
+    let scene = expired_session_with_fault(fault).await;
+
+    let results = burst(&scene.session).await;
+
+    let expired = SessionError::SessionExpired { reason: ExpiryReason::RefreshRejected };
+    assert!(results.iter().all(|r| r.as_ref() == Err(&expired)), "{results:?}");
+    assert_eq!(scene.session.state(), SessionState::Expired);
+    assert_eq!(scene.store.get(), None, "the store is cleared");
+    let events = scene.recorder.wait_until(|e| e.iter().any(|e| matches!(e, SessionEvent::Expired { .. }))).await;
+    assert!(events.contains(&SessionEvent::Expired { reason: ExpiryReason::RefreshRejected }));
+    assert_eq!(scene.session.execute(HttpRequest::get("/api/resource")).await.unwrap_err(), expired);
+    assert_eq!(scene.server.stat("refresh_requests").await, 1, "an expired session stops refreshing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_grant_expires_the_session_for_every_waiter() {
+    assert_rejected(json!({"kind": "invalid_grant", "delay_ms": 200})).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_401_from_the_refresh_endpoint_expires_the_session() {
+    assert_rejected(json!({"kind": "status", "status": 401, "delay_ms": 200})).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_refresh_token_is_rejected_and_ends_the_session() {
+    let server = AuthServer::start();
+    let store = Arc::new(MemoryStore::default());
+    let (session, _) = session_with(&server, store.clone(), |_| {});
+    let first = server.login().await;
+    session.sign_in(first.clone()).await.unwrap();
+    server.expire_all().await;
+    session.execute(HttpRequest::get("/api/resource")).await.unwrap();
+
+    // A copy of the old tokens (a restored backup) signs in again and refreshes.
+    let (stale, _) = session_with(&server, Arc::new(MemoryStore::holding(first)), |_| {});
+    server.expire_all().await;
+    let error = stale.execute(HttpRequest::get("/api/resource")).await.unwrap_err();
+
+    assert_eq!(error, SessionError::SessionExpired { reason: ExpiryReason::RefreshRejected });
+    assert_eq!(server.stat("reuse_detected").await, 1);
+}

@@ -1,0 +1,41 @@
+use std::sync::Arc;
+
+use refreshkit::{HttpRequest, SessionError};
+use serde_json::json;
+
+use crate::helpers::{session_with, AuthServer, MemoryStore};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guard_stops_a_server_that_keeps_rejecting_fresh_tokens() {
+    let server = AuthServer::start();
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |_| {});
+    session.sign_in(server.login().await).await.unwrap();
+    server.set_access_ttl_ms(0).await;
+    server.expire_all().await;
+
+    let mut results = Vec::new();
+    for _ in 0..5 {
+        results.push(session.execute(HttpRequest::get("/api/resource")).await.map(|r| r.status));
+    }
+
+    assert!(results.contains(&Err(SessionError::TooManyRefreshes)), "{results:?}");
+    assert_eq!(server.stat("refreshes").await, 5, "the default guard: 5 refreshes per 30 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn network_failures_do_not_count_toward_the_guard() {
+    let server = AuthServer::start();
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |c| c.max_refreshes_per_window = 2);
+    session.sign_in(server.login().await).await.unwrap();
+    server.fault(json!({"kind": "status", "status": 503, "times": 6})).await;
+
+    for _ in 0..6 {
+        server.expire_all().await;
+        let error = session.execute(HttpRequest::get("/api/resource")).await.unwrap_err();
+        assert!(matches!(error, SessionError::Network { .. }), "{error:?}");
+    }
+    server.expire_all().await;
+
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert_eq!(server.stat("refresh_requests").await, 7);
+}

@@ -1,0 +1,53 @@
+//! Test helpers: the auth server process, a memory store with switchable failures, and
+//! a listener that records events.
+
+mod server;
+mod store;
+
+pub use server::AuthServer;
+pub use store::MemoryStore;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use refreshkit::{CallbackError, Session, SessionConfig, SessionEvent, SessionListener};
+
+/// Events in the order the listener heard them.
+#[derive(Default)]
+pub struct Recorder {
+    pub events: Mutex<Vec<SessionEvent>>,
+}
+
+impl SessionListener for Recorder {
+    fn on_event(&self, event: SessionEvent) -> Result<(), CallbackError> {
+        self.events.lock().unwrap().push(event);
+        Ok(())
+    }
+}
+
+impl Recorder {
+    /// Waits (bounded) until `done` holds for the events; returns them either way.
+    pub async fn wait_until(&self, done: impl Fn(&[SessionEvent]) -> bool) -> Vec<SessionEvent> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let events = self.events.lock().unwrap().clone();
+            if done(&events) || Instant::now() > deadline {
+                return events;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// A session against `server` with the given config changes, a store and a recorder.
+pub fn session_with(
+    server: &AuthServer,
+    store: Arc<MemoryStore>,
+    tweak: impl FnOnce(&mut SessionConfig),
+) -> (Arc<Session>, Arc<Recorder>) {
+    let mut config = SessionConfig::new(server.base_url());
+    tweak(&mut config);
+    let recorder = Arc::new(Recorder::default());
+    let session = Session::new(config, store, Some(recorder.clone())).expect("valid config");
+    (session, recorder)
+}

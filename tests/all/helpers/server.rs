@@ -1,0 +1,99 @@
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::SystemTime;
+
+use refreshkit::Tokens;
+use serde_json::{json, Value};
+
+/// The auth server binary, started on a free loopback port and killed on drop.
+pub struct AuthServer {
+    child: Child,
+    port: u16,
+    http: reqwest::Client,
+}
+
+fn binary() -> PathBuf {
+    if let Ok(path) = std::env::var("REFRESHKIT_AUTH_SERVER") {
+        return path.into();
+    }
+    // The test binary lives in target/<profile>/deps; the server in target/<profile>.
+    let exe = std::env::current_exe().expect("test executable path");
+    let path = exe.parent().and_then(|d| d.parent()).expect("target dir").join("auth-server");
+    assert!(path.exists(), "{} is missing: run `cargo build -p auth-server` first", path.display());
+    path
+}
+
+impl AuthServer {
+    pub fn start() -> AuthServer {
+        Self::start_with(&[])
+    }
+
+    pub fn start_with(args: &[&str]) -> AuthServer {
+        let mut child = Command::new(binary())
+            .args(["--port", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start auth-server");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).expect("read port");
+        let port = first.trim().rsplit(':').next().and_then(|p| p.parse().ok()).expect("port line");
+        // The tests' own control client needs a process-wide provider; the library
+        // under test never does (it passes its own TLS configuration).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        AuthServer { child, port, http: reqwest::Client::new() }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn login(&self) -> Tokens {
+        let v: Value = self.post("/login", json!({})).await.json().await.unwrap();
+        Tokens::new(v["access_token"].as_str().unwrap(), Some(v["refresh_token"].as_str().unwrap().into()), None)
+    }
+
+    /// Login tokens with the expiry the server announced in `expires_in`.
+    pub async fn login_with_expiry(&self) -> Tokens {
+        let v: Value = self.post("/login", json!({})).await.json().await.unwrap();
+        let expires_at = SystemTime::now() + std::time::Duration::from_secs(v["expires_in"].as_u64().unwrap());
+        Tokens::new(v["access_token"].as_str().unwrap(), Some(v["refresh_token"].as_str().unwrap().into()), Some(expires_at))
+    }
+
+    pub async fn stats(&self) -> Value {
+        self.http.get(format!("{}/control/stats", self.base_url())).send().await.unwrap().json().await.unwrap()
+    }
+
+    pub async fn stat(&self, name: &str) -> u64 {
+        self.stats().await[name].as_u64().unwrap()
+    }
+
+    pub async fn fault(&self, fault: Value) {
+        let r = self.post("/control/fault", fault).await;
+        assert!(r.status().is_success(), "fault refused: {}", r.text().await.unwrap());
+    }
+
+    pub async fn expire_all(&self) {
+        self.post("/control/expire-all", json!({})).await;
+    }
+
+    pub async fn set_access_ttl_ms(&self, ms: u64) {
+        self.post("/control/access-ttl", json!({ "ms": ms })).await;
+    }
+
+    async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http.post(format!("{}{path}", self.base_url())).json(&body).send().await.unwrap()
+    }
+}
+
+impl Drop for AuthServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

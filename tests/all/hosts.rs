@@ -1,0 +1,57 @@
+use std::sync::Arc;
+
+use refreshkit::{HttpHeader, HttpRequest, HttpResponse};
+use serde_json::Value;
+
+use crate::helpers::{session_with, AuthServer, MemoryStore};
+
+fn authorization_seen(response: &HttpResponse) -> Option<String> {
+    let body: Value = serde_json::from_slice(&response.body).expect("echo body");
+    body["headers"]["authorization"].as_str().map(str::to_owned)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_goes_to_the_base_host_and_nowhere_else() {
+    let server = AuthServer::start();
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |_| {});
+    let tokens = server.login().await;
+    session.sign_in(tokens.clone()).await.unwrap();
+
+    let own = session.execute(HttpRequest::get("/echo")).await.unwrap();
+    assert_eq!(authorization_seen(&own), Some(format!("Bearer {}", tokens.access_token)));
+
+    // Same server, another host name: not on the allowed list.
+    let foreign_url = format!("http://localhost:{}/echo", server.port());
+    let mut foreign = HttpRequest::get(foreign_url.clone());
+    foreign.headers.push(HttpHeader { name: "Authorization".into(), value: "Bearer app-copy".into() });
+    let answer = session.execute(foreign).await.unwrap();
+    assert_eq!(answer.status, 200);
+    assert_eq!(authorization_seen(&answer), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_to_another_host_is_not_followed_with_the_token() {
+    let server = AuthServer::start();
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |_| {});
+    session.sign_in(server.login().await).await.unwrap();
+
+    let away = format!("/redirect?to=http://localhost:{}/echo", server.port());
+    let stopped = session.execute(HttpRequest::get(away)).await.unwrap();
+    assert_eq!(stopped.status, 302, "handed back to the app instead of followed");
+
+    let within = session.execute(HttpRequest::get("/redirect?to=/echo")).await.unwrap();
+    assert_eq!(within.status, 200);
+    assert!(authorization_seen(&within).is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extra_token_hosts_receive_the_token() {
+    let server = AuthServer::start();
+    let (session, _) =
+        session_with(&server, Arc::new(MemoryStore::default()), |c| c.token_hosts = vec!["LOCALHOST".into()]);
+    session.sign_in(server.login().await).await.unwrap();
+
+    let answer = session.execute(HttpRequest::get(format!("http://localhost:{}/echo", server.port()))).await.unwrap();
+
+    assert!(authorization_seen(&answer).is_some());
+}

@@ -1,0 +1,16 @@
+//! Integration tests: the real `Session` against the real auth server process on
+//! loopback. Each file pins down one behaviour of the engine.
+
+mod helpers;
+
+mod burst;
+mod cancellation;
+mod config_errors;
+mod failures;
+mod guard;
+mod hosts;
+mod json_protocol;
+mod proactive;
+mod secrets;
+mod sign_out;
+mod stores;

@@ -1,0 +1,160 @@
+//! Issues JWT access tokens and rotating refresh tokens, and detects refresh-token
+//! reuse: presenting a rotated refresh token revokes its whole family.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, RandomState};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Serialize;
+
+use crate::faults::QueuedFault;
+
+#[derive(Default, Serialize, Clone)]
+pub struct Stats {
+    /// Refresh calls received, whatever their outcome.
+    pub refresh_requests: u64,
+    /// Refresh calls answered with new tokens.
+    pub refreshes: u64,
+    /// Refresh calls refused (unknown, reused or revoked refresh token).
+    pub refresh_rejected: u64,
+    /// Reuse of a rotated refresh token (the family was revoked).
+    pub reuse_detected: u64,
+    /// Protected requests answered normally.
+    pub served: u64,
+    /// Protected requests refused because the access token was expired or unknown.
+    pub rejected: u64,
+    /// Logins.
+    pub logins: u64,
+}
+
+struct Access {
+    expires: SystemTime,
+    family: u64,
+}
+
+struct Refresh {
+    family: u64,
+    used: bool,
+}
+
+pub enum RefreshOutcome {
+    Issued(Issued),
+    Rejected,
+}
+
+#[derive(Serialize)]
+pub struct Issued {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+    pub token_type: &'static str,
+}
+
+pub struct Issuer {
+    pub access_ttl: Duration,
+    pub credential: String,
+    pub stats: Stats,
+    pub faults: Vec<QueuedFault>,
+    access: HashMap<String, Access>,
+    refresh: HashMap<String, Refresh>,
+    revoked: HashSet<u64>,
+    next_id: u64,
+    salt: RandomState,
+}
+
+impl Issuer {
+    pub fn new(access_ttl_ms: u64, credential: String) -> Issuer {
+        Issuer {
+            access_ttl: Duration::from_millis(access_ttl_ms),
+            credential,
+            stats: Stats::default(),
+            faults: Vec::new(),
+            access: HashMap::new(),
+            refresh: HashMap::new(),
+            revoked: HashSet::new(),
+            next_id: 0,
+            salt: RandomState::new(),
+        }
+    }
+
+    pub fn login(&mut self, user: &str) -> Issued {
+        self.stats.logins += 1;
+        self.next_id += 1;
+        let family = self.next_id;
+        self.issue(user, family)
+    }
+
+    pub fn refresh(&mut self, refresh_token: &str) -> RefreshOutcome {
+        let Some(entry) = self.refresh.get_mut(refresh_token) else {
+            self.stats.refresh_rejected += 1;
+            return RefreshOutcome::Rejected;
+        };
+        let family = entry.family;
+        if entry.used {
+            // A rotated token came back: someone holds a copy. Revoke the family.
+            self.stats.reuse_detected += 1;
+            self.stats.refresh_rejected += 1;
+            self.revoked.insert(family);
+            return RefreshOutcome::Rejected;
+        }
+        if self.revoked.contains(&family) {
+            self.stats.refresh_rejected += 1;
+            return RefreshOutcome::Rejected;
+        }
+        entry.used = true;
+        self.stats.refreshes += 1;
+        RefreshOutcome::Issued(self.issue("user", family))
+    }
+
+    /// Whether `access_token` is valid now; counts the answer.
+    pub fn authorize(&mut self, access_token: Option<&str>) -> bool {
+        let now = SystemTime::now();
+        let valid = access_token
+            .and_then(|t| self.access.get(t))
+            .is_some_and(|a| a.expires > now && !self.revoked.contains(&a.family));
+        if valid {
+            self.stats.served += 1;
+        } else {
+            self.stats.rejected += 1;
+        }
+        valid
+    }
+
+    /// Makes every access token issued so far expired, without the client knowing.
+    pub fn expire_all(&mut self) {
+        let past = SystemTime::now() - Duration::from_secs(1);
+        for access in self.access.values_mut() {
+            access.expires = past;
+        }
+    }
+
+    pub fn reset_stats(&mut self) {
+        self.stats = Stats::default();
+        self.faults.clear();
+    }
+
+    fn issue(&mut self, user: &str, family: u64) -> Issued {
+        self.next_id += 1;
+        let now = SystemTime::now();
+        let expires = now + self.access_ttl;
+        let exp = expires.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let iat = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let claims = serde_json::json!({ "sub": user, "exp": exp, "iat": iat, "jti": self.next_id });
+        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let signature = URL_SAFE_NO_PAD.encode(self.random().to_le_bytes());
+        let access_token = format!("{header}.{payload}.{signature}");
+        let (serial, random) = (self.next_id, self.random());
+        let refresh_token = format!("rt{serial}.{random:016x}");
+        self.access.insert(access_token.clone(), Access { expires, family });
+        self.refresh.insert(refresh_token.clone(), Refresh { family, used: false });
+        Issued { access_token, refresh_token, expires_in: self.access_ttl.as_secs(), token_type: "Bearer" }
+    }
+
+    fn random(&mut self) -> u64 {
+        self.next_id += 1;
+        self.salt.hash_one(self.next_id)
+    }
+}

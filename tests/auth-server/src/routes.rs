@@ -1,0 +1,178 @@
+//! The HTTP surface: login, both refresh protocols, protected resources in both expiry
+//! styles, and control endpoints for tests (faults, counters, forced expiry).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde_json::{json, Value};
+
+use crate::faults::{Fault, QueuedFault, DROP_MESSAGE};
+use crate::issuer::{Issuer, RefreshOutcome};
+
+type Shared = Arc<Mutex<Issuer>>;
+
+fn lock(state: &Shared) -> MutexGuard<'_, Issuer> {
+    state.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/login", post(login))
+        .route("/oauth/token", post(oauth_refresh))
+        .route("/app/renewal", post(json_refresh))
+        .route("/api/resource", get(api_resource).post(api_resource))
+        .route("/app/resource", get(app_resource).post(app_resource))
+        .route("/echo", get(echo).post(echo))
+        .route("/redirect", get(redirect))
+        .route("/control/stats", get(stats))
+        .route("/control/fault", post(add_fault))
+        .route("/control/expire-all", post(expire_all))
+        .route("/control/reset", post(reset))
+        .route("/control/access-ttl", post(set_access_ttl))
+        .with_state(state)
+}
+
+async fn login(State(state): State<Shared>) -> Response {
+    Json(lock(&state).login("user")).into_response()
+}
+
+/// Applies the next queued fault, if any. `Some` is the answer to send instead.
+async fn injected_fault(state: &Shared) -> Option<Response> {
+    let fault = {
+        let mut issuer = lock(state);
+        issuer.stats.refresh_requests += 1;
+        (!issuer.faults.is_empty()).then(|| issuer.faults.remove(0))
+    }?;
+    tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+    match fault.fault {
+        Fault::Delay { ms } => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            None
+        }
+        Fault::Drop => std::panic::panic_any(DROP_MESSAGE),
+        Fault::Status { status } => {
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response = (code, Json(json!({ "error": "server_error" }))).into_response();
+            if status == 503 {
+                response.headers_mut().insert(header::RETRY_AFTER, "1".parse().ok()?);
+            }
+            Some(response)
+        }
+        Fault::Malformed => Some((StatusCode::OK, "{\"access_token\": ").into_response()),
+        Fault::MissingAccessToken => Some(Json(json!({ "token_type": "Bearer" })).into_response()),
+        Fault::InvalidGrant => Some(invalid_grant()),
+    }
+}
+
+fn invalid_grant() -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": "invalid_grant" }))).into_response()
+}
+
+async fn oauth_refresh(State(state): State<Shared>, Form(form): Form<HashMap<String, String>>) -> Response {
+    if let Some(answer) = injected_fault(&state).await {
+        return answer;
+    }
+    if form.get("grant_type").map(String::as_str) != Some("refresh_token") {
+        return (StatusCode::BAD_REQUEST, Json(json!({ "error": "unsupported_grant_type" }))).into_response();
+    }
+    let Some(token) = form.get("refresh_token") else { return invalid_grant() };
+    match lock(&state).refresh(token) {
+        RefreshOutcome::Issued(issued) => Json(issued).into_response(),
+        RefreshOutcome::Rejected => invalid_grant(),
+    }
+}
+
+/// The JSON protocol of the original JavaScript recipe.
+async fn json_refresh(State(state): State<Shared>, Json(body): Json<Value>) -> Response {
+    if let Some(answer) = injected_fault(&state).await {
+        return answer;
+    }
+    let credential = lock(&state).credential.clone();
+    if body.get("authorization").and_then(Value::as_str) != Some(credential.as_str()) {
+        return (StatusCode::UNAUTHORIZED, Json(json!({ "code": 1003, "error": "invalid_client" }))).into_response();
+    }
+    let Some(token) = body.get("refreshToken").and_then(Value::as_str) else { return invalid_grant() };
+    match lock(&state).refresh(token) {
+        RefreshOutcome::Issued(t) => {
+            Json(json!({ "code": 0, "data": { "token": t.access_token, "refreshToken": t.refresh_token } }))
+                .into_response()
+        }
+        RefreshOutcome::Rejected => invalid_grant(),
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")
+}
+
+/// A protected resource in the OAuth style: 401 once the token has expired.
+async fn api_resource(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    if lock(&state).authorize(bearer(&headers)) {
+        Json(json!({ "ok": true })).into_response()
+    } else {
+        (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_token" }))).into_response()
+    }
+}
+
+/// A protected resource in the style of the JavaScript recipe: 200 `{"code": 1002}`.
+async fn app_resource(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    if lock(&state).authorize(bearer(&headers)) {
+        Json(json!({ "code": 0, "data": { "ok": true } })).into_response()
+    } else {
+        Json(json!({ "code": 1002, "message": "token expired" })).into_response()
+    }
+}
+
+/// Answers with the request headers it received, so tests can see what was sent.
+async fn echo(headers: HeaderMap) -> Response {
+    let seen: HashMap<String, String> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    Json(json!({ "headers": seen })).into_response()
+}
+
+async fn redirect(Query(query): Query<HashMap<String, String>>) -> Response {
+    let to = query.get("to").cloned().unwrap_or_else(|| "/echo".into());
+    (StatusCode::FOUND, [(header::LOCATION, to)]).into_response()
+}
+
+async fn stats(State(state): State<Shared>) -> Response {
+    Json(lock(&state).stats.clone()).into_response()
+}
+
+async fn add_fault(State(state): State<Shared>, Json(body): Json<Value>) -> Response {
+    let times = body.get("times").and_then(Value::as_u64).unwrap_or(1);
+    match serde_json::from_value::<QueuedFault>(body) {
+        Ok(fault) => {
+            let mut issuer = lock(&state);
+            issuer.faults.extend(std::iter::repeat_n(fault, times as usize));
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    }
+}
+
+async fn expire_all(State(state): State<Shared>) -> Response {
+    lock(&state).expire_all();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn reset(State(state): State<Shared>) -> Response {
+    lock(&state).reset_stats();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn set_access_ttl(State(state): State<Shared>, Json(body): Json<Value>) -> Response {
+    let Some(ms) = body.get("ms").and_then(Value::as_u64) else {
+        return (StatusCode::BAD_REQUEST, "expected {\"ms\": N}").into_response();
+    };
+    lock(&state).access_ttl = Duration::from_millis(ms);
+    StatusCode::NO_CONTENT.into_response()
+}
