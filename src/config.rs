@@ -157,8 +157,7 @@ fn invalid(detail: impl Into<String>) -> SessionError {
 impl Settings {
     pub fn from_config(c: SessionConfig) -> Result<Settings, SessionError> {
         let base_url = Url::parse(&c.base_url).map_err(|e| invalid(format!("base_url: {e}")))?;
-        let refresh_url =
-            base_url.join(&c.refresh_path).map_err(|e| invalid(format!("refresh_path: {e}")))?;
+        let refresh_url = base_url.join(&c.refresh_path).map_err(|e| invalid(format!("refresh_path: {e}")))?;
         for (name, ms) in [
             ("request_timeout_ms", c.request_timeout_ms),
             ("refresh_timeout_ms", c.refresh_timeout_ms),
@@ -184,12 +183,16 @@ impl Settings {
         if let Some(rule) = &c.expired_body_rule {
             check_pointer("expired_body_rule.pointer", &rule.pointer)?;
         }
-        let protocol = c.refresh_protocol.unwrap_or(RefreshProtocol::OAuth2 {
-            client_id: None,
-            client_secret: None,
-            scope: None,
-        });
-        if let RefreshProtocol::Json { refresh_token_field, access_token_pointer, refresh_token_pointer, expires_in_pointer, .. } = &protocol {
+        let protocol =
+            c.refresh_protocol.unwrap_or(RefreshProtocol::OAuth2 { client_id: None, client_secret: None, scope: None });
+        if let RefreshProtocol::Json {
+            refresh_token_field,
+            access_token_pointer,
+            refresh_token_pointer,
+            expires_in_pointer,
+            ..
+        } = &protocol
+        {
             if refresh_token_field.is_empty() {
                 return Err(invalid("refresh_token_field must not be empty"));
             }
@@ -198,8 +201,7 @@ impl Settings {
                 check_pointer("refresh/expires pointer", p)?;
             }
         }
-        let mut token_hosts: HashSet<String> =
-            c.token_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
+        let mut token_hosts: HashSet<String> = c.token_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
         let base_host = base_url.host_str().ok_or_else(|| invalid("base_url has no host"))?;
         token_hosts.insert(base_host.to_ascii_lowercase());
         let settings = Settings {
@@ -233,9 +235,9 @@ impl Settings {
         match url.scheme() {
             "https" => Ok(()),
             "http" if self.allow_insecure_http || is_loopback(url) => Ok(()),
-            "http" => Err(SessionError::InvalidRequest {
-                detail: "plain http:// is only allowed to loopback hosts".into(),
-            }),
+            "http" => {
+                Err(SessionError::InvalidRequest { detail: "plain http:// is only allowed to loopback hosts".into() })
+            }
             _ => Err(SessionError::InvalidRequest { detail: "only http and https URLs are supported".into() }),
         }
     }

@@ -327,7 +327,8 @@ impl Engine {
         if current {
             bump(&self.metrics.refresh_failures);
             log::info!(target: "refreshkit", "refresh {id} failed: {error}");
-            self.events.emit(SessionEvent::RefreshFailed { retryable: error.is_retryable(), detail: error.to_string() });
+            self.events
+                .emit(SessionEvent::RefreshFailed { retryable: error.is_retryable(), detail: error.to_string() });
         }
         Err(error)
     }

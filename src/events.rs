@@ -13,11 +13,18 @@ pub enum SessionEvent {
     Refreshed,
     /// A refresh failed. When `retryable`, the tokens were kept and a later request
     /// tries again; otherwise an `Expired` event follows.
-    RefreshFailed { retryable: bool, detail: String },
+    RefreshFailed {
+        retryable: bool,
+        detail: String,
+    },
     /// The session is over: show the login screen.
-    Expired { reason: ExpiryReason },
+    Expired {
+        reason: ExpiryReason,
+    },
     /// New tokens are in use but could not be saved; they are lost if the app dies now.
-    StoreFailed { detail: String },
+    StoreFailed {
+        detail: String,
+    },
     SignedOut,
 }
 

@@ -26,8 +26,7 @@ pub(crate) async fn refresh(
 ) -> Result<Tokens, RefreshFailure> {
     let request = match &settings.protocol {
         RefreshProtocol::OAuth2 { client_id, client_secret, scope } => {
-            let mut form: Vec<(&str, &str)> =
-                vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
+            let mut form: Vec<(&str, &str)> = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
             for (key, value) in [("client_id", client_id), ("client_secret", client_secret), ("scope", scope)] {
                 if let Some(v) = value {
                     form.push((key, v));
@@ -78,9 +77,7 @@ pub(crate) fn parse_answer(
     }
     let json: Value = serde_json::from_slice(body).map_err(|_| malformed("the answer is not JSON"))?;
     let (access, refresh, expires_in) = match protocol {
-        RefreshProtocol::OAuth2 { .. } => {
-            (json.get("access_token"), json.get("refresh_token"), json.get("expires_in"))
-        }
+        RefreshProtocol::OAuth2 { .. } => (json.get("access_token"), json.get("refresh_token"), json.get("expires_in")),
         RefreshProtocol::Json { access_token_pointer, refresh_token_pointer, expires_in_pointer, .. } => (
             json.pointer(access_token_pointer),
             refresh_token_pointer.as_deref().and_then(|p| json.pointer(p)),
@@ -137,7 +134,8 @@ mod tests {
     #[test]
     fn oauth_answer_gives_tokens_and_expiry() {
         let now = SystemTime::UNIX_EPOCH;
-        let t = parse_answer(&oauth(), 200, br#"{"access_token":"a","refresh_token":"r","expires_in":"30"}"#, now).unwrap();
+        let t =
+            parse_answer(&oauth(), 200, br#"{"access_token":"a","refresh_token":"r","expires_in":"30"}"#, now).unwrap();
         assert_eq!(t.access_token, "a");
         assert_eq!(t.refresh_token.as_deref(), Some("r"));
         assert_eq!(t.expires_at, Some(now + Duration::from_secs(30)));
@@ -170,7 +168,9 @@ mod tests {
 
     #[test]
     fn json_protocol_reads_pointers() {
-        let t = parse_answer(&json_protocol(), 200, br#"{"data":{"token":"a2","refreshToken":"r2"}}"#, SystemTime::now()).unwrap();
+        let t =
+            parse_answer(&json_protocol(), 200, br#"{"data":{"token":"a2","refreshToken":"r2"}}"#, SystemTime::now())
+                .unwrap();
         assert_eq!((t.access_token.as_str(), t.refresh_token.as_deref()), ("a2", Some("r2")));
         assert_eq!(t.expires_at, None);
     }

@@ -62,7 +62,10 @@ async fn assert_transient(fault: Value, expected: fn(&SessionError) -> bool) {
     assert_eq!(scene.session.state(), SessionState::Active, "tokens are kept");
     assert_eq!(scene.store.get(), Some(scene.first.clone()));
     let events = scene.recorder.wait_until(|e| e.iter().any(|e| matches!(e, SessionEvent::RefreshFailed { .. }))).await;
-    assert!(events.contains(&SessionEvent::RefreshFailed { retryable: true, detail: results[0].clone().unwrap_err().to_string() }));
+    assert!(events.contains(&SessionEvent::RefreshFailed {
+        retryable: true,
+        detail: results[0].clone().unwrap_err().to_string()
+    }));
 
     // The fault has cleared: the next request refreshes and succeeds.
     assert_eq!(scene.session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
@@ -71,12 +74,18 @@ async fn assert_transient(fault: Value, expected: fn(&SessionError) -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_500_fails_every_waiter_with_a_network_error_and_recovers() {
-    assert_transient(json!({"kind": "status", "status": 500, "delay_ms": 200}), |e| matches!(e, SessionError::Network { .. })).await;
+    assert_transient(json!({"kind": "status", "status": 500, "delay_ms": 200}), |e| {
+        matches!(e, SessionError::Network { .. })
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_503_fails_every_waiter_with_a_network_error_and_recovers() {
-    assert_transient(json!({"kind": "status", "status": 503, "delay_ms": 200}), |e| matches!(e, SessionError::Network { .. })).await;
+    assert_transient(json!({"kind": "status", "status": 503, "delay_ms": 200}), |e| {
+        matches!(e, SessionError::Network { .. })
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,13 +95,18 @@ async fn a_dropped_connection_fails_every_waiter_and_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_json_fails_every_waiter_with_invalid_response_and_recovers() {
-    assert_transient(json!({"kind": "malformed", "delay_ms": 200}), |e| matches!(e, SessionError::InvalidResponse { .. })).await;
+    assert_transient(json!({"kind": "malformed", "delay_ms": 200}), |e| {
+        matches!(e, SessionError::InvalidResponse { .. })
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_without_access_token_fails_every_waiter_and_recovers() {
-    assert_transient(json!({"kind": "missing_access_token", "delay_ms": 200}), |e| matches!(e, SessionError::InvalidResponse { .. }))
-        .await;
+    assert_transient(json!({"kind": "missing_access_token", "delay_ms": 200}), |e| {
+        matches!(e, SessionError::InvalidResponse { .. })
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

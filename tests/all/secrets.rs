@@ -40,7 +40,9 @@ async fn no_token_appears_in_logs_debug_output_or_errors() {
     secrets.extend([rotated.access_token.clone(), rotated.refresh_token.clone().unwrap()]);
     texts.push(format!("{rotated:?}"));
     server.expire_all().await;
-    for fault in [json!({"kind": "malformed"}), json!({"kind": "status", "status": 500}), json!({"kind": "invalid_grant"})] {
+    for fault in
+        [json!({"kind": "malformed"}), json!({"kind": "status", "status": 500}), json!({"kind": "invalid_grant"})]
+    {
         server.fault(fault).await;
         let error = session.execute(HttpRequest::get("/api/resource")).await.unwrap_err();
         texts.push(format!("{error} {error:?}"));

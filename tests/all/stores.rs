@@ -1,7 +1,9 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use refreshkit::{FileTokenStore, HttpRequest, Session, SessionConfig, SessionError, SessionEvent, SessionState, TokenStore};
+use refreshkit::{
+    FileTokenStore, HttpRequest, Session, SessionConfig, SessionError, SessionEvent, SessionState, TokenStore,
+};
 
 use crate::helpers::{session_with, AuthServer, MemoryStore};
 
@@ -84,7 +86,8 @@ async fn a_new_session_on_a_file_store_is_still_signed_in_with_the_rotated_token
     let rotated = store.load().unwrap().unwrap();
     drop(session);
 
-    let restarted = Session::new(SessionConfig::new(server.base_url()), Arc::new(FileTokenStore::new(&path)), None).unwrap();
+    let restarted =
+        Session::new(SessionConfig::new(server.base_url()), Arc::new(FileTokenStore::new(&path)), None).unwrap();
 
     assert_eq!(restarted.state(), SessionState::Active);
     assert_eq!(restarted.access_token().await.unwrap(), rotated.access_token);

@@ -62,7 +62,11 @@ impl AuthServer {
     pub async fn login_with_expiry(&self) -> Tokens {
         let v: Value = self.post("/login", json!({})).await.json().await.unwrap();
         let expires_at = SystemTime::now() + std::time::Duration::from_secs(v["expires_in"].as_u64().unwrap());
-        Tokens::new(v["access_token"].as_str().unwrap(), Some(v["refresh_token"].as_str().unwrap().into()), Some(expires_at))
+        Tokens::new(
+            v["access_token"].as_str().unwrap(),
+            Some(v["refresh_token"].as_str().unwrap().into()),
+            Some(expires_at),
+        )
     }
 
     pub async fn stats(&self) -> Value {

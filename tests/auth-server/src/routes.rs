@@ -131,10 +131,8 @@ async fn app_resource(State(state): State<Shared>, headers: HeaderMap) -> Respon
 
 /// Answers with the request headers it received, so tests can see what was sent.
 async fn echo(headers: HeaderMap) -> Response {
-    let seen: HashMap<String, String> = headers
-        .iter()
-        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-        .collect();
+    let seen: HashMap<String, String> =
+        headers.iter().map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())).collect();
     Json(json!({ "headers": seen })).into_response()
 }
 
