@@ -1,0 +1,60 @@
+package dev.refreshkit.okhttp
+
+import dev.refreshkit.SessionException
+import dev.refreshkit.SessionInterface
+import java.io.IOException
+import kotlinx.coroutines.runBlocking
+import okhttp3.Interceptor
+import okhttp3.Request
+import okhttp3.Response
+
+/**
+ * Adds the session's access token to OkHttp (and Retrofit) requests for [tokenHosts],
+ * and on a 401 asks the session for a newer token and retries once.
+ *
+ * One interceptor does both jobs, so there is no Authenticator to synchronise. The
+ * waiting happens in refreshkit's own runtime, never on OkHttp's dispatcher, so a pool
+ * full of waiting calls cannot starve the refresh (OkHttp #6747, Retrofit #3587), and
+ * twenty 401s for one token still make one refresh.
+ *
+ * Failures reach OkHttp as [RefreshKitIOException], an [IOException], because anything
+ * else thrown from an interceptor crashes an asynchronous call's thread.
+ */
+class RefreshKitInterceptor(
+    private val session: SessionInterface,
+    tokenHosts: Set<String>,
+    private val headerName: String = "Authorization",
+    private val scheme: String = "Bearer",
+) : Interceptor {
+    private val hosts = tokenHosts.map { it.lowercase() }.toSet()
+
+    override fun intercept(chain: Interceptor.Chain): Response {
+        val request = chain.request()
+        if (request.url.host.lowercase() !in hosts) {
+            return chain.proceed(request.newBuilder().removeHeader(headerName).build())
+        }
+        val token = awaitSession { session.accessToken() }
+        val response = chain.proceed(request.withToken(token))
+        if (response.code != 401 || request.body?.isOneShot() == true) {
+            return response
+        }
+        response.close()
+        val fresh = awaitSession { session.refreshAfterUnauthorized(token) }
+        return chain.proceed(request.withToken(fresh))
+    }
+
+    private fun Request.withToken(token: String): Request =
+        newBuilder().header(headerName, if (scheme.isEmpty()) token else "$scheme $token").build()
+
+    /** Blocks this OkHttp thread (bounded by the session's timeouts) while refreshkit works. */
+    private fun <T> awaitSession(call: suspend () -> T): T =
+        try {
+            runBlocking { call() }
+        } catch (e: SessionException) {
+            throw RefreshKitIOException(e)
+        }
+}
+
+/** The session could not provide a token; [reason] says why (for example, expired). */
+class RefreshKitIOException(val reason: SessionException) :
+    IOException("refreshkit: ${reason::class.simpleName}", reason)

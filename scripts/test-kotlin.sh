@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs the Kotlin bindings' JVM suite with Maven. Maven fetches its plugins and the
+# dependencies (Kotlin, coroutines, JNA, OkHttp, JUnit 5) from Maven Central.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --quiet -p refreshkit -p auth-server
+command -v mvn >/dev/null || { apt-get update -qq && apt-get install -y -qq maven >/dev/null; }
+mvn -B --no-transfer-progress -f tests/kotlin/pom.xml test "$@"

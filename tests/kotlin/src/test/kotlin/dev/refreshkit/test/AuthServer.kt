@@ -1,0 +1,63 @@
+package dev.refreshkit.test
+
+import dev.refreshkit.Tokens
+import java.io.BufferedReader
+import java.io.InputStreamReader
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+
+/** The local auth server process on a free loopback port; [close] stops it. */
+class AuthServer(vararg args: String) : AutoCloseable {
+    private val process: Process
+    val port: Int
+    private val http = HttpClient.newHttpClient()
+
+    init {
+        val binary = System.getProperty("refreshkit.authServer")
+            ?: error("system property refreshkit.authServer is not set")
+        process = ProcessBuilder(listOf(binary, "--port", "0") + args)
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start()
+        val first = BufferedReader(InputStreamReader(process.inputStream)).readLine()
+            ?: error("auth-server printed nothing")
+        port = first.substringAfterLast(':').trim().toInt()
+    }
+
+    val baseUrl: String get() = "http://127.0.0.1:$port"
+
+    fun login(): Tokens {
+        val body = post("/login", "{}")
+        return Tokens(accessToken = field(body, "access_token"), refreshToken = field(body, "refresh_token"))
+    }
+
+    fun stat(name: String): Long {
+        val body = http.send(HttpRequest.newBuilder(URI("$baseUrl/control/stats")).build(), HttpResponse.BodyHandlers.ofString()).body()
+        return Regex("\"$name\":(\\d+)").find(body)?.groupValues?.get(1)?.toLong() ?: error("no stat $name in $body")
+    }
+
+    fun expireAll() {
+        post("/control/expire-all", "{}")
+    }
+
+    fun fault(json: String) {
+        post("/control/fault", json)
+    }
+
+    private fun post(path: String, json: String): String {
+        val request = HttpRequest.newBuilder(URI("$baseUrl$path"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .build()
+        return http.send(request, HttpResponse.BodyHandlers.ofString()).body()
+    }
+
+    private fun field(json: String, name: String): String =
+        Regex("\"$name\":\"([^\"]+)\"").find(json)?.groupValues?.get(1) ?: error("no $name in answer")
+
+    override fun close() {
+        process.destroy()
+        process.waitFor()
+    }
+}

@@ -1,0 +1,79 @@
+package dev.refreshkit.test
+
+import dev.refreshkit.Session
+import dev.refreshkit.SessionConfig
+import dev.refreshkit.okhttp.RefreshKitIOException
+import dev.refreshkit.okhttp.RefreshKitInterceptor
+import java.io.IOException
+import java.util.concurrent.ConcurrentLinkedQueue
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
+import okhttp3.Call
+import okhttp3.Callback
+import okhttp3.Dispatcher
+import okhttp3.OkHttpClient
+import okhttp3.Request
+import okhttp3.Response
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import kotlinx.coroutines.runBlocking
+
+class OkHttpInterceptorTest {
+    private fun client(session: Session) = OkHttpClient.Builder()
+        // Every call on its own dispatcher thread at once: the worst case for a lock.
+        .dispatcher(Dispatcher().apply { maxRequests = 200; maxRequestsPerHost = 200 })
+        .addInterceptor(RefreshKitInterceptor(session, setOf("127.0.0.1")))
+        .build()
+
+    @Test
+    fun `200 concurrent OkHttp calls across an expiry make one refresh`() = runBlocking {
+        AuthServer().use { server ->
+            Session(SessionConfig(baseUrl = server.baseUrl), FlakyStore()).use { session ->
+                session.signIn(server.login())
+                server.expireAll()
+                val http = client(session)
+                val done = CountDownLatch(200)
+                val codes = ConcurrentLinkedQueue<Int>()
+                repeat(200) {
+                    http.newCall(Request.Builder().url("${server.baseUrl}/api/resource").build()).enqueue(object : Callback {
+                        override fun onFailure(call: Call, e: IOException) {
+                            codes.add(-1)
+                            done.countDown()
+                        }
+
+                        override fun onResponse(call: Call, response: Response) {
+                            response.use { codes.add(it.code) }
+                            done.countDown()
+                        }
+                    })
+                }
+
+                assertTrue(done.await(60, TimeUnit.SECONDS), "calls hung")
+                assertEquals(List(200) { 200 }, codes.toList())
+                assertEquals(1L, server.stat("refreshes"))
+                http.dispatcher.executorService.shutdown()
+            }
+        }
+    }
+
+    @Test
+    fun `an expired session fails OkHttp calls with an IOException and other hosts get no token`() = runBlocking {
+        AuthServer().use { server ->
+            Session(SessionConfig(baseUrl = server.baseUrl), FlakyStore()).use { session ->
+                session.signIn(server.login())
+                val http = client(session)
+                val foreign = http.newCall(Request.Builder().url("http://localhost:${server.port}/echo").build()).execute()
+                assertTrue(!foreign.body!!.string().contains("authorization"), "token sent to another host")
+
+                server.expireAll()
+                server.fault("""{"kind": "invalid_grant"}""")
+                val error = assertThrows<RefreshKitIOException> {
+                    http.newCall(Request.Builder().url("${server.baseUrl}/api/resource").build()).execute()
+                }
+                assertTrue(error.reason is dev.refreshkit.SessionException.SessionExpired)
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package dev.refreshkit.test
+
+import dev.refreshkit.StoreException
+import dev.refreshkit.TokenStore
+import dev.refreshkit.Tokens
+import java.io.File
+import java.nio.file.Files
+import java.nio.file.StandardCopyOption
+import java.time.Instant
+
+/** A TokenStore written in Kotlin: one file, replaced atomically. */
+class FileStore(private val file: File) : TokenStore {
+    @Volatile var saves = 0
+
+    override fun load(): Tokens? {
+        if (!file.exists()) return null
+        val lines = file.readText().split("\n")
+        return Tokens(
+            accessToken = lines[0],
+            refreshToken = lines[1].ifEmpty { null },
+            expiresAt = lines[2].toLongOrNull()?.let { Instant.ofEpochMilli(it) },
+        )
+    }
+
+    @Synchronized
+    override fun save(tokens: Tokens) {
+        val tmp = File(file.path + ".tmp")
+        tmp.writeText(listOf(tokens.accessToken, tokens.refreshToken ?: "", tokens.expiresAt?.toEpochMilli()?.toString() ?: "").joinToString("\n"))
+        Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING)
+        saves++
+    }
+
+    override fun clear() {
+        file.delete()
+    }
+}
+
+/** A store in memory whose calls throw what the test asks for. */
+class FlakyStore(@Volatile var tokens: Tokens? = null) : TokenStore {
+    @Volatile var failLoad: Throwable? = null
+    @Volatile var failSave: Throwable? = null
+
+    override fun load(): Tokens? {
+        failLoad?.let { throw it }
+        return tokens
+    }
+
+    override fun save(tokens: Tokens) {
+        failSave?.let { throw it }
+        this.tokens = tokens
+    }
+
+    override fun clear() {
+        tokens = null
+    }
+
+    companion object {
+        fun locked() = StoreException.Locked()
+    }
+}
