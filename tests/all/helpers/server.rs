@@ -31,8 +31,9 @@ impl AuthServer {
 
     pub fn start_with(args: &[&str]) -> AuthServer {
         let mut child = Command::new(binary())
-            .args(["--port", "0"])
+            .args(["--port", "0", "--exit-on-stdin-eof"])
             .args(args)
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .expect("start auth-server");

@@ -1,7 +1,7 @@
 //! A local auth server for refreshkit's tests, demo and benchmarks. It listens on
 //! loopback only and prints `listening on 127.0.0.1:PORT` as its first line.
 //!
-//! Usage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S]
+//! Usage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S] [--exit-on-stdin-eof]
 
 mod faults;
 mod issuer;
@@ -17,6 +17,10 @@ fn main() {
     let mut credential = "demo-client-credential".to_owned();
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
+        if flag == "--exit-on-stdin-eof" {
+            exit_when_stdin_closes();
+            continue;
+        }
         let value = args.next().unwrap_or_else(|| usage(&format!("{flag} needs a value")));
         match flag.as_str() {
             "--port" => port = value.parse().unwrap_or_else(|_| usage("--port takes a number")),
@@ -39,7 +43,17 @@ fn main() {
     });
 }
 
+/// Lets a test harness that dies without cleaning up take the server with it: the
+/// harness holds the other end of stdin, and the kernel closes it when the harness exits.
+fn exit_when_stdin_closes() {
+    std::thread::spawn(|| {
+        let mut sink = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+        std::process::exit(0);
+    });
+}
+
 fn usage(problem: &str) -> ! {
-    eprintln!("auth-server: {problem}\nusage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S]");
+    eprintln!("auth-server: {problem}\nusage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S] [--exit-on-stdin-eof]");
     std::process::exit(2)
 }

@@ -17,7 +17,7 @@ class AuthServer(vararg args: String) : AutoCloseable {
     init {
         val binary = System.getProperty("refreshkit.authServer")
             ?: error("system property refreshkit.authServer is not set")
-        process = ProcessBuilder(listOf(binary, "--port", "0") + args)
+        process = ProcessBuilder(listOf(binary, "--port", "0", "--exit-on-stdin-eof") + args)
             .redirectError(ProcessBuilder.Redirect.INHERIT)
             .start()
         val first = BufferedReader(InputStreamReader(process.inputStream)).readLine()

@@ -1,0 +1,79 @@
+#if canImport(Security)
+import Foundation
+import Security
+
+/// Tokens in one generic-password Keychain item.
+///
+/// - `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly` by default: refreshes work in
+///   the background once the device has been unlocked after boot, and the tokens do
+///   not travel to another device in a backup.
+/// - `accessGroup` shares the session with app extensions (a widget, a share extension)
+///   that are in the same Keychain access group; refreshkit re-reads the store before
+///   each refresh, so the app and its extensions never spend one refresh token twice.
+/// - A locked Keychain (`errSecInteractionNotAllowed`) throws `StoreError.Locked`; it is
+///   never mistaken for "no tokens".
+public enum KeychainTokenStore {
+    public static func make(
+        service: String = "dev.refreshkit.tokens",
+        account: String = "default",
+        accessGroup: String? = nil,
+        accessibility: CFString = kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly
+    ) -> TokenStore {
+        SecureItemTokenStore(item: KeychainItem(
+            service: service, account: account, accessGroup: accessGroup, accessibility: accessibility
+        ))
+    }
+}
+
+struct KeychainItem: SecureItem, @unchecked Sendable {
+    let service: String
+    let account: String
+    let accessGroup: String?
+    let accessibility: CFString
+
+    private var query: [String: Any] {
+        var query: [String: Any] = [
+            kSecClass as String: kSecClassGenericPassword,
+            kSecAttrService as String: service,
+            kSecAttrAccount as String: account,
+            kSecUseDataProtectionKeychain as String: true,
+        ]
+        if let accessGroup { query[kSecAttrAccessGroup as String] = accessGroup }
+        return query
+    }
+
+    func read() throws -> Data? {
+        var request = query
+        request[kSecReturnData as String] = true
+        request[kSecMatchLimit as String] = kSecMatchLimitOne
+        var result: CFTypeRef?
+        let status = SecItemCopyMatching(request as CFDictionary, &result)
+        switch status {
+        case errSecSuccess: return result as? Data
+        case errSecItemNotFound: return nil
+        default: throw Self.error(status)
+        }
+    }
+
+    func write(_ data: Data) throws {
+        let attributes: [String: Any] = [
+            kSecValueData as String: data,
+            kSecAttrAccessible as String: accessibility,
+        ]
+        var status = SecItemUpdate(query as CFDictionary, attributes as CFDictionary)
+        if status == errSecItemNotFound {
+            status = SecItemAdd(query.merging(attributes) { $1 } as CFDictionary, nil)
+        }
+        guard status == errSecSuccess else { throw Self.error(status) }
+    }
+
+    func delete() throws {
+        let status = SecItemDelete(query as CFDictionary)
+        guard status == errSecSuccess || status == errSecItemNotFound else { throw Self.error(status) }
+    }
+
+    private static func error(_ status: OSStatus) -> SecureItemError {
+        status == errSecInteractionNotAllowed ? .locked : .failed(status: status)
+    }
+}
+#endif

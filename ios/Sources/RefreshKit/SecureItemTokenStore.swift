@@ -1,0 +1,57 @@
+import Foundation
+
+/// What a secure item store (the Keychain) can answer, apart from its platform API.
+public enum SecureItemError: Error, Equatable {
+    /// The item exists but cannot be read now: the device is locked and the item's
+    /// accessibility does not allow reads yet.
+    case locked
+    /// Any other failure, with the platform's status code.
+    case failed(status: Int32)
+}
+
+/// One secret item: read, write (create or replace), delete.
+public protocol SecureItem: Sendable {
+    /// The item's bytes, `nil` when there is no item.
+    func read() throws -> Data?
+    func write(_ data: Data) throws
+    func delete() throws
+}
+
+/// A `TokenStore` over one secure item. It keeps "the Keychain is locked" apart from
+/// "there are no tokens", so a locked device never signs the user out.
+public final class SecureItemTokenStore: TokenStore, @unchecked Sendable {
+    private let item: SecureItem
+
+    public init(item: SecureItem) {
+        self.item = item
+    }
+
+    public func load() throws -> Tokens? {
+        guard let data = try mapped({ try item.read() }) else { return nil }
+        return TokenCoding.decode(data)
+    }
+
+    public func save(tokens: Tokens) throws {
+        let data: Data
+        do {
+            data = try TokenCoding.encode(tokens)
+        } catch {
+            throw StoreError.Failed(detail: "encode: \(error.localizedDescription)")
+        }
+        try mapped { try item.write(data) }
+    }
+
+    public func clear() throws {
+        try mapped { try item.delete() }
+    }
+
+    private func mapped<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch SecureItemError.locked {
+            throw StoreError.Locked
+        } catch SecureItemError.failed(let status) {
+            throw StoreError.Failed(detail: "keychain status \(status)")
+        }
+    }
+}

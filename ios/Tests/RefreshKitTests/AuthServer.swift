@@ -1,0 +1,132 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import RefreshKit
+
+/// The local auth server process on a free loopback port.
+final class AuthServer: @unchecked Sendable {
+    private let process = Process()
+    let port: Int
+
+    init(_ arguments: [String] = []) throws {
+        let root = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let binary = ProcessInfo.processInfo.environment["REFRESHKIT_AUTH_SERVER"]
+            ?? root.appendingPathComponent("target/debug/auth-server").path
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--port", "0", "--exit-on-stdin-eof"] + arguments
+        process.standardOutput = output
+        process.standardInput = Pipe()
+        try process.run()
+        // Byte by byte: the server keeps its stdout open, so nothing may read past the line.
+        var line = Data()
+        while let byte = try output.fileHandleForReading.read(upToCount: 1), let first = byte.first, first != UInt8(ascii: "\n") {
+            line.append(first)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let port = text.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+            throw URLError(.cannotConnectToHost)
+        }
+        self.port = port
+    }
+
+    deinit {
+        // No waitUntilExit: on Linux it needs a run loop that async tests do not have.
+        // The server also exits by itself when its stdin (held by this process) closes.
+        process.terminate()
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    func login() async throws -> Tokens {
+        let json = try await call("POST", "/login", body: "{}")
+        return Tokens(accessToken: json["access_token"] as! String, refreshToken: json["refresh_token"] as? String)
+    }
+
+    func stat(_ name: String) async throws -> Int {
+        (try await call("GET", "/control/stats"))[name] as! Int
+    }
+
+    func expireAll() async throws {
+        _ = try await call("POST", "/control/expire-all", body: "{}")
+    }
+
+    func fault(_ json: String) async throws {
+        _ = try await call("POST", "/control/fault", body: json)
+    }
+
+    private func call(_ method: String, _ path: String, body: String? = nil) async throws -> [String: Any] {
+        var request = URLRequest(url: URL(string: baseURL + path)!)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let data: Data = try await withCheckedThrowingContinuation { continuation in
+            URLSession.shared.dataTask(with: request) { data, _, error in
+                if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: data ?? Data()) }
+            }.resume()
+        }
+        if data.isEmpty { return [:] }
+        return (try JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+    }
+}
+
+/// An in-memory store whose calls can be made to throw.
+final class FlakyStore: TokenStore, @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Tokens?
+    private var loadError: Error?
+
+    init(_ tokens: Tokens? = nil) { stored = tokens }
+
+    var tokens: Tokens? { lock.lock(); defer { lock.unlock() }; return stored }
+
+    func failLoad(_ error: Error?) { lock.lock(); loadError = error; lock.unlock() }
+
+    func load() throws -> Tokens? {
+        lock.lock(); defer { lock.unlock() }
+        if let loadError { throw loadError }
+        return stored
+    }
+
+    func save(tokens: Tokens) throws { lock.lock(); stored = tokens; lock.unlock() }
+
+    func clear() throws { lock.lock(); stored = nil; lock.unlock() }
+}
+
+/// Records events in order.
+final class Recorder: SessionListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [SessionEvent] = []
+
+    var events: [SessionEvent] { lock.lock(); defer { lock.unlock() }; return seen }
+
+    func onEvent(event: SessionEvent) throws { lock.lock(); seen.append(event); lock.unlock() }
+
+    /// Waits (bounded) until `done` holds.
+    func wait(until done: ([SessionEvent]) -> Bool) async throws -> [SessionEvent] {
+        for _ in 0..<1000 where !done(events) {
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        return events
+    }
+}
+
+func recipeConfig(_ baseURL: String) -> SessionConfig {
+    SessionConfig(
+        baseUrl: baseURL,
+        refreshPath: "/app/renewal",
+        refreshProtocol: .json(
+            refreshTokenField: "refreshToken",
+            extraFields: ["authorization": "demo-client-credential"],
+            accessTokenPointer: "/data/token",
+            refreshTokenPointer: "/data/refreshToken",
+            expiresInPointer: nil
+        ),
+        expiredStatuses: [],
+        expiredBodyRule: BodyRule(pointer: "/code", values: ["1002"])
+    )
+}
