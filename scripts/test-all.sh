@@ -2,36 +2,58 @@
 # Runs every test suite: Rust (unit and integration), the bindings staleness check,
 # Kotlin on the JVM (Maven) and Swift (swift test, in a Debian 13 root where this
 # machine has no swift). Installs what it needs. `scripts/test-all.sh rust|kotlin|swift`
-# runs one part.
+# runs one part. Ends with one line totalling the tests of every suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 part=${1:-all}
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
 
 step() { printf '\n==> %s\n' "$*"; }
 
-build_native() {
-  step "building the library and the auth server"
-  cargo build --quiet -p refreshkit -p auth-server
+# Runs a suite, showing its output and keeping a copy for the totals.
+suite() {
+  local name=$1
+  shift
+  "$@" 2>&1 | tee "$logs/$name.log"
 }
 
 run_rust() {
   step "Rust: unit and integration tests"
-  cargo test --quiet -p refreshkit
+  suite rust cargo test -p refreshkit
   step "bindings: committed Kotlin and Swift match the library"
   bindings/generate.sh --check
 }
 
 run_kotlin() {
   step "Kotlin: the bindings on the JVM (Maven)"
-  scripts/test-kotlin.sh
+  suite kotlin scripts/test-kotlin.sh
 }
 
 run_swift() {
   step "Swift: the bindings with swift test"
-  scripts/test-swift.sh
+  suite swift scripts/test-swift.sh
 }
 
-build_native
+totals() {
+  local passed=0 failed=0 n f e
+  if [ -f "$logs/rust.log" ]; then
+    while read -r n f; do passed=$((passed + n)); failed=$((failed + f)); done < <(
+      sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$logs/rust.log")
+  fi
+  if [ -f "$logs/kotlin.log" ]; then
+    read -r n f e < <(sed -n 's/.*Tests run: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\), Skipped.*/\1 \2 \3/p' "$logs/kotlin.log" | tail -n 1) || true
+    passed=$((passed + ${n:-0} - ${f:-0} - ${e:-0})); failed=$((failed + ${f:-0} + ${e:-0}))
+  fi
+  if [ -f "$logs/swift.log" ]; then
+    read -r n f < <(sed -n 's/.*Executed \([0-9]*\) tests\{0,1\}, with \([0-9]*\) failures.*/\1 \2/p' "$logs/swift.log" | tail -n 1) || true
+    passed=$((passed + ${n:-0} - ${f:-0})); failed=$((failed + ${f:-0}))
+  fi
+  printf '\nall suites (%s): %d passed, %d failed\n' "$part" "$passed" "$failed"
+}
+
+step "building the library and the auth server"
+cargo build --quiet -p refreshkit -p auth-server
 case "$part" in
   rust) run_rust ;;
   kotlin) run_kotlin ;;
@@ -39,3 +61,4 @@ case "$part" in
   all) run_rust; run_kotlin; run_swift ;;
   *) echo "usage: $0 [rust|kotlin|swift]" >&2; exit 2 ;;
 esac
+totals
