@@ -21,6 +21,8 @@
 //! seams the app implements in Kotlin, Swift or Rust; `config`, `error` and `runtime` are
 //! the glue.
 
+#[cfg(target_os = "android")]
+mod android;
 mod config;
 mod engine;
 mod error;
@@ -49,3 +51,8 @@ pub use store::TokenStore;
 pub use tokens::Tokens;
 
 uniffi::setup_scaffolding!();
+
+/// The README's Rust examples are compiled as doctests, so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

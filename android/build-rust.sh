@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds what the Android library packages from the Rust core:
+#   refreshkit/src/main/jniLibs/<abi>/librefreshkit.so   per ABI, with cargo-ndk
+#   refreshkit/build/generated/uniffi/                    the Android flavour of the Kotlin
+# Needs: rustup targets aarch64-linux-android armv7-linux-androideabi x86_64-linux-android,
+# cargo-ndk (cargo install cargo-ndk) and ANDROID_NDK_HOME. Called by the Gradle build.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+profile=${PROFILE:-release}
+
+cd "$repo"
+cargo ndk \
+  -t arm64-v8a -t armeabi-v7a -t x86_64 \
+  --platform 26 \
+  -o "$here/refreshkit/src/main/jniLibs" \
+  build --profile "$profile" -p refreshkit
+
+# The bindings come from the host build's metadata; they do not depend on the ABI.
+cargo build --quiet -p refreshkit
+cargo build --quiet -p uniffi-bindgen
+case "$(uname)" in Darwin) lib=target/debug/librefreshkit.dylib ;; *) lib=target/debug/librefreshkit.so ;; esac
+out="$here/refreshkit/build/generated/uniffi"
+rm -rf "$out"
+target/debug/uniffi-bindgen generate --no-format --library "$lib" -l kotlin \
+  -c "$here/uniffi-android.toml" -o "$out"
+echo "jniLibs and the Android bindings are ready"

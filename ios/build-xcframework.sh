@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds RefreshKitFFI.xcframework for the Swift package (macOS with Xcode only):
+#   ios-arm64                      device
+#   ios-arm64_x86_64-simulator     simulators on Apple silicon and Intel (one lipo'd file)
+#   macos-arm64_x86_64             macOS, for `swift test` and Mac apps
+# Each slice is the static library with the generated header and a module map named
+# module.modulemap, as Xcode expects inside an XCFramework.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+profile=${PROFILE:-release}
+cd "$repo"
+
+targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin)
+rustup target add "${targets[@]}"
+for target in "${targets[@]}"; do
+  cargo build --profile "$profile" -p refreshkit --target "$target"
+done
+
+work="$repo/target/xcframework"
+rm -rf "$work" "$here/RefreshKitFFI.xcframework"
+mkdir -p "$work/headers" "$work/ios-sim" "$work/macos"
+cp bindings/swift/RefreshKitFFI.h "$work/headers/"
+cp "$here/Sources/RefreshKitFFI/include/module.modulemap" "$work/headers/module.modulemap"
+
+lib() { echo "target/$1/$profile/librefreshkit.a"; }
+lipo -create "$(lib aarch64-apple-ios-sim)" "$(lib x86_64-apple-ios)" -output "$work/ios-sim/librefreshkit.a"
+lipo -create "$(lib aarch64-apple-darwin)" "$(lib x86_64-apple-darwin)" -output "$work/macos/librefreshkit.a"
+
+xcodebuild -create-xcframework \
+  -library "$(lib aarch64-apple-ios)" -headers "$work/headers" \
+  -library "$work/ios-sim/librefreshkit.a" -headers "$work/headers" \
+  -library "$work/macos/librefreshkit.a" -headers "$work/headers" \
+  -output "$here/RefreshKitFFI.xcframework"
+echo "built $here/RefreshKitFFI.xcframework"
