@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{session_with, AuthServer, MemoryStore, Recorder};
 
-const WAITERS: usize = 50;
+const WAITERS: usize = 100;
 /// Far above the session's own bounds: only a hang would reach it.
 const HANG: Duration = Duration::from_secs(20);
 
@@ -91,6 +91,23 @@ async fn a_503_fails_every_waiter_with_a_network_error_and_recovers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_connection_fails_every_waiter_and_recovers() {
     assert_transient(json!({"kind": "drop", "delay_ms": 200}), |e| matches!(e, SessionError::Network { .. })).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_cut_mid_response_fails_every_waiter_and_recovers() {
+    assert_transient(json!({"kind": "truncate", "delay_ms": 200}), |e| matches!(e, SessionError::Network { .. })).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_tokens_that_are_themselves_rejected_are_returned_as_401_without_a_loop() {
+    let scene = expired_session_with_fault(json!({"kind": "rejected_tokens", "delay_ms": 200})).await;
+
+    let results = burst(&scene.session).await;
+
+    assert!(results.iter().all(|r| r == &Ok(401)), "{results:?}");
+    assert_eq!(scene.server.stat("refresh_requests").await, 1, "one refresh, no loop");
+    assert_eq!(scene.session.metrics().replays, WAITERS as u64);
+    assert_eq!(scene.store.get().unwrap().access_token, "not-issued-by-this-server", "saved before use");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod app_faults;
 mod burst;
 mod cancellation;
 mod config_errors;

@@ -1,5 +1,7 @@
 //! Faults the refresh endpoints inject on request, one queued fault per refresh call.
 
+use std::future::Future;
+
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -11,6 +13,10 @@ pub enum Fault {
     Status { status: u16 },
     /// Close the connection without an answer.
     Drop,
+    /// Send the status line and headers, then close the connection mid-body.
+    Truncate,
+    /// Answer with tokens the protected resources do not accept.
+    RejectedTokens,
     /// Answer 200 with a body that is not JSON.
     Malformed,
     /// Answer 200 with JSON that lacks the access token.
@@ -40,4 +46,37 @@ pub fn silence_dropped_connection_panics() {
             default_hook(info);
         }
     }));
+}
+
+/// Sends the start of a JSON answer, waits so that hyper flushes it with the headers,
+/// then fails: hyper closes the connection in the middle of the body.
+pub struct TruncatedBody {
+    sent: bool,
+    pause: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Default for TruncatedBody {
+    fn default() -> Self {
+        TruncatedBody { sent: false, pause: Box::pin(tokio::time::sleep(std::time::Duration::from_millis(50))) }
+    }
+}
+
+impl http_body::Body for TruncatedBody {
+    type Data = bytes::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        use std::task::Poll;
+        if !self.sent {
+            self.sent = true;
+            return Poll::Ready(Some(Ok(http_body::Frame::data(bytes::Bytes::from_static(b"{\"access_token\":")))));
+        }
+        match self.pause.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) => Poll::Ready(Some(Err(std::io::Error::other("cut mid-response")))),
+        }
+    }
 }

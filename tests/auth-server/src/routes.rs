@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde_json::{json, Value};
 
-use crate::faults::{Fault, QueuedFault, DROP_MESSAGE};
+use crate::faults::{Fault, QueuedFault, TruncatedBody, DROP_MESSAGE};
 use crate::issuer::{Issuer, RefreshOutcome};
 
 type Shared = Arc<Mutex<Issuer>>;
@@ -64,6 +64,16 @@ async fn injected_fault(state: &Shared) -> Option<Response> {
             }
             Some(response)
         }
+        Fault::Truncate => Some(
+            ([(header::CONTENT_TYPE, "application/json")], axum::body::Body::new(TruncatedBody::default()))
+                .into_response(),
+        ),
+        Fault::RejectedTokens => Some(
+            Json(json!({ "access_token": "not-issued-by-this-server", "refresh_token": "rt-unknown",
+                         "expires_in": 60, "token_type": "Bearer",
+                         "code": 0, "data": { "token": "not-issued-by-this-server", "refreshToken": "rt-unknown" } }))
+            .into_response(),
+        ),
         Fault::Malformed => Some((StatusCode::OK, "{\"access_token\": ").into_response()),
         Fault::MissingAccessToken => Some(Json(json!({ "token_type": "Bearer" })).into_response()),
         Fault::InvalidGrant => Some(invalid_grant()),

@@ -1,0 +1,134 @@
+//! Faults in the app's own code: slow stores, stores and listeners that fail, panic or
+//! call back into the session. None may deadlock, crash or lose the session.
+
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+use refreshkit::{
+    CallbackError, HttpRequest, Session, SessionConfig, SessionError, SessionEvent, SessionListener, SessionState,
+    StoreError, TokenStore, Tokens,
+};
+
+use crate::helpers::{AuthServer, MemoryStore};
+
+/// A store that delegates to memory but sleeps, panics or calls the session as told.
+#[derive(Default)]
+struct TroubledStore {
+    inner: MemoryStore,
+    save_delay: Option<Duration>,
+    panic_on_load: std::sync::atomic::AtomicBool,
+    session: OnceLock<Weak<Session>>,
+    seen_states: Mutex<Vec<SessionState>>,
+}
+
+impl TokenStore for TroubledStore {
+    fn load(&self) -> Result<Option<Tokens>, StoreError> {
+        if self.panic_on_load.load(std::sync::atomic::Ordering::SeqCst) {
+            panic!("store bug");
+        }
+        self.inner.load()
+    }
+
+    fn save(&self, tokens: Tokens) -> Result<(), StoreError> {
+        if let Some(delay) = self.save_delay {
+            std::thread::sleep(delay);
+        }
+        if let Some(session) = self.session.get().and_then(Weak::upgrade) {
+            // Calling back into the session from inside a store call.
+            self.seen_states.lock().unwrap().push(session.state());
+            let _ = session.metrics();
+        }
+        self.inner.save(tokens)
+    }
+
+    fn clear(&self) -> Result<(), StoreError> {
+        self.inner.clear()
+    }
+}
+
+async fn burst(session: &Arc<Session>, n: usize) -> Vec<Result<u16, SessionError>> {
+    let calls: Vec<_> = (0..n)
+        .map(|_| {
+            let session = session.clone();
+            tokio::spawn(async move { session.execute(HttpRequest::get("/api/resource")).await.map(|r| r.status) })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for call in calls {
+        out.push(tokio::time::timeout(Duration::from_secs(30), call).await.expect("hung").unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_store_that_calls_back_into_the_session_neither_deadlocks_nor_refreshes_twice() {
+    let server = AuthServer::start();
+    let store = Arc::new(TroubledStore { save_delay: Some(Duration::from_millis(300)), ..Default::default() });
+    let session = Session::new(SessionConfig::new(server.base_url()), store.clone(), None).unwrap();
+    store.session.set(Arc::downgrade(&session)).unwrap();
+    session.sign_in(server.login().await).await.unwrap();
+    server.expire_all().await;
+
+    let results = burst(&session, 100).await;
+
+    assert!(results.iter().all(|r| r == &Ok(200)), "{results:?}");
+    assert_eq!(server.stat("refreshes").await, 1);
+    assert!(store.seen_states.lock().unwrap().contains(&SessionState::Refreshing), "the store saw the refresh");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_panics_gives_a_store_error_and_the_session_survives() {
+    let server = AuthServer::start();
+    let store = Arc::new(TroubledStore::default());
+    let session = Session::new(SessionConfig::new(server.base_url()), store.clone(), None).unwrap();
+    session.sign_in(server.login().await).await.unwrap();
+    server.expire_all().await;
+    store.panic_on_load.store(true, std::sync::atomic::Ordering::SeqCst);
+
+    let error = session.execute(HttpRequest::get("/api/resource")).await.unwrap_err();
+
+    assert!(matches!(error, SessionError::Store { .. }), "{error:?}");
+    store.panic_on_load.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+}
+
+/// A listener that fails on every event and calls back into the session.
+struct RudeListener {
+    session: OnceLock<Weak<Session>>,
+    events: Mutex<Vec<SessionEvent>>,
+}
+
+impl SessionListener for RudeListener {
+    fn on_event(&self, event: SessionEvent) -> Result<(), CallbackError> {
+        if let Some(session) = self.session.get().and_then(Weak::upgrade) {
+            let _ = (session.state(), session.metrics());
+        }
+        self.events.lock().unwrap().push(event);
+        Err(CallbackError::Failed { detail: "listener bug".into() })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_that_fails_and_calls_back_in_changes_nothing() {
+    let server = AuthServer::start();
+    let listener = Arc::new(RudeListener { session: OnceLock::new(), events: Mutex::new(Vec::new()) });
+    let session =
+        Session::new(SessionConfig::new(server.base_url()), Arc::new(MemoryStore::default()), Some(listener.clone()))
+            .unwrap();
+    listener.session.set(Arc::downgrade(&session)).unwrap();
+    session.sign_in(server.login().await).await.unwrap();
+    server.expire_all().await;
+
+    let results = burst(&session, 100).await;
+    session.sign_out().await.unwrap();
+
+    assert!(results.iter().all(|r| r == &Ok(200)));
+    for _ in 0..500 {
+        if listener.events.lock().unwrap().contains(&SessionEvent::SignedOut) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let events = listener.events.lock().unwrap().clone();
+    assert_eq!(events, [SessionEvent::SignedIn, SessionEvent::Refreshed, SessionEvent::SignedOut]);
+}
