@@ -54,6 +54,7 @@ totals() {
 
 step "building the library and the auth server"
 cargo build --quiet -p refreshkit -p auth-server
+cargo build --quiet -p refreshkit --example session-child
 case "$part" in
   rust) run_rust ;;
   kotlin) run_kotlin ;;

@@ -11,6 +11,7 @@ mod failures;
 mod guard;
 mod hosts;
 mod json_protocol;
+mod killed_mid_refresh;
 mod proactive;
 mod secrets;
 mod sign_out;

@@ -91,6 +91,10 @@ impl AuthServer {
         self.post("/control/access-ttl", json!({ "ms": ms })).await;
     }
 
+    pub async fn post_json(&self, path: &str, body: Value) {
+        self.post(path, body).await;
+    }
+
     async fn post(&self, path: &str, body: Value) -> reqwest::Response {
         self.http.post(format!("{}{path}", self.base_url())).json(&body).send().await.unwrap()
     }

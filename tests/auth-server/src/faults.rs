@@ -7,7 +7,7 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fault {
-    /// Hold the answer, then answer normally.
+    /// Rotate the tokens at once, then hold the answer this long (a slow network).
     Delay { ms: u64 },
     /// Answer with this status (503 carries `Retry-After: 1`).
     Status { status: u16 },
@@ -31,6 +31,9 @@ pub enum Fault {
 pub struct QueuedFault {
     #[serde(default)]
     pub delay_ms: u64,
+    /// Hold the call until `POST /control/release`, so a test can gather its waiters first.
+    #[serde(default)]
+    pub gated: bool,
     #[serde(flatten)]
     pub fault: Fault,
 }

@@ -57,6 +57,8 @@ pub struct Issuer {
     pub credential: String,
     pub stats: Stats,
     pub faults: Vec<QueuedFault>,
+    /// Opens gated faults; a release before the wait is kept for it.
+    pub gate: std::sync::Arc<tokio::sync::Notify>,
     access: HashMap<String, Access>,
     refresh: HashMap<String, Refresh>,
     revoked: HashSet<u64>,
@@ -71,6 +73,7 @@ impl Issuer {
             credential,
             stats: Stats::default(),
             faults: Vec::new(),
+            gate: Default::default(),
             access: HashMap::new(),
             refresh: HashMap::new(),
             revoked: HashSet::new(),

@@ -34,6 +34,7 @@ pub fn router(state: Shared) -> Router {
         .route("/control/fault", post(add_fault))
         .route("/control/expire-all", post(expire_all))
         .route("/control/reset", post(reset))
+        .route("/control/release", post(release))
         .route("/control/access-ttl", post(set_access_ttl))
         .with_state(state)
 }
@@ -42,19 +43,37 @@ async fn login(State(state): State<Shared>) -> Response {
     Json(lock(&state).login("user")).into_response()
 }
 
-/// Applies the next queued fault, if any. `Some` is the answer to send instead.
-async fn injected_fault(state: &Shared) -> Option<Response> {
+/// What the next queued fault does to a refresh call.
+enum Injected {
+    /// Answer normally.
+    Nothing,
+    /// Answer normally, but hold the answer (tokens already rotated) for this long.
+    Hold(Duration),
+    /// Send this instead.
+    Answer(Response),
+}
+
+async fn injected_fault(state: &Shared) -> Injected {
     let fault = {
         let mut issuer = lock(state);
         issuer.stats.refresh_requests += 1;
         (!issuer.faults.is_empty()).then(|| issuer.faults.remove(0))
-    }?;
+    };
+    let Some(fault) = fault else { return Injected::Nothing };
+    if fault.gated {
+        let gate = lock(state).gate.clone();
+        gate.notified().await;
+    }
     tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
-    match fault.fault {
-        Fault::Delay { ms } => {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            None
-        }
+    if let Fault::Delay { ms } = fault.fault {
+        return Injected::Hold(Duration::from_millis(ms));
+    }
+    fault_answer(fault.fault).map_or(Injected::Nothing, Injected::Answer)
+}
+
+fn fault_answer(fault: Fault) -> Option<Response> {
+    match fault {
+        Fault::Delay { .. } => None,
         Fault::Drop => std::panic::panic_any(DROP_MESSAGE),
         Fault::Status { status } => {
             let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -84,15 +103,30 @@ fn invalid_grant() -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": "invalid_grant" }))).into_response()
 }
 
+/// Runs `answer` (which rotates the tokens) unless a fault replaces it, then holds the
+/// answer if the fault says so: like a real server whose reply is slow to arrive.
+async fn with_faults(state: &Shared, answer: impl FnOnce() -> Response) -> Response {
+    let hold = match injected_fault(state).await {
+        Injected::Answer(response) => return response,
+        Injected::Hold(hold) => hold,
+        Injected::Nothing => Duration::ZERO,
+    };
+    let response = answer();
+    tokio::time::sleep(hold).await;
+    response
+}
+
 async fn oauth_refresh(State(state): State<Shared>, Form(form): Form<HashMap<String, String>>) -> Response {
-    if let Some(answer) = injected_fault(&state).await {
-        return answer;
-    }
+    let issuer = state.clone();
+    with_faults(&state, move || oauth_answer(&issuer, &form)).await
+}
+
+fn oauth_answer(state: &Shared, form: &HashMap<String, String>) -> Response {
     if form.get("grant_type").map(String::as_str) != Some("refresh_token") {
         return (StatusCode::BAD_REQUEST, Json(json!({ "error": "unsupported_grant_type" }))).into_response();
     }
     let Some(token) = form.get("refresh_token") else { return invalid_grant() };
-    match lock(&state).refresh(token) {
+    match lock(state).refresh(token) {
         RefreshOutcome::Issued(issued) => Json(issued).into_response(),
         RefreshOutcome::Rejected => invalid_grant(),
     }
@@ -100,15 +134,17 @@ async fn oauth_refresh(State(state): State<Shared>, Form(form): Form<HashMap<Str
 
 /// The JSON protocol of the original JavaScript recipe.
 async fn json_refresh(State(state): State<Shared>, Json(body): Json<Value>) -> Response {
-    if let Some(answer) = injected_fault(&state).await {
-        return answer;
-    }
-    let credential = lock(&state).credential.clone();
+    let issuer = state.clone();
+    with_faults(&state, move || json_answer(&issuer, &body)).await
+}
+
+fn json_answer(state: &Shared, body: &Value) -> Response {
+    let credential = lock(state).credential.clone();
     if body.get("authorization").and_then(Value::as_str) != Some(credential.as_str()) {
         return (StatusCode::UNAUTHORIZED, Json(json!({ "code": 1003, "error": "invalid_client" }))).into_response();
     }
     let Some(token) = body.get("refreshToken").and_then(Value::as_str) else { return invalid_grant() };
-    match lock(&state).refresh(token) {
+    match lock(state).refresh(token) {
         RefreshOutcome::Issued(t) => {
             Json(json!({ "code": 0, "data": { "token": t.access_token, "refreshToken": t.refresh_token } }))
                 .into_response()
@@ -169,6 +205,11 @@ async fn add_fault(State(state): State<Shared>, Json(body): Json<Value>) -> Resp
 
 async fn expire_all(State(state): State<Shared>) -> Response {
     lock(&state).expire_all();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn release(State(state): State<Shared>) -> Response {
+    lock(&state).gate.notify_one();
     StatusCode::NO_CONTENT.into_response()
 }
 
