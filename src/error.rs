@@ -78,7 +78,9 @@ impl SessionError {
         if e.is_timeout() {
             return SessionError::Timeout;
         }
-        let kind = if e.is_connect() {
+        let kind = if rejected_certificate(e) {
+            "the server's TLS certificate is not trusted"
+        } else if e.is_connect() {
             "connection failed"
         } else if e.is_body() || e.is_decode() {
             "the response body could not be read"
@@ -91,6 +93,22 @@ impl SessionError {
         };
         SessionError::Network { detail: kind.into() }
     }
+}
+
+/// Whether a TLS certificate check failed somewhere in the error's causes. io::Error
+/// hides its inner error from `source()`, so the walk steps into it explicitly.
+fn rejected_certificate(e: &reqwest::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if matches!(c.downcast_ref::<rustls::Error>(), Some(rustls::Error::InvalidCertificate(_))) {
+            return true;
+        }
+        cause = match c.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+            Some(inner) => Some(inner),
+            None => c.source(),
+        };
+    }
+    false
 }
 
 /// An error thrown by the app's `TokenStore`.

@@ -15,4 +15,5 @@ mod killed_mid_refresh;
 mod proactive;
 mod secrets;
 mod sign_out;
+mod tls;
 mod stores;
