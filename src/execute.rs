@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::config::BodyRule;
 use crate::engine::{bump, Engine, Need};
 use crate::error::SessionError;
 use crate::http::{to_response, HttpRequest, HttpResponse, Prepared};
@@ -51,19 +52,21 @@ impl Engine {
 
     /// Whether the server said the access token has expired.
     pub(crate) fn means_expired(&self, response: &HttpResponse) -> bool {
-        if self.settings.expired_statuses.contains(&response.status) {
-            return true;
-        }
-        let Some(rule) = &self.settings.expired_body_rule else { return false };
-        if response.body.is_empty() || response.body.len() > MAX_RULE_BODY {
-            return false;
-        }
-        let Ok(json) = serde_json::from_slice::<Value>(&response.body) else { return false };
-        let found = match json.pointer(&rule.pointer) {
-            Some(Value::String(s)) => s.clone(),
-            Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string(),
-            _ => return false,
-        };
-        rule.values.iter().any(|v| *v == found)
+        self.settings.expired_statuses.contains(&response.status)
+            || self.settings.expired_body_rule.as_ref().is_some_and(|rule| body_matches(rule, &response.body))
     }
+}
+
+/// Whether `body` is JSON whose value at the rule's pointer is one of its values.
+pub(crate) fn body_matches(rule: &BodyRule, body: &[u8]) -> bool {
+    if body.is_empty() || body.len() > MAX_RULE_BODY {
+        return false;
+    }
+    let Ok(json) = serde_json::from_slice::<Value>(body) else { return false };
+    let found = match json.pointer(&rule.pointer) {
+        Some(Value::String(s)) => s.clone(),
+        Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string(),
+        _ => return false,
+    };
+    rule.values.iter().any(|v| *v == found)
 }

@@ -29,6 +29,8 @@ mod error;
 mod events;
 mod execute;
 mod file_store;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod jwt;
 mod logger;
