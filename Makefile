@@ -1,5 +1,5 @@
 # The two commands the README leads with, and their parts.
-.PHONY: demo test test-rust test-kotlin test-swift bindings
+.PHONY: demo test test-rust test-kotlin test-swift bindings fuzz soak
 
 demo:
 	cargo build --quiet -p auth-server
@@ -19,3 +19,11 @@ test-swift:
 
 bindings:
 	bindings/generate.sh
+
+# Longer runs, not part of `make test`.
+fuzz:
+	REFRESHKIT_FUZZ_SECONDS=$${FUZZ_SECONDS:-120} cargo test --release --test fuzz -- --nocapture
+
+soak:
+	cargo build --quiet --release -p auth-server
+	REFRESHKIT_AUTH_SERVER=target/release/auth-server SOAK_SECONDS=$${SOAK_SECONDS:-1800} cargo run --release --example soak

@@ -187,7 +187,7 @@ impl Engine {
                     (true, false, Need::Current) => Step::Ready(current),
                     // ...but a rejected one ends the session.
                     (true, false, Need::Replacing(_)) => Step::Expire(st.epoch, ExpiryReason::NoRefreshToken),
-                    (true, true, _) => Step::Wait(self.start_refresh(&mut st, current)),
+                    (true, true, need) => Step::Wait(self.start_refresh(&mut st, current, need)),
                 }
             }
         };
@@ -214,7 +214,12 @@ impl Engine {
         Ok(())
     }
 
-    fn start_refresh(self: &Arc<Self>, st: &mut State, from: Arc<TokenSet>) -> watch::Receiver<Option<RefreshResult>> {
+    fn start_refresh(
+        self: &Arc<Self>,
+        st: &mut State,
+        from: Arc<TokenSet>,
+        need: Need,
+    ) -> watch::Receiver<Option<RefreshResult>> {
         let (tx, rx) = watch::channel(None);
         st.last_flight += 1;
         let (id, epoch) = (st.last_flight, st.epoch);
@@ -223,7 +228,11 @@ impl Engine {
         let engine = Arc::clone(self);
         crate::runtime::spawn_detached(async move {
             let _ends_flight = FlightGuard { engine: Arc::clone(&engine), id };
-            let result = engine.run_refresh(id, epoch, from).await;
+            // The guard counts refreshes that can loop: after the server rejected a token,
+            // or for tokens that arrived already expired. Refreshing a token near its end
+            // of life is paced by its lifetime and never counts, so 2 s tokens work.
+            let counted = matches!(need, Need::Replacing(_)) || from.born_expired();
+            let result = engine.run_refresh(id, epoch, from, counted).await;
             let _ = tx.send(Some(result));
         });
         rx
@@ -238,7 +247,7 @@ impl Engine {
         }
     }
 
-    async fn run_refresh(&self, id: u64, epoch: u64, from: Arc<TokenSet>) -> RefreshResult {
+    async fn run_refresh(&self, id: u64, epoch: u64, from: Arc<TokenSet>, counted: bool) -> RefreshResult {
         // Another process or Session sharing the store may have rotated the tokens:
         // adopt theirs rather than spend a refresh token that is already used.
         let mut basis = from.tokens.clone();
@@ -258,7 +267,7 @@ impl Engine {
         let Some(refresh_token) = basis.refresh_token.clone() else {
             return self.expire(Some(id), epoch, ExpiryReason::NoRefreshToken).await;
         };
-        if !self.guard_allows() {
+        if counted && !self.guard_allows() {
             log::warn!(target: "refreshkit", "refresh {id}: refused by the excessive-refresh guard");
             return self.fail(id, epoch, SessionError::TooManyRefreshes);
         }
@@ -267,7 +276,9 @@ impl Engine {
                 if fresh.refresh_token.is_none() {
                     fresh.refresh_token = Some(refresh_token);
                 }
-                self.record_refresh();
+                if counted {
+                    self.record_refresh();
+                }
                 self.persist_and_activate(id, epoch, fresh).await
             }
             Err(RefreshFailure::Rejected { detail }) => {

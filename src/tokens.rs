@@ -64,6 +64,12 @@ impl TokenSet {
         TokenSet { tokens, generation, expires_at, received_at: SystemTime::now() }
     }
 
+    /// True when the token was already expired when it arrived: a server handing out
+    /// such tokens makes every request refresh, so those refreshes count as a loop.
+    pub fn born_expired(&self) -> bool {
+        self.expires_at.is_some_and(|at| at <= self.received_at)
+    }
+
     /// True when the access token expires within `leeway` from `now`. The leeway is
     /// capped at half the token's lifetime, so a token that lives shorter than the
     /// leeway is not refreshed again on every request.

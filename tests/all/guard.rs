@@ -39,3 +39,21 @@ async fn network_failures_do_not_count_toward_the_guard() {
     assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
     assert_eq!(server.stat("refresh_requests").await, 7);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_lived_tokens_refreshed_near_their_end_never_trip_the_guard() {
+    // 1 s tokens are refreshed at half-life: about 8 refreshes in 4 s, above the guard's
+    // 5 per 30 s, and none of them is a loop.
+    let server = AuthServer::start_with(&["--access-ttl-ms", "1000"]);
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |_| {});
+    session.sign_in(server.login_with_expiry().await).await.unwrap();
+
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(4);
+    while std::time::Instant::now() < until {
+        assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.map(|r| r.status), Ok(200));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    assert!(server.stat("refreshes").await > 5, "more refreshes than the guard's window allows");
+    assert_eq!(server.stat("rejected").await, 0);
+}
