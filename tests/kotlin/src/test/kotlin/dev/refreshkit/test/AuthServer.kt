@@ -45,6 +45,11 @@ class AuthServer(vararg args: String) : AutoCloseable {
         post("/control/fault", json)
     }
 
+    /** Opens a gated fault. */
+    fun release() {
+        post("/control/release", "{}")
+    }
+
     private fun post(path: String, json: String): String {
         val request = HttpRequest.newBuilder(URI("$baseUrl$path"))
             .header("Content-Type", "application/json")
