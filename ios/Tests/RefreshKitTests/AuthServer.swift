@@ -57,6 +57,11 @@ final class AuthServer: @unchecked Sendable {
         _ = try await call("POST", "/control/fault", body: json)
     }
 
+    /// Opens a gated fault.
+    func release() async throws {
+        _ = try await call("POST", "/control/release", body: "{}")
+    }
+
     private func call(_ method: String, _ path: String, body: String? = nil) async throws -> [String: Any] {
         var request = URLRequest(url: URL(string: baseURL + path)!)
         request.httpMethod = method

@@ -1,0 +1,84 @@
+import Foundation
+import RefreshKit
+import XCTest
+
+/// A representative part of the fault matrix, from Swift: 100 Tasks wait on a refresh that fails.
+final class FaultMatrixTests: XCTestCase {
+    private func burst(_ server: AuthServer, _ session: Session) async throws -> [Result<UInt16, Error>] {
+        try await withThrowingTaskGroup(of: Result<UInt16, Error>.self) { group in
+            for _ in 0..<100 {
+                group.addTask {
+                    do { return .success(try await session.execute(HttpRequest(url: "/api/resource")).status) } catch { return .failure(error) }
+                }
+            }
+            for _ in 0..<2000 where session.metrics().requests < 100 || session.state() != .refreshing {
+                try await Task.sleep(nanoseconds: 5_000_000)
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+            try await server.release()
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+
+    func testTransientFaultsFailEveryWaiterRetryablyAndTheNextRequestRecovers() async throws {
+        for fault in [#"{"kind": "status", "status": 503, "gated": true}"#, #"{"kind": "drop", "gated": true}"#] {
+            let server = try AuthServer()
+            let store = FlakyStore()
+            let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: store)
+            let first = try await server.login()
+            try await session.signIn(tokens: first)
+            try await server.expireAll()
+            try await server.fault(fault)
+
+            let results = try await burst(server, session)
+
+            for result in results {
+                guard case .failure(let error as SessionError) = result, case .Network = error, error.isRetryable else {
+                    return XCTFail("\(fault): \(result)")
+                }
+            }
+            XCTAssertEqual(store.tokens, first, "tokens are kept")
+            let status = try await session.execute(HttpRequest(url: "/api/resource")).status
+            XCTAssertEqual(status, 200)
+        }
+    }
+
+    func testInvalidGrantExpiresTheSessionForEveryWaiter() async throws {
+        let server = try AuthServer()
+        let store = FlakyStore()
+        let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: store)
+        try await session.signIn(tokens: try await server.login())
+        try await server.expireAll()
+        try await server.fault(#"{"kind": "invalid_grant", "gated": true}"#)
+
+        let results = try await burst(server, session)
+
+        for result in results {
+            guard case .failure(let error as SessionError) = result, error == .SessionExpired(reason: .refreshRejected) else {
+                return XCTFail("\(result)")
+            }
+        }
+        XCTAssertNil(store.tokens)
+        XCTAssertEqual(session.state(), .expired)
+    }
+
+    func testGarbageFromSwiftGetsTypedErrors() async throws {
+        let server = try AuthServer()
+        let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore())
+        try await session.signIn(tokens: try await server.login())
+        for request in [
+            HttpRequest(method: "", url: "/api/resource"),
+            HttpRequest(url: "/api/resource", headers: [HttpHeader(name: "", value: "x")]),
+            HttpRequest(url: "/api/resource", headers: [HttpHeader(name: "X-Bad", value: "a\nb")]),
+        ] {
+            do {
+                _ = try await session.execute(request)
+                XCTFail("\(request) must be refused")
+            } catch SessionError.InvalidRequest {
+            }
+        }
+        let binary = HttpRequest(method: "POST", url: "/echo", body: Data((0...255).map { UInt8($0) }))
+        let status = try await session.execute(binary).status
+        XCTAssertEqual(status, 200)
+    }
+}
