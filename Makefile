@@ -1,5 +1,5 @@
 # The two commands the README leads with, and their parts.
-.PHONY: demo test test-rust test-kotlin test-swift bindings fuzz soak
+.PHONY: demo test test-rust test-kotlin test-swift bindings fuzz soak bench
 
 demo:
 	cargo build --quiet -p auth-server
@@ -27,3 +27,6 @@ fuzz:
 soak:
 	cargo build --quiet --release -p auth-server
 	REFRESHKIT_AUTH_SERVER=target/release/auth-server SOAK_SECONDS=$${SOAK_SECONDS:-1800} cargo run --release --example soak
+
+bench:
+	scripts/bench.sh

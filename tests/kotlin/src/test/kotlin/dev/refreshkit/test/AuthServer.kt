@@ -45,6 +45,11 @@ class AuthServer(vararg args: String) : AutoCloseable {
         post("/control/fault", json)
     }
 
+    /** Clears the counters and any queued fault. */
+    fun reset() {
+        post("/control/reset", "{}")
+    }
+
     /** Opens a gated fault. */
     fun release() {
         post("/control/release", "{}")

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Runs every benchmark against the local auth server on loopback and writes
+# BENCHMARKS.md: the Rust core (bursts, overhead against reqwest, memory), the JVM rows
+# (bindings against OkHttp, OkHttp Authenticators), axios-auth-refresh on Node.js, and the
+# library's size. Not part of `make test`. Usage: scripts/bench.sh (or make bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+out="$repo/BENCHMARKS.md"
+tmp=$(mktemp -d)
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+echo "building (release)..." >&2
+cargo build --quiet --release -p refreshkit -p auth-server
+cargo build --quiet --release --example bench
+export REFRESHKIT_AUTH_SERVER="$repo/target/release/auth-server"
+
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`make bench\` (scripts/bench.sh) on $(date -u +%Y-%m-%d). Everything runs on one"
+  echo "machine against the local auth server on loopback; each comparison is measured side"
+  echo "by side in the same run, as a ratio of medians over repeated runs."
+  echo
+  echo "- Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
+  echo "- $(rustc --version); refreshkit $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1), reqwest $(cargo tree -p refreshkit -e normal --depth 1 | sed -n 's/.*reqwest v\([0-9.]*\).*/\1/p' | head -n 1), uniffi 0.32.2; release profile (opt-level z, LTO)"
+  echo "- $(java -version 2>&1 | head -n 1); Node.js $(node --version)"
+  echo
+} > "$out"
+
+echo "Rust benchmarks..." >&2
+target/release/examples/bench >> "$out"
+
+echo "axios-auth-refresh on Node.js..." >&2
+(cd tests/bench/node && npm ci --no-audit --no-fund --silent)
+"$REFRESHKIT_AUTH_SERVER" --port 0 --access-ttl-ms 60000 --exit-on-stdin-eof > "$tmp/server.out" < <(sleep 100000) &
+server_pid=$!
+for _ in $(seq 100); do [ -s "$tmp/server.out" ] && break; sleep 0.05; done
+base="http://$(head -n 1 "$tmp/server.out" | sed 's/listening on //')"
+{
+  echo "## 5a. axios-auth-refresh on the burst (401 on an expired token, refresh delayed 50 ms)"
+  echo
+  echo "Configured as its README says: a request interceptor adds the token, \`createAuthRefresh\`"
+  echo "refreshes on 401 and stalls requests that come in meanwhile."
+  echo
+  echo "| client | N | refreshes (goal 1) | refresh calls | failures | time vs valid token |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  node tests/bench/node/bench.mjs "$base"
+  echo
+} >> "$out"
+kill "$server_pid"; server_pid=
+
+echo "JVM benchmarks..." >&2
+(cd tests/kotlin && mvn -B -q --no-transfer-progress test-compile dependency:build-classpath \
+  -Dmdep.outputFile="$tmp/cp.txt" -Dmdep.includeScope=test -Dmdep.excludeArtifactIds=android-all)
+java -Djna.library.path="$repo/target/release" -Drefreshkit.authServer="$REFRESHKIT_AUTH_SERVER" \
+  -cp "tests/kotlin/target/classes:tests/kotlin/target/test-classes:$(cat "$tmp/cp.txt")" \
+  dev.refreshkit.bench.JvmBenchKt >> "$out"
+echo >> "$out"
+
+echo "size..." >&2
+cargo build --quiet --profile bloat -p refreshkit
+stripped=$(stat -c %s target/release/librefreshkit.so)
+{
+  echo "## 6. Size"
+  echo
+  echo "| artifact | bytes | MiB | goal |"
+  echo "|---|---:|---:|---|"
+  awk -v b="$stripped" 'BEGIN { printf "| librefreshkit.so, x86_64 Linux, release profile (opt-level z, LTO, 1 codegen unit, stripped) | %d | %.2f | ≤ 3 MiB |\n", b, b / 1048576 }'
+  echo
+  echo "Largest contributors (symbol sizes in the same build without stripping, by crate):"
+  echo
+  echo "| crate | bytes |"
+  echo "|---|---:|"
+  nm --size-sort --demangle --radix=d target/bloat/librefreshkit.so \
+    | awk '{ size=$1; $1=""; $2=""; name=$0; sub(/^ +/, "", name); sub(/^</, "", name); sub(/^_</, "", name);
+             split(name, parts, "::"); crate=parts[1]; gsub(/[^A-Za-z0-9_]/, "", crate); if (crate == "") crate="(other)";
+             total[crate] += size } END { for (c in total) print total[c], c }' \
+    | sort -rn | head -n 12 | awk '{ printf "| %s | %d |\n", $2, $1 }'
+  echo
+} >> "$out"
+echo "wrote $out" >&2

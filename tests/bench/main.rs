@@ -1,0 +1,249 @@
+//! Benchmarks of the Rust core against the local auth server on loopback, side by side
+//! with the alternative in the same run. Prints Markdown sections; `make bench` collects
+//! them (with the JVM and Node.js peers) into BENCHMARKS.md. Timings are medians of
+//! repeated runs and are reported as ratios, since a shared 2-core machine is noisy.
+
+#[path = "../all/helpers/server.rs"]
+#[allow(dead_code)]
+mod server;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use refreshkit::{FileTokenStore, HttpRequest, Session, SessionConfig, Tokens};
+use serde_json::json;
+use server::AuthServer;
+
+const REPEATS: usize = 5;
+const TOKEN_TTL_MS: u64 = 4_000;
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    xs[xs.len() / 2]
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn new_session(server: &AuthServer) -> Arc<Session> {
+    let path = std::env::temp_dir().join(format!("refreshkit-bench-{}.json", std::process::id()));
+    Session::new(SessionConfig::new(server.base_url()), Arc::new(FileTokenStore::new(path)), None).unwrap()
+}
+
+/// N concurrent requests; returns (elapsed, failures).
+async fn burst(session: &Arc<Session>, n: usize) -> (Duration, usize) {
+    let started = Instant::now();
+    let calls: Vec<_> = (0..n)
+        .map(|_| {
+            let session = session.clone();
+            tokio::spawn(async move { session.execute(HttpRequest::get("/api/resource")).await })
+        })
+        .collect();
+    let mut failures = 0;
+    for call in calls {
+        if !matches!(call.await, Ok(Ok(r)) if r.status == 200) {
+            failures += 1;
+        }
+    }
+    (started.elapsed(), failures)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Expiry {
+    Valid,
+    /// Known from `expires_in`: a proactive refresh.
+    Known,
+    /// Revoked by the server unannounced: a reactive refresh on 401.
+    Unknown,
+}
+
+/// One burst of `n` in the given expiry situation: (elapsed, failures, refreshes, stale).
+async fn scenario_burst(server: &AuthServer, n: usize, expiry: Expiry) -> (Duration, usize, u64, u64) {
+    let session = new_session(server);
+    let tokens = server.login_with_expiry().await;
+    let tokens = match expiry {
+        // Signed in half a lifetime ago: the known expiry is within the (capped) leeway.
+        Expiry::Known => Tokens { expires_at: Some(SystemTime::now() + Duration::from_millis(10)), ..tokens },
+        _ => tokens,
+    };
+    session.sign_in(tokens).await.unwrap();
+    if expiry == Expiry::Unknown {
+        server.expire_all().await;
+    }
+    server.fault(json!({"kind": "delay", "ms": 50})).await;
+    let (refreshes, stale) = (server.stat("refreshes").await, server.stat("rejected").await);
+    let (elapsed, failures) = burst(&session, n).await;
+    let refreshes = server.stat("refreshes").await - refreshes;
+    let stale = server.stat("rejected").await - stale;
+    server.post_json("/control/reset", json!({})).await; // drop an unused delay
+    (elapsed, failures, refreshes, stale)
+}
+
+async fn bench_burst(server: &AuthServer) {
+    println!("## 1. Burst across an expiry\n");
+    println!("N concurrent requests, refresh endpoint delayed 50 ms, {REPEATS} runs each; time is the burst's");
+    println!("completion time divided by the same burst's time with a valid token (median).\n");
+    println!("| N | expiry | refreshes (goal 1) | sent on the stale token | failures | time vs valid token |");
+    println!("|---:|---|---:|---:|---:|---:|");
+    for n in [1usize, 10, 100, 1_000, 10_000] {
+        for (label, expiry) in [("known (expires_in)", Expiry::Known), ("unknown (401)", Expiry::Unknown)] {
+            let (mut ratios, mut refreshes, mut stale, mut failures) = (Vec::new(), Vec::new(), Vec::new(), 0);
+            for _ in 0..REPEATS {
+                let (valid, _, _, _) = scenario_burst(server, n, Expiry::Valid).await;
+                let (t, f, r, s) = scenario_burst(server, n, expiry).await;
+                ratios.push(t.as_secs_f64() / valid.as_secs_f64());
+                refreshes.push(r as f64);
+                stale.push(s as f64);
+                failures += f;
+            }
+            let max = |v: &Vec<f64>| v.iter().cloned().fold(0.0, f64::max);
+            println!(
+                "| {n} | {label} | {} (max {}) | {} (max {}) | {failures} | {:.2} |",
+                median(refreshes.clone()),
+                max(&refreshes),
+                median(stale.clone()),
+                max(&stale),
+                median(ratios)
+            );
+        }
+    }
+    println!();
+}
+
+async fn bench_overhead(server: &AuthServer) {
+    let session = new_session(server);
+    let tokens = server.login().await;
+    session.sign_in(tokens.clone()).await.unwrap();
+    let bare_get = {
+        let bare = reqwest::Client::new();
+        let url = format!("{}/api/resource", server.base_url());
+        let auth = format!("Bearer {}", tokens.access_token);
+        move || {
+            let (bare, url, auth) = (bare.clone(), url.clone(), auth.clone());
+            async move { bare.get(url).header("Authorization", auth).send().await.unwrap().bytes().await.unwrap().len() }
+        }
+    };
+    let session_get = {
+        let session = session.clone();
+        move || {
+            let session = session.clone();
+            async move { session.execute(HttpRequest::get("/api/resource")).await.unwrap().body.len() }
+        }
+    };
+
+    // Concurrency 1: median latency, alternating blocks of 500 requests.
+    let (mut ratios, mut lat_bare, mut lat_session) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..REPEATS {
+        let (mut b, mut s) = (Vec::new(), Vec::new());
+        for _ in 0..500 {
+            let t = Instant::now();
+            bare_get().await;
+            b.push(t.elapsed().as_secs_f64() * 1e6);
+            let t = Instant::now();
+            session_get().await;
+            s.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+        let (mb, ms) = (median(b), median(s));
+        ratios.push(ms / mb);
+        lat_bare.push(mb);
+        lat_session.push(ms);
+    }
+    println!("## 2. Steady-state overhead: Session::execute against a bare reqwest client\n");
+    println!("Same endpoint, valid token, {REPEATS} rounds; the two alternate request by request (c=1) or block by block (c=64).\n");
+    println!("| concurrency | bare reqwest | Session::execute | ratio | goal |");
+    println!("|---:|---:|---:|---:|---|");
+    println!(
+        "| 1 | {:.0} µs median latency | {:.0} µs | {:.3} (latency) | ≤ 1.05 |",
+        median(lat_bare),
+        median(lat_session),
+        median(ratios)
+    );
+
+    // Concurrency 64: requests per second over 1 s windows.
+    let window = Duration::from_secs(1);
+    let (mut tb, mut ts, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..REPEATS {
+        let b = throughput(64, window, bare_get.clone()).await;
+        let s = throughput(64, window, session_get.clone()).await;
+        tb.push(b);
+        ts.push(s);
+        ratios.push(s / b);
+    }
+    println!(
+        "| 64 | {:.0} req/s | {:.0} req/s | {:.3} (throughput) | ≥ 0.95 |\n",
+        median(tb),
+        median(ts),
+        median(ratios)
+    );
+}
+
+/// Requests per second from `concurrency` callers looping on `call` for `window`.
+async fn throughput<F, Fut>(concurrency: usize, window: Duration, call: F) -> f64
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = usize> + Send + 'static,
+{
+    let deadline = Instant::now() + window;
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let call = call.clone();
+            tokio::spawn(async move {
+                let mut done = 0u64;
+                while Instant::now() < deadline {
+                    call().await;
+                    done += 1;
+                }
+                done
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for w in workers {
+        total += w.await.unwrap();
+    }
+    total as f64 / window.as_secs_f64()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let server = AuthServer::start_with(&["--access-ttl-ms", &TOKEN_TTL_MS.to_string()]);
+    bench_burst(&server).await;
+    bench_overhead(&server).await;
+    bench_memory(&server).await;
+}
+
+async fn bench_memory(server: &AuthServer) {
+    let session = new_session(server);
+    session.sign_in(server.login().await).await.unwrap();
+    // Warm up connections, buffers and the runtime before the baseline.
+    burst(&session, 200).await;
+    server.expire_all().await;
+    server.fault(json!({"kind": "delay", "ms": 0, "gated": true})).await;
+    let before = rss_kib();
+    let n = 10_000;
+    let calls: Vec<_> = (0..n)
+        .map(|_| {
+            let session = session.clone();
+            tokio::spawn(async move { session.execute(HttpRequest::get("/api/resource")).await })
+        })
+        .collect();
+    while session.metrics().requests < 200 + n as u64 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let during = rss_kib();
+    server.post_json("/control/release", json!({})).await;
+    for c in calls {
+        let _ = c.await;
+    }
+    let per = (during.saturating_sub(before)) as f64 * 1024.0 / n as f64;
+    println!("## 7. Memory: 10,000 requests waiting on one refresh\n");
+    println!("| RSS before | RSS with 10,000 waiting | per waiting request | goal |");
+    println!("|---:|---:|---:|---|");
+    println!("| {before} KiB | {during} KiB | {per:.0} bytes | ≤ 4 KiB |\n");
+}

@@ -1,0 +1,191 @@
+package dev.refreshkit.bench
+
+import dev.refreshkit.HttpRequest
+import dev.refreshkit.Session
+import dev.refreshkit.SessionConfig
+import dev.refreshkit.okhttp.RefreshKitInterceptor
+import dev.refreshkit.test.AuthServer
+import dev.refreshkit.test.FlakyStore
+import java.io.IOException
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicInteger
+import java.util.concurrent.atomic.AtomicLong
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withContext
+import okhttp3.Authenticator
+import okhttp3.Call
+import okhttp3.Callback
+import okhttp3.Dispatcher
+import okhttp3.FormBody
+import okhttp3.OkHttpClient
+import okhttp3.Request
+import okhttp3.Response
+import okhttp3.Route
+
+/**
+ * The JVM rows of BENCHMARKS.md: refreshkit through its Kotlin bindings against OkHttp on
+ * the same endpoint, and the OkHttp Authenticators Android apps write, on the same burst
+ * as the Rust benchmark. Run by scripts/bench.sh; prints Markdown.
+ */
+private const val REPEATS = 5
+
+private fun median(xs: List<Double>) = xs.sorted()[xs.size / 2]
+
+private fun dispatcher() = Dispatcher().apply { maxRequests = 64; maxRequestsPerHost = 64 }
+
+/** Where an OkHttp client keeps the tokens, as an app would. */
+private class TokenHolder(@Volatile var access: String, @Volatile var refresh: String)
+
+private fun refreshWithOkHttp(server: AuthServer, holder: TokenHolder) {
+    val refresher = OkHttpClient()
+    val form = FormBody.Builder().add("grant_type", "refresh_token").add("refresh_token", holder.refresh).build()
+    refresher.newCall(Request.Builder().url("${server.baseUrl}/oauth/token").post(form).build()).execute().use { r ->
+        val body = r.body!!.string()
+        if (!r.isSuccessful) throw IOException("refresh failed: ${r.code}")
+        holder.access = Regex("\"access_token\":\"([^\"]+)\"").find(body)!!.groupValues[1]
+        holder.refresh = Regex("\"refresh_token\":\"([^\"]+)\"").find(body)!!.groupValues[1]
+    }
+}
+
+/** The Authenticator most apps write first: no lock, every 401 refreshes. */
+private class NaiveAuthenticator(val server: AuthServer, val holder: TokenHolder) : Authenticator {
+    override fun authenticate(route: Route?, response: Response): Request? {
+        if (response.priorResponse != null) return null
+        refreshWithOkHttp(server, holder)
+        return response.request.newBuilder().header("Authorization", "Bearer ${holder.access}").build()
+    }
+}
+
+/** The usual fix: synchronized, and skip the refresh if the token already changed. */
+private class SynchronizedAuthenticator(val server: AuthServer, val holder: TokenHolder) : Authenticator {
+    override fun authenticate(route: Route?, response: Response): Request? {
+        if (response.priorResponse != null) return null
+        synchronized(this) {
+            val sent = response.request.header("Authorization")?.removePrefix("Bearer ")
+            if (sent == holder.access) refreshWithOkHttp(server, holder)
+            return response.request.newBuilder().header("Authorization", "Bearer ${holder.access}").build()
+        }
+    }
+}
+
+private class BurstResult(val millis: Double, val failures: Int, val refreshes: Long)
+
+/** n concurrent OkHttp calls; `client` adds auth itself or through `header`. */
+private fun okHttpBurst(server: AuthServer, client: OkHttpClient, n: Int, header: () -> String?): BurstResult {
+    val before = server.stat("refreshes")
+    val done = CountDownLatch(n)
+    val failures = AtomicInteger()
+    val started = System.nanoTime()
+    repeat(n) {
+        val request = Request.Builder().url("${server.baseUrl}/api/resource").apply { header()?.let { header("Authorization", it) } }.build()
+        client.newCall(request).enqueue(object : Callback {
+            override fun onFailure(call: Call, e: IOException) {
+                failures.incrementAndGet()
+                done.countDown()
+            }
+
+            override fun onResponse(call: Call, response: Response) {
+                response.use { if (it.code != 200) failures.incrementAndGet() }
+                done.countDown()
+            }
+        })
+    }
+    check(done.await(120, TimeUnit.SECONDS)) { "burst hung" }
+    return BurstResult((System.nanoTime() - started) / 1e6, failures.get(), server.stat("refreshes") - before)
+}
+
+private fun peerRow(server: AuthServer, name: String, n: Int, makeClient: (TokenHolder) -> OkHttpClient, refreshkit: Boolean) {
+    val ratios = mutableListOf<Double>()
+    val refreshes = mutableListOf<Double>()
+    var failures = 0
+    repeat(REPEATS) {
+        fun run(expired: Boolean): BurstResult {
+            val login = server.login()
+            val holder = TokenHolder(login.accessToken, login.refreshToken!!)
+            if (refreshkit) {
+                Session(SessionConfig(baseUrl = server.baseUrl), FlakyStore()).use { session ->
+                    runBlocking { session.signIn(login) }
+                    if (expired) server.expireAll()
+                    server.fault("""{"kind": "delay", "ms": 50}""")
+                    val client = OkHttpClient.Builder().dispatcher(dispatcher())
+                        .addInterceptor(RefreshKitInterceptor(session, setOf("127.0.0.1"))).build()
+                    return okHttpBurst(server, client, n) { null }.also { server.reset() }
+                }
+            }
+            if (expired) server.expireAll()
+            server.fault("""{"kind": "delay", "ms": 50}""")
+            return okHttpBurst(server, makeClient(holder), n) { "Bearer ${holder.access}" }.also { server.reset() }
+        }
+        val valid = run(false)
+        val expired = run(true)
+        ratios += expired.millis / valid.millis
+        refreshes += expired.refreshes.toDouble()
+        failures += expired.failures
+    }
+    println("| $name | $n | ${median(refreshes).toLong()} (max ${refreshes.max().toLong()}) | $failures | ${"%.2f".format(median(ratios))} |")
+}
+
+private fun latencyAndThroughput(server: AuthServer) = runBlocking {
+    val login = server.login()
+    Session(SessionConfig(baseUrl = server.baseUrl), FlakyStore()).use { session ->
+        session.signIn(login)
+        val okhttp = OkHttpClient.Builder().dispatcher(dispatcher()).build()
+        val intercepted = OkHttpClient.Builder().dispatcher(dispatcher())
+            .addInterceptor(RefreshKitInterceptor(session, setOf("127.0.0.1"))).build()
+        val plain = { okhttp.newCall(Request.Builder().url("${server.baseUrl}/api/resource").header("Authorization", "Bearer ${login.accessToken}").build()).execute().use { it.body!!.bytes().size } }
+        val viaInterceptor = { intercepted.newCall(Request.Builder().url("${server.baseUrl}/api/resource").build()).execute().use { it.body!!.bytes().size } }
+        val viaBindings = { runBlocking { session.execute(HttpRequest(url = "/api/resource")).body.size } }
+        val variants = listOf("OkHttp" to plain, "Session.execute (bindings)" to viaBindings, "OkHttp + RefreshKitInterceptor" to viaInterceptor)
+        repeat(300) { variants.forEach { it.second() } } // warm-up: JIT, connections
+
+        val latency = variants.associate { it.first to mutableListOf<Double>() }
+        repeat(REPEATS) {
+            val round = variants.associate { it.first to mutableListOf<Double>() }
+            repeat(500) { variants.forEach { (name, call) -> val t = System.nanoTime(); call(); round[name]!! += (System.nanoTime() - t) / 1e3 } }
+            round.forEach { (name, xs) -> latency[name]!! += median(xs) }
+        }
+        val throughput = variants.associate { it.first to mutableListOf<Double>() }
+        repeat(REPEATS) {
+            variants.forEach { (name, call) ->
+                val count = AtomicLong()
+                val deadline = System.nanoTime() + 1_000_000_000L
+                withContext(Dispatchers.IO) {
+                    (1..64).map { async { while (System.nanoTime() < deadline) { call(); count.incrementAndGet() } } }.awaitAll()
+                }
+                throughput[name]!! += count.get().toDouble()
+            }
+        }
+        val base = median(latency["OkHttp"]!!)
+        val baseRate = median(throughput["OkHttp"]!!)
+        println("| client | c=1 median latency | vs OkHttp | c=64 req/s | vs OkHttp |")
+        println("|---|---:|---:|---:|---:|")
+        variants.forEach { (name, _) ->
+            val l = median(latency[name]!!)
+            val r = median(throughput[name]!!)
+            println("| $name | ${"%.0f".format(l)} µs | ${"%.2f".format(l / base)} | ${"%.0f".format(r)} | ${"%.2f".format(r / baseRate)} |")
+        }
+        okhttp.dispatcher.executorService.shutdown()
+        intercepted.dispatcher.executorService.shutdown()
+    }
+}
+
+fun main() {
+    AuthServer("--access-ttl-ms", "60000").use { server ->
+        println("## 3. From Kotlin on the JVM (JDK ${System.getProperty("java.version")}, OkHttp ${okhttp3.OkHttp.VERSION})\n")
+        latencyAndThroughput(server)
+        println("\n## 5b. OkHttp peers on the burst (401 on an expired token, refresh delayed 50 ms)\n")
+        println("| client | N | refreshes (goal 1) | failures | time vs valid token |")
+        println("|---|---:|---:|---:|---:|")
+        for (n in listOf(100, 1000)) {
+            val plainClient = { authenticator: Authenticator -> OkHttpClient.Builder().dispatcher(dispatcher()).authenticator(authenticator).build() }
+            peerRow(server, "OkHttp, naive Authenticator", n, { plainClient(NaiveAuthenticator(server, it)) }, refreshkit = false)
+            peerRow(server, "OkHttp, synchronized Authenticator", n, { plainClient(SynchronizedAuthenticator(server, it)) }, refreshkit = false)
+            peerRow(server, "OkHttp + RefreshKitInterceptor", n, { error("unused") }, refreshkit = true)
+        }
+    }
+    System.exit(0)
+}
