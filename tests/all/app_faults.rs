@@ -9,7 +9,7 @@ use refreshkit::{
     StoreError, TokenStore, Tokens,
 };
 
-use crate::helpers::{AuthServer, MemoryStore};
+use crate::helpers::{concurrent_gets, AuthServer, MemoryStore};
 
 /// A store that delegates to memory but sleeps, panics or calls the session as told.
 #[derive(Default)]
@@ -46,20 +46,6 @@ impl TokenStore for TroubledStore {
     }
 }
 
-async fn burst(session: &Arc<Session>, n: usize) -> Vec<Result<u16, SessionError>> {
-    let calls: Vec<_> = (0..n)
-        .map(|_| {
-            let session = session.clone();
-            tokio::spawn(async move { session.execute(HttpRequest::get("/api/resource")).await.map(|r| r.status) })
-        })
-        .collect();
-    let mut out = Vec::new();
-    for call in calls {
-        out.push(tokio::time::timeout(Duration::from_secs(30), call).await.expect("hung").unwrap());
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_store_that_calls_back_into_the_session_neither_deadlocks_nor_refreshes_twice() {
     let server = AuthServer::start();
@@ -69,7 +55,7 @@ async fn a_slow_store_that_calls_back_into_the_session_neither_deadlocks_nor_ref
     session.sign_in(server.login().await).await.unwrap();
     server.expire_all().await;
 
-    let results = burst(&session, 100).await;
+    let results = concurrent_gets(&session, 100, "/api/resource").await;
 
     assert!(results.iter().all(|r| r == &Ok(200)), "{results:?}");
     assert_eq!(server.stat("refreshes").await, 1);
@@ -119,7 +105,7 @@ async fn a_listener_that_fails_and_calls_back_in_changes_nothing() {
     session.sign_in(server.login().await).await.unwrap();
     server.expire_all().await;
 
-    let results = burst(&session, 100).await;
+    let results = concurrent_gets(&session, 100, "/api/resource").await;
     session.sign_out().await.unwrap();
 
     assert!(results.iter().all(|r| r == &Ok(200)));

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use refreshkit::{HttpRequest, SessionState};
 
-use crate::helpers::{session_with, AuthServer, MemoryStore};
+use crate::helpers::{concurrent_gets, session_with, AuthServer, MemoryStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_concurrent_requests_on_an_expired_token_share_one_refresh() {
@@ -13,20 +13,9 @@ async fn thousand_concurrent_requests_on_an_expired_token_share_one_refresh() {
     session.sign_in(first.clone()).await.unwrap();
     server.expire_all().await;
 
-    let calls: Vec<_> = (0..1000)
-        .map(|_| {
-            let session = session.clone();
-            tokio::spawn(async move { session.execute(HttpRequest::get("/api/resource")).await })
-        })
-        .collect();
-    let mut ok = 0;
-    for call in calls {
-        if call.await.unwrap().unwrap().status == 200 {
-            ok += 1;
-        }
-    }
+    let results = concurrent_gets(&session, 1000, "/api/resource").await;
 
-    assert_eq!(ok, 1000);
+    assert!(results.iter().all(|r| r == &Ok(200)));
     assert_eq!(server.stat("refreshes").await, 1);
     assert_eq!(server.stat("refresh_requests").await, 1);
     let metrics = session.metrics();

@@ -65,12 +65,17 @@ enum Expiry {
 async fn scenario_burst(server: &AuthServer, n: usize, expiry: Expiry) -> (Duration, usize, u64, u64) {
     let session = new_session(server);
     let tokens = server.login_with_expiry().await;
+    let known_expiry = SystemTime::now() + Duration::from_millis(20);
     let tokens = match expiry {
-        // Signed in half a lifetime ago: the known expiry is within the (capped) leeway.
-        Expiry::Known => Tokens { expires_at: Some(SystemTime::now() + Duration::from_millis(10)), ..tokens },
+        // The client is told the token expires in 20 ms (the server would accept it
+        // longer): once that has passed, the burst must refresh before sending.
+        Expiry::Known => Tokens { expires_at: Some(known_expiry), ..tokens },
         _ => tokens,
     };
     session.sign_in(tokens).await.unwrap();
+    if expiry == Expiry::Known {
+        tokio::time::sleep(known_expiry.duration_since(SystemTime::now()).unwrap_or_default()).await;
+    }
     if expiry == Expiry::Unknown {
         server.expire_all().await;
     }

@@ -10,7 +10,9 @@ pub use store::MemoryStore;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use refreshkit::{CallbackError, Session, SessionConfig, SessionEvent, SessionListener};
+use refreshkit::{
+    CallbackError, HttpRequest, Session, SessionConfig, SessionError, SessionEvent, SessionListener,
+};
 
 /// Events in the order the listener heard them.
 #[derive(Default)]
@@ -50,4 +52,20 @@ pub fn session_with(
     let recorder = Arc::new(Recorder::default());
     let session = Session::new(config, store, Some(recorder.clone())).expect("valid config");
     (session, recorder)
+}
+
+/// Sends `n` concurrent GETs to `path`; their statuses or errors, in order. A request
+/// that takes longer than 30 s (far beyond every bound of the session) fails the test.
+pub async fn concurrent_gets(session: &Arc<Session>, n: usize, path: &'static str) -> Vec<Result<u16, SessionError>> {
+    let calls: Vec<_> = (0..n)
+        .map(|_| {
+            let session = session.clone();
+            tokio::spawn(async move { session.execute(HttpRequest::get(path)).await.map(|r| r.status) })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(n);
+    for call in calls {
+        results.push(tokio::time::timeout(Duration::from_secs(30), call).await.expect("a request hung").unwrap());
+    }
+    results
 }
