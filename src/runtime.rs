@@ -2,6 +2,9 @@
 //! of their own, so every async entry point hops onto this one.
 
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use once_cell::sync::Lazy;
 use tokio::runtime::{Builder, Runtime};
@@ -28,31 +31,31 @@ where
     RUNTIME.spawn(fut)
 }
 
-/// Runs `fut` on the runtime and awaits it from any executor. Dropping the returned
-/// future (a cancelled coroutine or Task) aborts `fut`, but not what `fut` spawned.
+/// Polls `fut` where it is awaited, with no task hop per call. On a Kotlin or Swift
+/// thread the library's runtime is entered for each poll, so sockets and timers belong
+/// to it and the response wakes the caller directly; a Rust caller already on a tokio
+/// runtime keeps using its own (the refresh itself always runs on the library's
+/// runtime). Dropping the future (a cancelled coroutine or Task) cancels `fut`, but not
+/// what `fut` spawned. A panic becomes `SessionError::Internal`, never an unwind.
 pub(crate) async fn run<T, F>(fut: F) -> Result<T, SessionError>
 where
-    F: Future<Output = Result<T, SessionError>> + Send + 'static,
-    T: Send + 'static,
+    F: Future<Output = Result<T, SessionError>>,
 {
-    let task = AbortOnDrop(RUNTIME.spawn(fut));
-    task.join().await
+    InRuntime { inner: Box::pin(fut) }.await
 }
 
-struct AbortOnDrop<T>(JoinHandle<T>);
+struct InRuntime<F> {
+    inner: Pin<Box<F>>,
+}
 
-impl<T> AbortOnDrop<Result<T, SessionError>> {
-    async fn join(mut self) -> Result<T, SessionError> {
-        match (&mut self.0).await {
-            Ok(result) => result,
-            Err(e) if e.is_cancelled() => Err(SessionError::Cancelled),
-            Err(_) => Err(SessionError::Internal { detail: "a task of the library panicked".into() }),
+impl<T, F: Future<Output = Result<T, SessionError>>> Future for InRuntime<F> {
+    type Output = Result<T, SessionError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let _entered = RUNTIME.enter();
+        match catch_unwind(AssertUnwindSafe(|| self.inner.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(_) => Poll::Ready(Err(SessionError::Internal { detail: "the library panicked".into() })),
         }
-    }
-}
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }

@@ -6,8 +6,10 @@ use std::time::{Duration, SystemTime};
 use crate::jwt;
 
 /// An access token, the refresh token that renews it, and when the access token expires.
-/// `Debug` never shows the secrets.
+/// `Debug` and `Display` never show the secrets; Kotlin's `toString()` and Swift's
+/// `description` use them too.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct Tokens {
     pub access_token: String,
     #[uniffi(default)]
@@ -36,6 +38,12 @@ impl fmt::Debug for Tokens {
             .field("refresh_token", &self.refresh_token.as_ref().map(|_| Redacted))
             .field("expires_at", &self.expires_at)
             .finish()
+    }
+}
+
+impl fmt::Display for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
     }
 }
 

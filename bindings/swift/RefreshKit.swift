@@ -2207,9 +2207,10 @@ public func FfiConverterTypeSessionMetrics_lower(_ value: SessionMetrics) -> Rus
 
 /**
  * An access token, the refresh token that renews it, and when the access token expires.
- * `Debug` never shows the secrets.
+ * `Debug` and `Display` never show the secrets; Kotlin's `toString()` and Swift's
+ * `description` use them too.
  */
-public struct Tokens: Equatable, Hashable {
+public struct Tokens: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     public var accessToken: String
     public var refreshToken: String?
     /**
@@ -2233,6 +2234,28 @@ public struct Tokens: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_tokens_uniffi_trait_debug(
+            FfiConverterTypeTokens_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_tokens_uniffi_trait_display(
+            FfiConverterTypeTokens_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)

@@ -427,6 +427,16 @@ void uniffi_refreshkit_fn_method_tokenstore_save(uint64_t ptr, RustBuffer tokens
 void uniffi_refreshkit_fn_method_tokenstore_clear(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_TOKENS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_TOKENS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_refreshkit_fn_method_tokens_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_TOKENS_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_TOKENS_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_refreshkit_fn_method_tokens_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_INSTALL_LOGGER
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_INSTALL_LOGGER
 void uniffi_refreshkit_fn_func_install_logger(uint64_t logger, RustBuffer level, RustCallStatus *_Nonnull out_status

@@ -2,9 +2,9 @@
 //! nothing is left stuck, and the session recovers (or, when rejected, is over).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use refreshkit::{ExpiryReason, HttpRequest, Session, SessionError, SessionEvent, SessionState};
+use refreshkit::{ExpiryReason, HttpRequest, Session, SessionError, SessionEvent, SessionState, Tokens};
 use serde_json::{json, Value};
 
 use crate::helpers::{concurrent_gets, session_with, AuthServer, MemoryStore, Recorder};
@@ -16,7 +16,7 @@ struct Scene {
     store: Arc<MemoryStore>,
     session: Arc<Session>,
     recorder: Arc<Recorder>,
-    first: refreshkit::Tokens,
+    first: Tokens,
 }
 
 async fn expired_session_with_fault(fault: Value) -> Scene {
@@ -26,7 +26,9 @@ async fn expired_session_with_fault(fault: Value) -> Scene {
         c.refresh_timeout_ms = 400;
         c.store_timeout_ms = 200;
     });
-    let first = server.login().await;
+    // The client knows the token has expired, so every request waits for the refresh
+    // instead of racing it with a 401 of its own; the server agrees it has expired.
+    let first = Tokens { expires_at: Some(SystemTime::now() - Duration::from_secs(1)), ..server.login().await };
     session.sign_in(first.clone()).await.unwrap();
     server.expire_all().await;
     server.fault(fault).await;
@@ -102,6 +104,9 @@ async fn a_connection_cut_mid_response_fails_every_waiter_and_recovers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_tokens_that_are_themselves_rejected_are_returned_as_401_without_a_loop() {
     let scene = expired_session_with_fault(json!({"kind": "rejected_tokens", "gated": true})).await;
+    // Reactive on purpose: the first request meets the old token and is replayed.
+    scene.session.sign_in(Tokens { expires_at: None, ..scene.server.login().await }).await.unwrap();
+    scene.server.expire_all().await;
 
     let results = burst(&scene).await;
 

@@ -217,9 +217,18 @@ where
 async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let server = AuthServer::start_with(&["--access-ttl-ms", &TOKEN_TTL_MS.to_string()]);
-    bench_burst(&server).await;
-    bench_overhead(&server).await;
-    bench_memory(&server).await;
+    // `bench [burst|overhead|memory]` runs one part, for profiling.
+    let only = std::env::args().nth(1);
+    let wanted = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    if wanted("burst") {
+        bench_burst(&server).await;
+    }
+    if wanted("overhead") {
+        bench_overhead(&server).await;
+    }
+    if wanted("memory") {
+        bench_memory(&server).await;
+    }
 }
 
 async fn bench_memory(server: &AuthServer) {

@@ -83,6 +83,14 @@ final class SwiftLayerTests: XCTestCase {
         XCTAssertFalse(String(decoding: data, as: UTF8.self).lowercased().contains("authorization"))
     }
 
+    func testTokensDescriptionShowsNoSecret() {
+        let tokens = Tokens(accessToken: "secret-access", refreshToken: "secret-refresh")
+        for text in ["\(tokens)", String(reflecting: tokens)] {
+            XCTAssertFalse(text.contains("secret-access") || text.contains("secret-refresh"), text)
+            XCTAssertTrue(text.contains("redacted"), text)
+        }
+    }
+
     func testTheKeychainStoreKeepsLockedApartFromEmpty() throws {
         final class MemoryItem: SecureItem, @unchecked Sendable {
             var data: Data?

@@ -859,6 +859,10 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_refreshkit_fn_method_tokenstore_clear(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_refreshkit_fn_method_tokens_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_method_tokens_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_func_install_logger(`logger`: Long,`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun ffi_refreshkit_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -3409,7 +3413,8 @@ public object FfiConverterTypeSessionMetrics: FfiConverterRustBuffer<SessionMetr
 
 /**
  * An access token, the refresh token that renews it, and when the access token expires.
- * `Debug` never shows the secrets.
+ * `Debug` and `Display` never show the secrets; Kotlin's `toString()` and Swift's
+ * `description` use them too.
  */
 data class Tokens (
     var `accessToken`: kotlin.String
@@ -3427,6 +3432,15 @@ data class Tokens (
 
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_tokens_uniffi_trait_display(FfiConverterTypeTokens.lower(this),
+        _status)
+}
+    )
+    }
     
     companion object
 }

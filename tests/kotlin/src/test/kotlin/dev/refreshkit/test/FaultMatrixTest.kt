@@ -46,7 +46,8 @@ class FaultMatrixTest {
         AuthServer().use { server ->
             val store = FlakyStore()
             Session(SessionConfig(baseUrl = server.baseUrl, refreshTimeoutMs = 1_000u, storeTimeoutMs = 200u), store).use { session ->
-                val first = server.login()
+                // Known to have expired: every request waits for the refresh, none races it.
+                val first = server.login().copy(expiresAt = java.time.Instant.now().minusSeconds(1))
                 session.signIn(first)
                 server.expireAll()
                 server.fault(fault)
@@ -65,7 +66,7 @@ class FaultMatrixTest {
         AuthServer().use { server ->
             val store = FlakyStore()
             Session(SessionConfig(baseUrl = server.baseUrl), store).use { session ->
-                session.signIn(server.login())
+                session.signIn(server.login().copy(expiresAt = java.time.Instant.now().minusSeconds(1)))
                 server.expireAll()
                 server.fault("""{"kind": "invalid_grant", "gated": true}""")
 

@@ -152,6 +152,13 @@ class SessionTest {
     }
 
     @Test
+    fun `Tokens toString shows no secret`() {
+        val text = dev.refreshkit.Tokens(accessToken = "secret-access", refreshToken = "secret-refresh").toString()
+        assertTrue(!text.contains("secret-access") && !text.contains("secret-refresh"), text)
+        assertTrue(text.contains("redacted"), text)
+    }
+
+    @Test
     fun `bad input from Kotlin gets typed errors`() = runBlocking {
         AuthServer().use { server ->
             assertThrows<SessionException.InvalidConfig> { Session(SessionConfig(baseUrl = "http://example.com"), FlakyStore()) }
