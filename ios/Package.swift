@@ -9,11 +9,14 @@ import Foundation
 import PackageDescription
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
+// Which cargo build of the host library to link on Linux: debug for tests, release for
+// the benchmark.
+let rustProfile = ProcessInfo.processInfo.environment["REFRESHKIT_PROFILE"] ?? "debug"
 
 #if os(Linux)
 let ffiTarget: Target = .target(name: "RefreshKitFFI", path: "Sources/RefreshKitFFI")
 let rustLinking: [LinkerSetting] = [
-    .unsafeFlags(["-L\(repositoryRoot)/target/debug"]),
+    .unsafeFlags(["-L\(repositoryRoot)/target/\(rustProfile)"]),
     .linkedLibrary("refreshkit"),
 ]
 #else
@@ -36,9 +39,20 @@ let package = Package(
             path: "Sources/RefreshKit",
             linkerSettings: rustLinking
         ),
+        // The auth server process and test doubles, for the tests and the benchmark.
+        .target(
+            name: "RefreshKitTestSupport",
+            dependencies: ["RefreshKit"],
+            path: "Sources/RefreshKitTestSupport"
+        ),
+        .executableTarget(
+            name: "RefreshKitBench",
+            dependencies: ["RefreshKit", "RefreshKitTestSupport"],
+            path: "Sources/RefreshKitBench"
+        ),
         .testTarget(
             name: "RefreshKitTests",
-            dependencies: ["RefreshKit"],
+            dependencies: ["RefreshKit", "RefreshKitTestSupport"],
             path: "Tests/RefreshKitTests"
         ),
     ]

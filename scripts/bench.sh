@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark against the local auth server on loopback and writes
 # BENCHMARKS.md: the Rust core (bursts, overhead against reqwest, memory), the JVM rows
-# (bindings against OkHttp, OkHttp Authenticators), axios-auth-refresh on Node.js, and the
-# library's size. Not part of `make test`. Usage: scripts/bench.sh (or make bench).
+# (bindings against OkHttp, OkHttp Authenticators), the Swift rows (bindings against
+# URLSession), axios-auth-refresh on Node.js, and the library's size. Not part of `make test`. Usage: scripts/bench.sh (or make bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -62,6 +62,11 @@ java -Djna.library.path="$repo/target/release" -Drefreshkit.authServer="$REFRESH
   -cp "tests/kotlin/target/classes:tests/kotlin/target/test-classes:$(cat "$tmp/cp.txt")" \
   dev.refreshkit.bench.JvmBenchKt >> "$out"
 echo >> "$out"
+
+echo "Swift benchmark..." >&2
+export REFRESHKIT_PROFILE=release
+scripts/swift.sh build -c release --scratch-path /var/tmp/refreshkit-swift-bench --product RefreshKitBench >&2
+scripts/swift.sh run -c release --skip-build --scratch-path /var/tmp/refreshkit-swift-bench RefreshKitBench >> "$out"
 
 echo "size..." >&2
 cargo build --quiet --profile bloat -p refreshkit

@@ -1,5 +1,6 @@
 import Foundation
 import RefreshKit
+import RefreshKitTestSupport
 import XCTest
 
 /// A representative part of the fault matrix, from Swift: 100 Tasks wait on a refresh that fails.

@@ -1,5 +1,6 @@
 import Foundation
 import RefreshKit
+import RefreshKitTestSupport
 import XCTest
 
 final class SessionTests: XCTestCase {

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import RefreshKit
+import RefreshKitTestSupport
 import XCTest
 
 final class SwiftLayerTests: XCTestCase {

@@ -4,12 +4,15 @@ import FoundationNetworking
 #endif
 import RefreshKit
 
-/// The local auth server process on a free loopback port.
-final class AuthServer: @unchecked Sendable {
-    private let process = Process()
-    let port: Int
+/// Test support shared by the tests and the benchmark: the local auth server process on
+/// a free loopback port, stores and a recording listener.
 
-    init(_ arguments: [String] = []) throws {
+/// The local auth server process on a free loopback port.
+public final class AuthServer: @unchecked Sendable {
+    private let process = Process()
+    public let port: Int
+
+    public init(_ arguments: [String] = []) throws {
         let root = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let binary = ProcessInfo.processInfo.environment["REFRESHKIT_AUTH_SERVER"]
@@ -38,27 +41,27 @@ final class AuthServer: @unchecked Sendable {
         process.terminate()
     }
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    func login() async throws -> Tokens {
+    public func login() async throws -> Tokens {
         let json = try await call("POST", "/login", body: "{}")
         return Tokens(accessToken: json["access_token"] as! String, refreshToken: json["refresh_token"] as? String)
     }
 
-    func stat(_ name: String) async throws -> Int {
+    public func stat(_ name: String) async throws -> Int {
         (try await call("GET", "/control/stats"))[name] as! Int
     }
 
-    func expireAll() async throws {
+    public func expireAll() async throws {
         _ = try await call("POST", "/control/expire-all", body: "{}")
     }
 
-    func fault(_ json: String) async throws {
+    public func fault(_ json: String) async throws {
         _ = try await call("POST", "/control/fault", body: json)
     }
 
     /// Opens a gated fault.
-    func release() async throws {
+    public func release() async throws {
         _ = try await call("POST", "/control/release", body: "{}")
     }
 
@@ -80,39 +83,41 @@ final class AuthServer: @unchecked Sendable {
 }
 
 /// An in-memory store whose calls can be made to throw.
-final class FlakyStore: TokenStore, @unchecked Sendable {
+public final class FlakyStore: TokenStore, @unchecked Sendable {
     private let lock = NSLock()
     private var stored: Tokens?
     private var loadError: Error?
 
-    init(_ tokens: Tokens? = nil) { stored = tokens }
+    public init(_ tokens: Tokens? = nil) { stored = tokens }
 
-    var tokens: Tokens? { lock.lock(); defer { lock.unlock() }; return stored }
+    public var tokens: Tokens? { lock.lock(); defer { lock.unlock() }; return stored }
 
-    func failLoad(_ error: Error?) { lock.lock(); loadError = error; lock.unlock() }
+    public func failLoad(_ error: Error?) { lock.lock(); loadError = error; lock.unlock() }
 
-    func load() throws -> Tokens? {
+    public func load() throws -> Tokens? {
         lock.lock(); defer { lock.unlock() }
         if let loadError { throw loadError }
         return stored
     }
 
-    func save(tokens: Tokens) throws { lock.lock(); stored = tokens; lock.unlock() }
+    public func save(tokens: Tokens) throws { lock.lock(); stored = tokens; lock.unlock() }
 
-    func clear() throws { lock.lock(); stored = nil; lock.unlock() }
+    public func clear() throws { lock.lock(); stored = nil; lock.unlock() }
 }
 
 /// Records events in order.
-final class Recorder: SessionListener, @unchecked Sendable {
+public final class Recorder: SessionListener, @unchecked Sendable {
     private let lock = NSLock()
     private var seen: [SessionEvent] = []
 
-    var events: [SessionEvent] { lock.lock(); defer { lock.unlock() }; return seen }
+    public init() {}
 
-    func onEvent(event: SessionEvent) throws { lock.lock(); seen.append(event); lock.unlock() }
+    public var events: [SessionEvent] { lock.lock(); defer { lock.unlock() }; return seen }
+
+    public func onEvent(event: SessionEvent) throws { lock.lock(); seen.append(event); lock.unlock() }
 
     /// Waits (bounded) until `done` holds.
-    func wait(until done: ([SessionEvent]) -> Bool) async throws -> [SessionEvent] {
+    public func wait(until done: ([SessionEvent]) -> Bool) async throws -> [SessionEvent] {
         for _ in 0..<1000 where !done(events) {
             try await Task.sleep(nanoseconds: 10_000_000)
         }
@@ -120,7 +125,7 @@ final class Recorder: SessionListener, @unchecked Sendable {
     }
 }
 
-func recipeConfig(_ baseURL: String) -> SessionConfig {
+public func recipeConfig(_ baseURL: String) -> SessionConfig {
     SessionConfig(
         baseUrl: baseURL,
         refreshPath: "/app/renewal",
