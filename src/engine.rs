@@ -198,6 +198,21 @@ impl Engine {
         }
     }
 
+    /// The newest token without ever starting a refresh: `token` itself, a newer one if
+    /// it was replaced, or the result of a refresh in flight.
+    pub async fn latest(&self, token: Arc<TokenSet>) -> RefreshResult {
+        let in_flight = {
+            let st = self.lock();
+            match (&st.phase, &st.in_flight) {
+                (Phase::Active(_), Some(flight)) => flight.result.clone(),
+                (Phase::Active(current), None) if current.generation > token.generation => return Ok(Arc::clone(current)),
+                (Phase::Active(_), None) => return Ok(token),
+                _ => return Err(st.changed_error_or_state()),
+            }
+        };
+        self.await_refresh(in_flight).await
+    }
+
     async fn ensure_loaded(&self) -> Result<(), SessionError> {
         let epoch = {
             let st = self.lock();

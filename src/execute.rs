@@ -20,21 +20,36 @@ impl Engine {
         bump(&self.metrics.requests);
         let prepared = Prepared::new(&self.settings, request)?;
         if !prepared.carries_token {
+            let _permit = self.permits.acquire().await.map_err(|_| SessionError::Cancelled)?;
             return self.send(&prepared, None).await;
         }
-        let used = self.token_for(Need::Current).await?;
-        let response = self.send(&prepared, Some(&used)).await?;
+        let (used, response) = self.send_with_token(&prepared, Need::Current).await?;
         if !self.means_expired(&response) {
             return Ok(response);
         }
         log::debug!(target: "refreshkit", "generation {} rejected with {}", used.generation, response.status);
-        let next = self.token_for(Need::Replacing(used.generation)).await?;
         bump(&self.metrics.replays);
-        self.send(&prepared, Some(&next)).await
+        let (_, replayed) = self.send_with_token(&prepared, Need::Replacing(used.generation)).await?;
+        Ok(replayed)
+    }
+
+    /// Waits for a usable token (and so for a refresh, without holding a place on the
+    /// wire), then for a place among the requests on the wire, then looks at the token
+    /// again: a request queued behind others never leaves with a token that was
+    /// replaced, or went stale, while it queued.
+    async fn send_with_token(
+        self: &Arc<Self>,
+        request: &Prepared,
+        need: Need,
+    ) -> Result<(Arc<TokenSet>, HttpResponse), SessionError> {
+        let token = self.token_for(need).await?;
+        let _permit = self.permits.acquire().await.map_err(|_| SessionError::Cancelled)?;
+        let token = self.latest(token).await?;
+        let response = self.send(request, Some(&token)).await?;
+        Ok((token, response))
     }
 
     async fn send(&self, request: &Prepared, token: Option<&TokenSet>) -> Result<HttpResponse, SessionError> {
-        let _permit = self.permits.acquire().await.map_err(|_| SessionError::Cancelled)?;
         let mut headers = request.headers.clone();
         if let Some(ts) = token {
             headers.insert(self.settings.header_name.clone(), self.settings.authorization(&ts.tokens.access_token)?);

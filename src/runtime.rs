@@ -31,17 +31,48 @@ where
     RUNTIME.spawn(fut)
 }
 
-/// Polls `fut` where it is awaited, with no task hop per call. On a Kotlin or Swift
-/// thread the library's runtime is entered for each poll, so sockets and timers belong
-/// to it and the response wakes the caller directly; a Rust caller already on a tokio
-/// runtime keeps using its own (the refresh itself always runs on the library's
-/// runtime). Dropping the future (a cancelled coroutine or Task) cancels `fut`, but not
-/// what `fut` spawned. A panic becomes `SessionError::Internal`, never an unwind.
+/// Runs `fut` for a caller of the public API and returns its result. A panic becomes
+/// `SessionError::Internal`, never an unwind; dropping the returned future (a cancelled
+/// coroutine or Task) cancels `fut`, but not what `fut` spawned (the refresh).
+///
+/// `fut` is polled with the library's runtime entered, so its sockets and timers belong
+/// to that runtime. A Rust caller on a tokio runtime keeps polling it in place: no task
+/// hop per call. A Kotlin or Swift caller polls it once in place (a token that is ready
+/// comes back at once); if it must wait, the rest runs as a task on the library's
+/// runtime, which wakes the caller once, when done: each wake is a call into the JVM or
+/// Swift, and one is much cheaper than one per socket event.
 pub(crate) async fn run<T, F>(fut: F) -> Result<T, SessionError>
 where
-    F: Future<Output = Result<T, SessionError>>,
+    F: Future<Output = Result<T, SessionError>> + Send + 'static,
+    T: Send + 'static,
 {
-    InRuntime { inner: Box::pin(fut) }.await
+    let mut fut = InRuntime { inner: Box::pin(fut) };
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return fut.await;
+    }
+    let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut fut).poll(cx))).await;
+    match first {
+        Poll::Ready(result) => result,
+        Poll::Pending => AbortOnDrop(RUNTIME.spawn(fut)).join().await,
+    }
+}
+
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> AbortOnDrop<Result<T, SessionError>> {
+    async fn join(mut self) -> Result<T, SessionError> {
+        match (&mut self.0).await {
+            Ok(result) => result,
+            Err(e) if e.is_cancelled() => Err(SessionError::Cancelled),
+            Err(_) => Err(SessionError::Internal { detail: "a task of the library panicked".into() }),
+        }
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 struct InRuntime<F> {

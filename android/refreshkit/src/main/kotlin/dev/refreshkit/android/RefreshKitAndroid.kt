@@ -1,6 +1,7 @@
 package dev.refreshkit.android
 
 import android.content.Context
+import dev.refreshkit.ktx.RefreshKitJvm
 
 /**
  * Process-wide set-up on Android. Call [initialize] once, in `Application.onCreate`,
@@ -17,6 +18,7 @@ object RefreshKitAndroid {
         // The same librefreshkit.so that JNA loads for the bindings.
         System.loadLibrary("refreshkit")
         check(nativeInit(context.applicationContext)) { "refreshkit: certificate verifier set-up failed" }
+        RefreshKitJvm.keepCallbackThreadsAttached()
         initialized = true
     }
 

@@ -33,6 +33,10 @@ import kotlinx.coroutines.flow.map
  * ```
  */
 class ObservableSession(config: SessionConfig, store: TokenStore) : AutoCloseable {
+    init {
+        RefreshKitJvm.keepCallbackThreadsAttached()
+    }
+
     private val relay = Relay()
 
     /** The generated binding, for anything this wrapper does not cover. */

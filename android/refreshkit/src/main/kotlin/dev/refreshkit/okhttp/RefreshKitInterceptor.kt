@@ -2,6 +2,7 @@ package dev.refreshkit.okhttp
 
 import dev.refreshkit.SessionException
 import dev.refreshkit.SessionInterface
+import dev.refreshkit.ktx.RefreshKitJvm
 import java.io.IOException
 import kotlinx.coroutines.runBlocking
 import okhttp3.Interceptor
@@ -27,6 +28,10 @@ class RefreshKitInterceptor(
     private val scheme: String = "Bearer",
 ) : Interceptor {
     private val hosts = tokenHosts.map { it.lowercase() }.toSet()
+
+    init {
+        RefreshKitJvm.keepCallbackThreadsAttached()
+    }
 
     override fun intercept(chain: Interceptor.Chain): Response {
         val request = chain.request()

@@ -174,6 +174,7 @@ private fun latencyAndThroughput(server: AuthServer) = runBlocking {
 }
 
 fun main() {
+    dev.refreshkit.ktx.RefreshKitJvm.keepCallbackThreadsAttached()
     AuthServer("--access-ttl-ms", "60000").use { server ->
         println("## 3. From Kotlin on the JVM (JDK ${System.getProperty("java.version")}, OkHttp ${okhttp3.OkHttp.VERSION})\n")
         latencyAndThroughput(server)
