@@ -2,16 +2,11 @@ use std::sync::Arc;
 
 use refreshkit::{HttpRequest, SessionState};
 
-use crate::helpers::{concurrent_gets, session_with, AuthServer, MemoryStore};
+use crate::helpers::{concurrent_gets, session_with, signed_in_then_expired, AuthServer, Expired, MemoryStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_concurrent_requests_on_an_expired_token_share_one_refresh() {
-    let server = AuthServer::start();
-    let store = Arc::new(MemoryStore::default());
-    let (session, _) = session_with(&server, store.clone(), |_| {});
-    let first = server.login().await;
-    session.sign_in(first.clone()).await.unwrap();
-    server.expire_all().await;
+    let Expired { server, store, session, first, .. } = signed_in_then_expired().await;
 
     let results = concurrent_gets(&session, 1000, "/api/resource").await;
 

@@ -1,19 +1,13 @@
-use std::sync::Arc;
 use std::time::Duration;
 
 use refreshkit::{HttpRequest, SessionEvent};
 use serde_json::json;
 
-use crate::helpers::{session_with, AuthServer, MemoryStore};
+use crate::helpers::{signed_in_then_expired, Expired};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_the_caller_that_started_a_refresh_keeps_its_result() {
-    let server = AuthServer::start();
-    let store = Arc::new(MemoryStore::default());
-    let (session, recorder) = session_with(&server, store.clone(), |_| {});
-    let first = server.login().await;
-    session.sign_in(first.clone()).await.unwrap();
-    server.expire_all().await;
+    let Expired { server, store, session, recorder, first } = signed_in_then_expired().await;
     server.fault(json!({"kind": "delay", "ms": 500})).await;
 
     let starter = {

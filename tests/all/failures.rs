@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use refreshkit::{ExpiryReason, HttpRequest, Session, SessionError, SessionEvent, SessionState, Tokens};
 use serde_json::{json, Value};
 
-use crate::helpers::{concurrent_gets, session_with, AuthServer, MemoryStore, Recorder};
+use crate::helpers::{concurrent_gets, session_with, signed_in_then_expired, AuthServer, Expired, MemoryStore, Recorder};
 
 const WAITERS: usize = 100;
 
@@ -179,12 +179,7 @@ async fn a_401_from_the_refresh_endpoint_expires_the_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reused_refresh_token_is_rejected_and_ends_the_session() {
-    let server = AuthServer::start();
-    let store = Arc::new(MemoryStore::default());
-    let (session, _) = session_with(&server, store.clone(), |_| {});
-    let first = server.login().await;
-    session.sign_in(first.clone()).await.unwrap();
-    server.expire_all().await;
+    let Expired { server, session, first, .. } = signed_in_then_expired().await;
     session.execute(HttpRequest::get("/api/resource")).await.unwrap();
 
     // A copy of the old tokens (a restored backup) signs in again and refreshes.

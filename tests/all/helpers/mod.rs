@@ -69,3 +69,23 @@ pub async fn concurrent_gets(session: &Arc<Session>, n: usize, path: &'static st
     }
     results
 }
+
+/// A session signed in with fresh login tokens whose access token the server has then
+/// expired without telling the client: the usual start of a refresh test.
+pub struct Expired {
+    pub server: AuthServer,
+    pub store: Arc<MemoryStore>,
+    pub session: Arc<Session>,
+    pub recorder: Arc<Recorder>,
+    pub first: refreshkit::Tokens,
+}
+
+pub async fn signed_in_then_expired() -> Expired {
+    let server = AuthServer::start();
+    let store = Arc::new(MemoryStore::default());
+    let (session, recorder) = session_with(&server, store.clone(), |_| {});
+    let first = server.login().await;
+    session.sign_in(first.clone()).await.unwrap();
+    server.expire_all().await;
+    Expired { server, store, session, recorder, first }
+}

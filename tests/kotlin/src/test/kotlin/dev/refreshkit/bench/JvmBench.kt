@@ -174,6 +174,17 @@ private fun latencyAndThroughput(server: AuthServer) = runBlocking {
 }
 
 fun main() {
+    // OkHttp's dispatcher threads would keep the JVM alive after a failure.
+    try {
+        runBenchmarks()
+    } catch (e: Throwable) {
+        e.printStackTrace()
+        System.exit(1)
+    }
+    System.exit(0)
+}
+
+private fun runBenchmarks() {
     dev.refreshkit.ktx.RefreshKitJvm.keepCallbackThreadsAttached()
     AuthServer("--access-ttl-ms", "60000").use { server ->
         println("## 3. From Kotlin on the JVM (JDK ${System.getProperty("java.version")}, OkHttp ${okhttp3.OkHttp.VERSION})\n")
@@ -188,5 +199,4 @@ fun main() {
             peerRow(server, "OkHttp + RefreshKitInterceptor", n, { error("unused") }, refreshkit = true)
         }
     }
-    System.exit(0)
 }

@@ -33,7 +33,7 @@ class AuthServer(vararg args: String) : AutoCloseable {
     }
 
     fun stat(name: String): Long {
-        val body = http.send(HttpRequest.newBuilder(URI("$baseUrl/control/stats")).build(), HttpResponse.BodyHandlers.ofString()).body()
+        val body = send(HttpRequest.newBuilder(URI("$baseUrl/control/stats")).build())
         return Regex("\"$name\":(\\d+)").find(body)?.groupValues?.get(1)?.toLong() ?: error("no stat $name in $body")
     }
 
@@ -60,8 +60,16 @@ class AuthServer(vararg args: String) : AutoCloseable {
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(json))
             .build()
-        return http.send(request, HttpResponse.BodyHandlers.ofString()).body()
+        return send(request)
     }
+
+    /** One retry: the JDK client may reuse a keep-alive connection the server just closed. */
+    private fun send(request: HttpRequest): String =
+        try {
+            http.send(request, HttpResponse.BodyHandlers.ofString()).body()
+        } catch (e: java.io.IOException) {
+            http.send(request, HttpResponse.BodyHandlers.ofString()).body()
+        }
 
     private fun field(json: String, name: String): String =
         Regex("\"$name\":\"([^\"]+)\"").find(json)?.groupValues?.get(1) ?: error("no $name in answer")
