@@ -58,6 +58,14 @@ impl State {
         Arc::new(TokenSet::new(tokens, self.last_generation))
     }
 
+    /// The error for a caller that found no active session.
+    fn changed_error_or_state(&self) -> SessionError {
+        match self.phase {
+            Phase::Unloaded => SessionError::Store { detail: "the token store is not readable".into() },
+            _ => self.changed_error(),
+        }
+    }
+
     /// The error for a caller whose session changed under it.
     fn changed_error(&self) -> SessionError {
         match self.phase {
@@ -361,18 +369,18 @@ impl Engine {
 
     /// Ends the session: clears the store and fails every waiter with "session expired".
     async fn expire(&self, id: Option<u64>, epoch: u64, reason: ExpiryReason) -> RefreshResult {
+        // Sign-in and sign-out also hold `writes`, so the epoch cannot move until it drops.
         let _writes = self.writes.lock().await;
-        if self.lock().epoch != epoch {
-            let mut st = self.lock();
-            id.map(|id| st.end_flight(id));
-            return Err(st.changed_error());
-        }
-        if let Err(e) = self.store.clear().await {
-            log::warn!(target: "refreshkit", "expired tokens could not be cleared: {e}");
+        if self.lock().epoch == epoch {
+            if let Err(e) = self.store.clear().await {
+                log::warn!(target: "refreshkit", "expired tokens could not be cleared: {e}");
+            }
         }
         {
             let mut st = self.lock();
-            id.map(|id| st.end_flight(id));
+            if let Some(id) = id {
+                st.end_flight(id);
+            }
             if st.epoch != epoch {
                 return Err(st.changed_error());
             }
@@ -398,15 +406,6 @@ impl Engine {
 
     fn record_refresh(&self) {
         self.recent_refreshes.lock().unwrap_or_else(|p| p.into_inner()).push_back(Instant::now());
-    }
-}
-
-impl State {
-    fn changed_error_or_state(&self) -> SessionError {
-        match self.phase {
-            Phase::Unloaded => SessionError::Store { detail: "the token store is not readable".into() },
-            _ => self.changed_error(),
-        }
     }
 }
 

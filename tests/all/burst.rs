@@ -64,12 +64,9 @@ async fn refresh_after_unauthorized_refreshes_once_for_many_callers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replay_that_fails_again_is_returned_as_is() {
-    let server = AuthServer::start();
-    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |_| {});
-    session.sign_in(server.login().await).await.unwrap();
+    let Expired { server, session, .. } = signed_in_then_expired().await;
     // New tokens are born expired: the replay meets a 401 too.
     server.set_access_ttl_ms(0).await;
-    server.expire_all().await;
 
     let response = session.execute(HttpRequest::get("/api/resource")).await.unwrap();
 

@@ -3,15 +3,12 @@ use std::sync::Arc;
 use refreshkit::{HttpRequest, SessionError};
 use serde_json::json;
 
-use crate::helpers::{session_with, AuthServer, MemoryStore};
+use crate::helpers::{session_with, signed_in_then_expired, AuthServer, Expired, MemoryStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_guard_stops_a_server_that_keeps_rejecting_fresh_tokens() {
-    let server = AuthServer::start();
-    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |_| {});
-    session.sign_in(server.login().await).await.unwrap();
+    let Expired { server, session, .. } = signed_in_then_expired().await;
     server.set_access_ttl_ms(0).await;
-    server.expire_all().await;
 
     let mut results = Vec::new();
     for _ in 0..5 {

@@ -4,15 +4,11 @@ use std::time::Duration;
 use refreshkit::{HttpRequest, SessionError, SessionEvent, SessionState};
 use serde_json::json;
 
-use crate::helpers::{session_with, AuthServer, MemoryStore};
+use crate::helpers::{session_with, signed_in_then_expired, AuthServer, Expired, MemoryStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_that_finishes_after_sign_out_is_thrown_away() {
-    let server = AuthServer::start();
-    let store = Arc::new(MemoryStore::default());
-    let (session, recorder) = session_with(&server, store.clone(), |_| {});
-    session.sign_in(server.login().await).await.unwrap();
-    server.expire_all().await;
+    let Expired { server, store, session, recorder, .. } = signed_in_then_expired().await;
     server.fault(json!({"kind": "delay", "ms": 500})).await;
 
     let waiting = {

@@ -5,7 +5,7 @@ use refreshkit::{
     FileTokenStore, HttpRequest, Session, SessionConfig, SessionError, SessionEvent, SessionState, TokenStore,
 };
 
-use crate::helpers::{session_with, AuthServer, MemoryStore};
+use crate::helpers::{session_with, signed_in_then_expired, AuthServer, Expired, MemoryStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_that_fails_on_load_leaves_the_session_as_it_was() {
@@ -98,11 +98,7 @@ async fn a_new_session_on_a_file_store_is_still_signed_in_with_the_rotated_token
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_that_saves_on_sign_in_is_written_once_per_rotation() {
-    let server = AuthServer::start();
-    let store = Arc::new(MemoryStore::default());
-    let (session, _) = session_with(&server, store.clone(), |_| {});
-    session.sign_in(server.login().await).await.unwrap();
-    server.expire_all().await;
+    let Expired { server: _server, store, session, .. } = signed_in_then_expired().await;
     for _ in 0..10 {
         session.execute(HttpRequest::get("/api/resource")).await.unwrap();
     }
