@@ -10,11 +10,14 @@ repo=$(cd "$here/.." && pwd)
 profile=${PROFILE:-release}
 
 cd "$repo"
-cargo ndk \
-  -t arm64-v8a -t armeabi-v7a -t x86_64 \
-  --platform 26 \
-  -o "$here/refreshkit/src/main/jniLibs" \
-  build --profile "$profile" -p refreshkit
+# The cdylib alone: with the rlib among the crate types rustc skips the LTO pass and the
+# library grows by a third. `cargo rustc` builds one crate type, so the copy is ours.
+declare -A triples=([arm64-v8a]=aarch64-linux-android [armeabi-v7a]=armv7-linux-androideabi [x86_64]=x86_64-linux-android)
+for abi in "${!triples[@]}"; do
+  cargo ndk -t "$abi" --platform 26 rustc --profile "$profile" -p refreshkit --lib --crate-type cdylib
+  mkdir -p "$here/refreshkit/src/main/jniLibs/$abi"
+  cp "target/${triples[$abi]}/$profile/librefreshkit.so" "$here/refreshkit/src/main/jniLibs/$abi/"
+done
 
 # The bindings come from the host build's metadata; they do not depend on the ABI.
 cargo build --quiet -p refreshkit

@@ -13,8 +13,9 @@ cd "$repo"
 
 targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin)
 rustup target add "${targets[@]}"
+# The static library alone: with the rlib among the crate types rustc skips the LTO pass.
 for target in "${targets[@]}"; do
-  cargo build --profile "$profile" -p refreshkit --target "$target"
+  cargo rustc --profile "$profile" -p refreshkit --lib --crate-type staticlib --target "$target"
 done
 
 work="$repo/target/xcframework"

@@ -18,6 +18,8 @@ trap cleanup EXIT
 echo "building (release)..." >&2
 cargo build --quiet --release -p refreshkit -p auth-server
 cargo build --quiet --release --example bench
+# The JVM and Swift rows load the libraries as they ship: built alone, so LTO applies.
+cargo rustc --quiet --release -p refreshkit --lib --crate-type cdylib,staticlib
 export REFRESHKIT_AUTH_SERVER="$repo/target/release/auth-server"
 
 {
@@ -72,19 +74,21 @@ scripts/swift.sh build -c release --scratch-path /var/tmp/refreshkit-swift-bench
 scripts/swift.sh run -c release --skip-build --scratch-path /var/tmp/refreshkit-swift-bench RefreshKitBench >> "$out"
 
 echo "size..." >&2
-# The library alone, as the Android and iOS builds make it: building it together with
-# the auth server would unify tokio's features and measure more than ships.
-cargo build --quiet --release -p refreshkit
+# The cdylib alone, as android/build-rust.sh makes it: built with the auth server, tokio's
+# features would unify and measure more than ships; built with the rlib, rustc skips LTO.
+cdylib() { cargo rustc --quiet -p refreshkit --lib --crate-type cdylib "$@"; }
+cdylib --release
 stripped=$(stat -c %s target/release/librefreshkit.so)
-cargo build --quiet --release -p refreshkit --no-default-features
+cdylib --release --no-default-features
 without_h2=$(stat -c %s target/release/librefreshkit.so)
-cargo build --quiet --release -p refreshkit
-cargo build --quiet --profile bloat -p refreshkit
+cdylib --release
+cdylib --profile bloat
 {
   echo "## 6. Size"
   echo
-  echo "x86_64 Linux, release profile (opt-level z, LTO, 1 codegen unit, stripped, log records"
-  echo "below info compiled out)."
+  echo "x86_64 Linux, the cdylib built alone (\`cargo rustc --crate-type cdylib\`, as"
+  echo "android/build-rust.sh builds it), release profile (opt-level z, LTO, 1 codegen unit,"
+  echo "stripped, log records below info compiled out)."
   echo
   echo "| artifact | bytes | MiB | goal |"
   echo "|---|---:|---:|---|"
