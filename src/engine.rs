@@ -143,6 +143,20 @@ impl Engine {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether `token_for(Need::Current)` would hand out the token of `generation` at
+    /// once, without refreshing or waiting.
+    pub fn is_current(&self, generation: u64) -> bool {
+        let st = self.lock();
+        match &st.phase {
+            Phase::Active(ts) => {
+                ts.generation == generation
+                    && st.in_flight.is_none()
+                    && !ts.expires_within(SystemTime::now(), self.settings.leeway)
+            }
+            _ => false,
+        }
+    }
+
     pub async fn sign_in(&self, tokens: Tokens) -> Result<(), SessionError> {
         if tokens.access_token.is_empty() {
             return Err(SessionError::InvalidRequest { detail: "the access token is empty".into() });
@@ -213,7 +227,9 @@ impl Engine {
             let st = self.lock();
             match (&st.phase, &st.in_flight) {
                 (Phase::Active(_), Some(flight)) => flight.result.clone(),
-                (Phase::Active(current), None) if current.generation > token.generation => return Ok(Arc::clone(current)),
+                (Phase::Active(current), None) if current.generation > token.generation => {
+                    return Ok(Arc::clone(current))
+                }
                 (Phase::Active(_), None) => return Ok(token),
                 _ => return Err(st.changed_error_or_state()),
             }

@@ -23,6 +23,7 @@
 
 #[cfg(target_os = "android")]
 mod android;
+mod blocking;
 mod config;
 mod engine;
 mod error;
@@ -40,6 +41,7 @@ mod runtime;
 mod session;
 mod store;
 mod tls;
+mod token_lease;
 mod tokens;
 
 pub use config::{BodyRule, RefreshProtocol, SessionConfig};
@@ -50,6 +52,7 @@ pub use http::{HttpHeader, HttpRequest, HttpResponse};
 pub use logger::{install_logger, LogLevel, LogRecord, Logger};
 pub use session::{Session, SessionMetrics, SessionState};
 pub use store::TokenStore;
+pub use token_lease::{refreshkit_token_lease_is_current, TokenLease};
 pub use tokens::Tokens;
 
 uniffi::setup_scaffolding!();

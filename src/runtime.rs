@@ -57,6 +57,21 @@ where
     }
 }
 
+/// Runs `fut` to the end on the calling thread, which must not be a runtime's thread:
+/// blocking one would stall every task it runs (and tokio panics on a nested block_on).
+/// Sockets and timers still belong to the library's runtime, whose workers drive them.
+pub(crate) fn block_on<T, F>(fut: F) -> Result<T, SessionError>
+where
+    F: Future<Output = Result<T, SessionError>>,
+{
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(SessionError::InvalidRequest {
+            detail: "a blocking call was made on an async runtime's thread; use the async form".into(),
+        });
+    }
+    RUNTIME.block_on(InRuntime { inner: Box::pin(fut) })
+}
+
 struct AbortOnDrop<T>(JoinHandle<T>);
 
 impl<T> AbortOnDrop<Result<T, SessionError>> {

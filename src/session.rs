@@ -1,5 +1,6 @@
 //! The front door: the `Session` object Kotlin, Swift and Rust apps hold.
 
+use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use crate::events::{EventSink, SessionListener};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::runtime::run;
 use crate::store::{StoreHandle, TokenStore};
+use crate::token_lease::LeaseId;
 use crate::tokens::Tokens;
 use crate::{redirect, tls};
 
@@ -42,6 +44,7 @@ pub struct SessionMetrics {
 #[derive(uniffi::Object)]
 pub struct Session {
     engine: Arc<Engine>,
+    lease_id: LeaseId,
 }
 
 #[uniffi::export]
@@ -64,7 +67,7 @@ impl Session {
             .map_err(|_| SessionError::InvalidConfig { detail: "the HTTP client could not be built".into() })?;
         let store = StoreHandle::new(store, settings.store_timeout);
         let engine = Engine::new(settings, client, store, EventSink::new(listener));
-        Ok(Arc::new(Session { engine: Arc::new(engine) }))
+        Ok(Arc::new(Session { engine: Arc::new(engine), lease_id: LeaseId::default() }))
     }
 
     /// Saves `tokens` through the store, then makes them the session's tokens.
@@ -82,31 +85,20 @@ impl Session {
     /// Sends `request` with the access token (only to allowed hosts), and on expiry
     /// refreshes once and replays it. Cancelling the call cancels this request only.
     pub async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, SessionError> {
-        let engine = Arc::clone(&self.engine);
-        run(engine.execute(request)).await
+        run(self.execute_task(request)).await
     }
 
     /// A valid access token for apps that send requests themselves; refreshed first
     /// when it expires within the leeway.
     pub async fn access_token(&self) -> Result<String, SessionError> {
-        let engine = Arc::clone(&self.engine);
-        run(async move { Ok(engine.token_for(Need::Current).await?.tokens.access_token.clone()) }).await
+        run(self.access_token_task()).await
     }
 
     /// After the server answered 401 to `rejected_access_token`: a newer token. Refreshes
     /// at most once per token generation; if the token was already replaced, returns
     /// the current one without refreshing.
     pub async fn refresh_after_unauthorized(&self, rejected_access_token: String) -> Result<String, SessionError> {
-        let engine = Arc::clone(&self.engine);
-        run(async move {
-            let rejected = match &engine.lock().phase {
-                Phase::Active(ts) if ts.tokens.access_token == rejected_access_token => Some(ts.generation),
-                _ => None,
-            };
-            let need = rejected.map_or(Need::Current, Need::Replacing);
-            Ok(engine.token_for(need).await?.tokens.access_token.clone())
-        })
-        .await
+        run(self.refresh_after_unauthorized_task(rejected_access_token)).await
     }
 
     pub fn state(&self) -> SessionState {
@@ -127,6 +119,44 @@ impl Session {
             refreshes: m.refreshes.load(Ordering::Relaxed),
             refresh_failures: m.refresh_failures.load(Ordering::Relaxed),
             replays: m.replays.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The work behind each call, shared by the async and the blocking entry points.
+impl Session {
+    pub(crate) fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    pub(crate) fn lease_id(&self) -> &LeaseId {
+        &self.lease_id
+    }
+
+    pub(crate) fn execute_task(
+        &self,
+        request: HttpRequest,
+    ) -> impl Future<Output = Result<HttpResponse, SessionError>> + Send + 'static {
+        Arc::clone(&self.engine).execute(request)
+    }
+
+    pub(crate) fn access_token_task(&self) -> impl Future<Output = Result<String, SessionError>> + Send + 'static {
+        let engine = Arc::clone(&self.engine);
+        async move { Ok(engine.token_for(Need::Current).await?.tokens.access_token.clone()) }
+    }
+
+    pub(crate) fn refresh_after_unauthorized_task(
+        &self,
+        rejected_access_token: String,
+    ) -> impl Future<Output = Result<String, SessionError>> + Send + 'static {
+        let engine = Arc::clone(&self.engine);
+        async move {
+            let rejected = match &engine.lock().phase {
+                Phase::Active(ts) if ts.tokens.access_token == rejected_access_token => Some(ts.generation),
+                _ => None,
+            };
+            let need = rejected.map_or(Need::Current, Need::Replacing);
+            Ok(engine.token_for(need).await?.tokens.access_token.clone())
         }
     }
 }

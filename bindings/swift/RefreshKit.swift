@@ -863,6 +863,22 @@ public func FfiConverterTypeLogger_lower(_ value: Logger) -> UInt64 {
 public protocol SessionProtocol: AnyObject, Sendable {
     
     /**
+     * `access_token`, blocking the calling thread; returns at once while the token is valid.
+     */
+    func accessTokenBlocking() throws  -> String
+    
+    /**
+     * `execute`, blocking the calling thread until the response or the error. Bounded
+     * by `request_timeout_ms` (and `refresh_timeout_ms` when a refresh is due).
+     */
+    func executeBlocking(request: HttpRequest) throws  -> HttpResponse
+    
+    /**
+     * `refresh_after_unauthorized`, blocking the calling thread.
+     */
+    func refreshAfterUnauthorizedBlocking(rejectedAccessToken: String) throws  -> String
+    
+    /**
      * A valid access token for apps that send requests themselves; refreshed first
      * when it expires within the leeway.
      */
@@ -894,6 +910,12 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func signOut() async throws 
     
     func state()  -> SessionState
+    
+    /**
+     * `access_token_blocking`, with what `refreshkit_token_lease_is_current` needs to
+     * tell, cheaply, whether the token may still be sent.
+     */
+    func accessTokenLeaseBlocking() throws  -> TokenLease
     
 }
 /**
@@ -968,6 +990,45 @@ public convenience init(config: SessionConfig, store: TokenStore, listener: Sess
 
     
 
+    
+    /**
+     * `access_token`, blocking the calling thread; returns at once while the token is valid.
+     */
+open func accessTokenBlocking()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_session_access_token_blocking(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `execute`, blocking the calling thread until the response or the error. Bounded
+     * by `request_timeout_ms` (and `refresh_timeout_ms` when a refresh is due).
+     */
+open func executeBlocking(request: HttpRequest)throws  -> HttpResponse  {
+    return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_session_execute_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHttpRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `refresh_after_unauthorized`, blocking the calling thread.
+     */
+open func refreshAfterUnauthorizedBlocking(rejectedAccessToken: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_session_refresh_after_unauthorized_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(rejectedAccessToken),uniffiCallStatus
+    )
+})
+}
     
     /**
      * A valid access token for apps that send requests themselves; refreshed first
@@ -1081,6 +1142,19 @@ open func state() -> SessionState  {
     return try!  FfiConverterTypeSessionState_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_refreshkit_fn_method_session_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `access_token_blocking`, with what `refreshkit_token_lease_is_current` needs to
+     * tell, cheaply, whether the token may still be sent.
+     */
+open func accessTokenLeaseBlocking()throws  -> TokenLease  {
+    return try  FfiConverterTypeTokenLease_lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_session_access_token_lease_blocking(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2202,6 +2276,102 @@ public func FfiConverterTypeSessionMetrics_lift(_ buf: RustBuffer) throws -> Ses
 #endif
 public func FfiConverterTypeSessionMetrics_lower(_ value: SessionMetrics) -> RustBuffer {
     return FfiConverterTypeSessionMetrics.lower(value)
+}
+
+
+/**
+ * The access token and what identifies it. `Debug`, Kotlin's `toString()` and Swift's
+ * `description` never show the token.
+ */
+public struct TokenLease: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
+    public var accessToken: String
+    /**
+     * Which token this is in the session's history of tokens.
+     */
+    public var generation: UInt64
+    /**
+     * Which session handed it out, for `refreshkit_token_lease_is_current`.
+     */
+    public var sessionId: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(accessToken: String, 
+        /**
+         * Which token this is in the session's history of tokens.
+         */generation: UInt64, 
+        /**
+         * Which session handed it out, for `refreshkit_token_lease_is_current`.
+         */sessionId: UInt64) {
+        self.accessToken = accessToken
+        self.generation = generation
+        self.sessionId = sessionId
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_tokenlease_uniffi_trait_debug(
+            FfiConverterTypeTokenLease_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_tokenlease_uniffi_trait_display(
+            FfiConverterTypeTokenLease_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension TokenLease: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTokenLease: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TokenLease {
+        return
+            try TokenLease(
+                accessToken: FfiConverterString.read(from: &buf), 
+                generation: FfiConverterUInt64.read(from: &buf), 
+                sessionId: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TokenLease, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.accessToken, into: &buf)
+        FfiConverterUInt64.write(value.generation, into: &buf)
+        FfiConverterUInt64.write(value.sessionId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTokenLease_lift(_ buf: RustBuffer) throws -> TokenLease {
+    return try FfiConverterTypeTokenLease.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTokenLease_lower(_ value: TokenLease) -> RustBuffer {
+    return FfiConverterTypeTokenLease.lower(value)
 }
 
 
@@ -3513,6 +3683,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_logger_log() != 26343) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_refreshkit_checksum_method_session_access_token_blocking() != 51381) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_method_session_execute_blocking() != 510) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking() != 38821) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_refreshkit_checksum_method_session_access_token() != 58763) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3532,6 +3711,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_state() != 34163) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_method_session_access_token_lease_blocking() != 40931) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_tokenstore_load() != 22634) {

@@ -7,7 +7,9 @@ use std::time::{Duration, SystemTime};
 use refreshkit::{ExpiryReason, HttpRequest, Session, SessionError, SessionEvent, SessionState, Tokens};
 use serde_json::{json, Value};
 
-use crate::helpers::{concurrent_gets, session_with, signed_in_then_expired, AuthServer, Expired, MemoryStore, Recorder};
+use crate::helpers::{
+    concurrent_gets, session_with, signed_in_then_expired, AuthServer, Expired, MemoryStore, Recorder,
+};
 
 const WAITERS: usize = 100;
 

@@ -55,12 +55,8 @@ async fn a_process_killed_mid_refresh_leaves_a_readable_store_and_a_clean_outcom
         // request, while it is held, or after the answer.
         server.fault(json!({"kind": "delay", "ms": 150})).await;
 
-        let mut child = Command::new(child_binary())
-            .arg(server.base_url())
-            .arg(&path)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child =
+            Command::new(child_binary()).arg(server.base_url()).arg(&path).stdout(Stdio::null()).spawn().unwrap();
         tokio::time::sleep(delay).await;
         let _ = child.kill();
         let _ = child.wait();

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod app_faults;
+mod blocking;
 mod burst;
 mod cancellation;
 mod config_errors;
@@ -15,5 +16,5 @@ mod killed_mid_refresh;
 mod proactive;
 mod secrets;
 mod sign_out;
-mod tls;
 mod stores;
+mod tls;

@@ -10,9 +10,7 @@ pub use store::MemoryStore;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use refreshkit::{
-    CallbackError, HttpRequest, Session, SessionConfig, SessionError, SessionEvent, SessionListener,
-};
+use refreshkit::{CallbackError, HttpRequest, Session, SessionConfig, SessionError, SessionEvent, SessionListener};
 
 /// Events in the order the listener heard them.
 #[derive(Default)]

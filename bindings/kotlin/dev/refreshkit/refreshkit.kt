@@ -766,6 +766,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_refreshkit_checksum_method_logger_log(
     ): Int
+    external fun uniffi_refreshkit_checksum_method_session_access_token_blocking(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_session_execute_blocking(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking(
+    ): Int
     external fun uniffi_refreshkit_checksum_method_session_access_token(
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_execute(
@@ -779,6 +785,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_refreshkit_checksum_method_session_sign_out(
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_state(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_session_access_token_lease_blocking(
     ): Int
     external fun uniffi_refreshkit_checksum_method_tokenstore_load(
     ): Int
@@ -833,6 +841,12 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_refreshkit_fn_constructor_session_new(`config`: RustBuffer.ByValue,`store`: Long,`listener`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_refreshkit_fn_method_session_access_token_blocking(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_method_session_execute_blocking(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_method_session_refresh_after_unauthorized_blocking(`ptr`: Long,`rejectedAccessToken`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_session_access_token(`ptr`: Long,
     ): Long
     external fun uniffi_refreshkit_fn_method_session_execute(`ptr`: Long,`request`: RustBuffer.ByValue,
@@ -847,6 +861,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_refreshkit_fn_method_session_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_method_session_access_token_lease_blocking(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_clone_tokenstore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_refreshkit_fn_free_tokenstore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -859,6 +875,10 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_refreshkit_fn_method_tokenstore_clear(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_refreshkit_fn_method_tokenlease_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_method_tokenlease_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_tokens_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_tokens_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -993,6 +1013,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_logger_log() and 0xFFFF) != 26343) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_refreshkit_checksum_method_session_access_token_blocking() and 0xFFFF) != 51381) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_session_execute_blocking() and 0xFFFF) != 510) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking() and 0xFFFF) != 38821) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_refreshkit_checksum_method_session_access_token() and 0xFFFF) != 58763) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1012,6 +1041,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_state() and 0xFFFF) != 34163) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_session_access_token_lease_blocking() and 0xFFFF) != 40931) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_tokenstore_load() and 0xFFFF) != 22634) {
@@ -1896,6 +1928,22 @@ public object FfiConverterTypeLogger: FfiConverter<Logger, Long> {
 public interface SessionInterface {
     
     /**
+     * `access_token`, blocking the calling thread; returns at once while the token is valid.
+     */
+    fun `accessTokenBlocking`(): kotlin.String
+    
+    /**
+     * `execute`, blocking the calling thread until the response or the error. Bounded
+     * by `request_timeout_ms` (and `refresh_timeout_ms` when a refresh is due).
+     */
+    fun `executeBlocking`(`request`: HttpRequest): HttpResponse
+    
+    /**
+     * `refresh_after_unauthorized`, blocking the calling thread.
+     */
+    fun `refreshAfterUnauthorizedBlocking`(`rejectedAccessToken`: kotlin.String): kotlin.String
+    
+    /**
      * A valid access token for apps that send requests themselves; refreshed first
      * when it expires within the leeway.
      */
@@ -1927,6 +1975,12 @@ public interface SessionInterface {
     suspend fun `signOut`()
     
     fun `state`(): SessionState
+    
+    /**
+     * `access_token_blocking`, with what `refreshkit_token_lease_is_current` needs to
+     * tell, cheaply, whether the token may still be sent.
+     */
+    fun `accessTokenLeaseBlocking`(): TokenLease
     
     companion object
 }
@@ -2051,6 +2105,60 @@ open class Session: Disposable, AutoCloseable, SessionInterface
             UniffiLib.uniffi_refreshkit_fn_clone_session(handle, status)
         }
     }
+
+    
+    /**
+     * `access_token`, blocking the calling thread; returns at once while the token is valid.
+     */
+    @Throws(SessionException::class)override fun `accessTokenBlocking`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SessionException) { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_session_access_token_blocking(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `execute`, blocking the calling thread until the response or the error. Bounded
+     * by `request_timeout_ms` (and `refresh_timeout_ms` when a refresh is due).
+     */
+    @Throws(SessionException::class)override fun `executeBlocking`(`request`: HttpRequest): HttpResponse {
+            return FfiConverterTypeHttpResponse.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SessionException) { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_session_execute_blocking(
+        it,
+        
+        FfiConverterTypeHttpRequest.lower(`request`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `refresh_after_unauthorized`, blocking the calling thread.
+     */
+    @Throws(SessionException::class)override fun `refreshAfterUnauthorizedBlocking`(`rejectedAccessToken`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SessionException) { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_session_refresh_after_unauthorized_blocking(
+        it,
+        
+        FfiConverterString.lower(`rejectedAccessToken`),_status)
+}
+    }
+    )
+    }
+    
 
     
     /**
@@ -2199,6 +2307,24 @@ open class Session: Disposable, AutoCloseable, SessionInterface
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_refreshkit_fn_method_session_state(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `access_token_blocking`, with what `refreshkit_token_lease_is_current` needs to
+     * tell, cheaply, whether the token may still be sent.
+     */
+    @Throws(SessionException::class)override fun `accessTokenLeaseBlocking`(): TokenLease {
+            return FfiConverterTypeTokenLease.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SessionException) { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_session_access_token_lease_blocking(
         it,
         _status)
 }
@@ -3406,6 +3532,68 @@ public object FfiConverterTypeSessionMetrics: FfiConverterRustBuffer<SessionMetr
             FfiConverterULong.write(value.`refreshes`, buf)
             FfiConverterULong.write(value.`refreshFailures`, buf)
             FfiConverterULong.write(value.`replays`, buf)
+    }
+}
+
+
+
+/**
+ * The access token and what identifies it. `Debug`, Kotlin's `toString()` and Swift's
+ * `description` never show the token.
+ */
+data class TokenLease (
+    var `accessToken`: kotlin.String
+    , 
+    /**
+     * Which token this is in the session's history of tokens.
+     */
+    var `generation`: kotlin.ULong
+    , 
+    /**
+     * Which session handed it out, for `refreshkit_token_lease_is_current`.
+     */
+    var `sessionId`: kotlin.ULong
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_tokenlease_uniffi_trait_display(FfiConverterTypeTokenLease.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTokenLease: FfiConverterRustBuffer<TokenLease> {
+    override fun read(buf: ByteBuffer): TokenLease {
+        return TokenLease(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TokenLease) = (
+            FfiConverterString.allocationSize(value.`accessToken`) +
+            FfiConverterULong.allocationSize(value.`generation`) +
+            FfiConverterULong.allocationSize(value.`sessionId`)
+    )
+
+    override fun write(value: TokenLease, buf: ByteBuffer) {
+            FfiConverterString.write(value.`accessToken`, buf)
+            FfiConverterULong.write(value.`generation`, buf)
+            FfiConverterULong.write(value.`sessionId`, buf)
     }
 }
 

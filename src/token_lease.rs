@@ -1,0 +1,98 @@
+//! A token the OkHttp interceptor may reuse while the session says it is still the one
+//! to send. Every call through UniFFI's Kotlin bindings costs microseconds (JNA builds
+//! a structure per argument and per result); the interceptor needs the token for every
+//! request. So it holds a lease and asks `refreshkit_token_lease_is_current`, a C
+//! function of two integers that JNA's direct mapping calls without any structure.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::panic::catch_unwind;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock, Weak};
+
+use once_cell::sync::Lazy;
+
+use crate::engine::{Engine, Need};
+use crate::error::SessionError;
+use crate::runtime::block_on;
+use crate::session::Session;
+use crate::tokens::Redacted;
+
+/// Sessions that handed out a lease, by id. Weak: a lease never keeps a session alive.
+static LEASED: Lazy<RwLock<HashMap<u64, Weak<Engine>>>> = Lazy::new(Default::default);
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The access token and what identifies it. `Debug`, Kotlin's `toString()` and Swift's
+/// `description` never show the token.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
+pub struct TokenLease {
+    pub access_token: String,
+    /// Which token this is in the session's history of tokens.
+    pub generation: u64,
+    /// Which session handed it out, for `refreshkit_token_lease_is_current`.
+    pub session_id: u64,
+}
+
+impl fmt::Debug for TokenLease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenLease")
+            .field("access_token", &Redacted)
+            .field("generation", &self.generation)
+            .field("session_id", &self.session_id)
+            .finish()
+    }
+}
+
+impl fmt::Display for TokenLease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// The id a session is known by in `LEASED`, given out on its first lease.
+#[derive(Default)]
+pub(crate) struct LeaseId(OnceLock<u64>);
+
+impl LeaseId {
+    fn get_or_register(&self, engine: &Arc<Engine>) -> u64 {
+        *self.0.get_or_init(|| {
+            let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+            LEASED.write().unwrap_or_else(|p| p.into_inner()).insert(id, Arc::downgrade(engine));
+            id
+        })
+    }
+}
+
+impl Drop for LeaseId {
+    fn drop(&mut self) {
+        if let Some(id) = self.0.get() {
+            LEASED.write().unwrap_or_else(|p| p.into_inner()).remove(id);
+        }
+    }
+}
+
+#[uniffi::export]
+impl Session {
+    /// `access_token_blocking`, with what `refreshkit_token_lease_is_current` needs to
+    /// tell, cheaply, whether the token may still be sent.
+    pub fn access_token_lease_blocking(&self) -> Result<TokenLease, SessionError> {
+        let engine = Arc::clone(self.engine());
+        let session_id = self.lease_id().get_or_register(&engine);
+        let current = block_on(async move { engine.token_for(Need::Current).await })?;
+        Ok(TokenLease { access_token: current.tokens.access_token.clone(), generation: current.generation, session_id })
+    }
+}
+
+/// 1 when the session `session_id` would send the token of `generation` right now
+/// without refreshing first (the same test `access_token` makes), else 0: for a token
+/// that was replaced, is expiring, has a refresh in flight, or a session signed out or
+/// gone. Never blocks on the network and never unwinds.
+#[no_mangle]
+pub extern "C" fn refreshkit_token_lease_is_current(session_id: u64, generation: u64) -> i8 {
+    let current = catch_unwind(|| {
+        let engine = LEASED.read().unwrap_or_else(|p| p.into_inner()).get(&session_id).and_then(Weak::upgrade);
+        engine.is_some_and(|engine| engine.is_current(generation))
+    });
+    i8::from(current.unwrap_or(false))
+}

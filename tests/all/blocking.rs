@@ -1,0 +1,83 @@
+//! The blocking entry points (for OkHttp threads and executors) and the token lease
+//! the OkHttp interceptor reuses while the session says it is current.
+
+use std::sync::Arc;
+
+use refreshkit::{refreshkit_token_lease_is_current as is_current, HttpRequest, SessionError, TokenLease};
+
+use crate::helpers::{signed_in_then_expired, Expired};
+
+/// Runs `f` on a plain thread, as a JVM or Swift thread calls in: no tokio runtime.
+async fn on_plain_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(move || std::thread::spawn(f).join().unwrap()).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_calls_on_plain_threads_share_one_refresh() {
+    let Expired { server, session, first, .. } = signed_in_then_expired().await;
+
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let session = Arc::clone(&session);
+            std::thread::spawn(move || session.execute_blocking(HttpRequest::get("/api/resource")).map(|r| r.status))
+        })
+        .collect();
+    let statuses: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+
+    assert!(statuses.iter().all(|s| s == &Ok(200)), "{statuses:?}");
+    assert_eq!(server.stat("refreshes").await, 1);
+    let s = Arc::clone(&session);
+    let token = on_plain_thread(move || s.access_token_blocking()).await.unwrap();
+    assert_ne!(token, first.access_token);
+    let s = Arc::clone(&session);
+    let again = on_plain_thread(move || s.refresh_after_unauthorized_blocking(first.access_token)).await.unwrap();
+    assert_eq!(again, token, "the rejected token was already replaced: no second refresh");
+    assert_eq!(server.stat("refreshes").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocking_call_on_a_runtime_thread_is_refused_not_stalled() {
+    let Expired { server: _server, session, .. } = signed_in_then_expired().await;
+
+    let error = session.execute_blocking(HttpRequest::get("/api/resource")).unwrap_err();
+
+    assert!(matches!(error, SessionError::InvalidRequest { .. }), "{error:?}");
+    assert!(error.to_string().contains("async form"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_is_current_until_its_token_is_replaced_or_the_user_signs_out() {
+    let Expired { server, session, .. } = signed_in_then_expired().await;
+    let lease_of = |session: &Arc<refreshkit::Session>| {
+        let s = Arc::clone(session);
+        on_plain_thread(move || s.access_token_lease_blocking())
+    };
+    let first: TokenLease = lease_of(&session).await.unwrap();
+    assert_eq!(is_current(first.session_id, first.generation), 1);
+    assert_eq!(is_current(first.session_id + 1000, first.generation), 0, "an unknown session");
+    assert_eq!(is_current(first.session_id, first.generation + 1), 0, "another generation");
+
+    // The server rejects the token; the replay refreshes: the lease is stale now.
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert_eq!(is_current(first.session_id, first.generation), 0);
+    let second = lease_of(&session).await.unwrap();
+    assert_ne!(second.access_token, first.access_token);
+    assert_eq!((second.session_id, is_current(second.session_id, second.generation)), (first.session_id, 1));
+
+    session.sign_out().await.unwrap();
+    assert_eq!(is_current(second.session_id, second.generation), 0);
+    assert!(matches!(lease_of(&session).await, Err(SessionError::NotSignedIn)));
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_of_a_dropped_session_is_never_current() {
+    let Expired { server: _server, session, .. } = signed_in_then_expired().await;
+    let s = Arc::clone(&session);
+    let lease = on_plain_thread(move || s.access_token_lease_blocking()).await.unwrap();
+
+    drop(session);
+
+    assert_eq!(is_current(lease.session_id, lease.generation), 0);
+    assert!(!format!("{lease:?} {lease}").contains(&lease.access_token), "Debug and Display redact the token");
+}
