@@ -2,9 +2,9 @@ package dev.refreshkit.okhttp
 
 import dev.refreshkit.SessionException
 import dev.refreshkit.SessionInterface
+import dev.refreshkit.TokenLease
 import dev.refreshkit.ktx.RefreshKitJvm
 import java.io.IOException
-import kotlinx.coroutines.runBlocking
 import okhttp3.Interceptor
 import okhttp3.Request
 import okhttp3.Response
@@ -29,6 +29,10 @@ class RefreshKitInterceptor(
 ) : Interceptor {
     private val hosts = tokenHosts.map { it.lowercase() }.toSet()
 
+    /** The last lease, reused while the session says its token is still the one to send. */
+    @Volatile
+    private var lease: TokenLease? = null
+
     init {
         RefreshKitJvm.keepCallbackThreadsAttached()
     }
@@ -38,23 +42,31 @@ class RefreshKitInterceptor(
         if (request.url.host.lowercase() !in hosts) {
             return chain.proceed(request.newBuilder().removeHeader(headerName).build())
         }
-        val token = awaitSession { session.accessToken() }
+        val token = currentToken()
         val response = chain.proceed(request.withToken(token))
         if (response.code != 401 || request.body?.isOneShot() == true) {
             return response
         }
         response.close()
-        val fresh = awaitSession { session.refreshAfterUnauthorized(token) }
+        val fresh = awaitSession { session.refreshAfterUnauthorizedBlocking(token) }
         return chain.proceed(request.withToken(fresh))
+    }
+
+    private fun currentToken(): String {
+        lease?.let { if (LeaseCheck.isCurrent(it)) return it.accessToken }
+        return awaitSession { session.accessTokenLeaseBlocking() }.also { lease = it }.accessToken
     }
 
     private fun Request.withToken(token: String): Request =
         newBuilder().header(headerName, if (scheme.isEmpty()) token else "$scheme $token").build()
 
-    /** Blocks this OkHttp thread (bounded by the session's timeouts) while refreshkit works. */
-    private fun <T> awaitSession(call: suspend () -> T): T =
+    /**
+     * Blocks this OkHttp thread (bounded by the session's timeouts) while refreshkit works:
+     * interceptors run on threads made to block, and the blocking calls cross the FFI once.
+     */
+    private fun <T> awaitSession(call: () -> T): T =
         try {
-            runBlocking { call() }
+            call()
         } catch (e: SessionException) {
             throw RefreshKitIOException(e)
         }

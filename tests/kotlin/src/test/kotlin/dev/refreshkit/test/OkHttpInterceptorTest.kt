@@ -76,4 +76,27 @@ class OkHttpInterceptorTest {
             }
         }
     }
+
+    @Test
+    fun `the interceptor's cached token gives way to a refreshed one and to sign-out`() = runBlocking {
+        AuthServer().use { server ->
+            Session(SessionConfig(baseUrl = server.baseUrl), FlakyStore()).use { session ->
+                val login = server.login()
+                session.signIn(login)
+                val http = client(session)
+                fun echoed() = http.newCall(Request.Builder().url("${server.baseUrl}/echo").build()).execute().use { it.body!!.string() }
+                repeat(3) { assertTrue(echoed().contains(login.accessToken)) }
+
+                server.expireAll()
+                http.newCall(Request.Builder().url("${server.baseUrl}/api/resource").build()).execute().use { assertEquals(200, it.code) }
+                val rotated = session.accessToken()
+                assertTrue(rotated != login.accessToken)
+                assertTrue(echoed().contains(rotated), "the new token, not the cached one")
+
+                session.signOut()
+                val error = assertThrows<RefreshKitIOException> { echoed() }
+                assertTrue(error.reason is dev.refreshkit.SessionException.NotSignedIn)
+            }
+        }
+    }
 }

@@ -1,0 +1,23 @@
+package dev.refreshkit.okhttp
+
+import com.sun.jna.Native
+import dev.refreshkit.TokenLease
+
+/**
+ * Whether a [TokenLease] may still be sent, in one JNA direct-mapped call with two longs:
+ * no structure to build, unlike a call through the generated bindings, so the
+ * interceptor can ask before every request.
+ */
+internal object LeaseCheck {
+    init {
+        // The same library the generated bindings load, honouring the same override.
+        val name = System.getProperty("uniffi.component.refreshkit.libraryOverride") ?: "refreshkit"
+        Native.register(LeaseCheck::class.java, name)
+    }
+
+    fun isCurrent(lease: TokenLease): Boolean =
+        refreshkit_token_lease_is_current(lease.sessionId.toLong(), lease.generation.toLong()) == 1.toByte()
+
+    @JvmStatic
+    private external fun refreshkit_token_lease_is_current(sessionId: Long, generation: Long): Byte
+}
