@@ -103,7 +103,7 @@ cdylib --profile bloat
     | awk '{ size=$1; $1=""; $2=""; name=$0; sub(/^ +/, "", name); sub(/^</, "", name); sub(/^_</, "", name);
              split(name, parts, "::"); crate=parts[1]; gsub(/[^A-Za-z0-9_]/, "", crate); if (crate == "") crate="(other)";
              total[crate] += size } END { for (c in total) print total[c], c }' \
-    | sort -rn | head -n 12 | awk '{ printf "| %s | %d |\n", $2, $1 }'
+    | sort -rn | awk 'NR <= 12' | awk '{ printf "| %s | %d |\n", $2, $1 }'
   echo
 } >> "$out"
 echo "wrote $out" >&2

@@ -129,6 +129,16 @@ private fun peerRow(server: AuthServer, name: String, n: Int, makeClient: (Token
     println("| $name | $n | ${median(refreshes).toLong()} (max ${refreshes.max().toLong()}) | $failures | ${"%.2f".format(median(ratios))} |")
 }
 
+/** Calls made by 64 threads of Dispatchers.IO looping on [call] for the window. */
+private fun requestsIn(call: () -> Int, windowNanos: Long): Long = runBlocking {
+    val count = AtomicLong()
+    val deadline = System.nanoTime() + windowNanos
+    withContext(Dispatchers.IO) {
+        (1..64).map { async { while (System.nanoTime() < deadline) { call(); count.incrementAndGet() } } }.awaitAll()
+    }
+    count.get()
+}
+
 private fun latencyAndThroughput(server: AuthServer) = runBlocking {
     val login = server.login()
     Session(SessionConfig(baseUrl = server.baseUrl), FlakyStore()).use { session ->
@@ -139,8 +149,16 @@ private fun latencyAndThroughput(server: AuthServer) = runBlocking {
         val plain = { okhttp.newCall(Request.Builder().url("${server.baseUrl}/api/resource").header("Authorization", "Bearer ${login.accessToken}").build()).execute().use { it.body!!.bytes().size } }
         val viaInterceptor = { intercepted.newCall(Request.Builder().url("${server.baseUrl}/api/resource").build()).execute().use { it.body!!.bytes().size } }
         val viaBindings = { runBlocking { session.execute(HttpRequest(url = "/api/resource")).body.size } }
-        val variants = listOf("OkHttp" to plain, "Session.execute (bindings)" to viaBindings, "OkHttp + RefreshKitInterceptor" to viaInterceptor)
-        repeat(300) { variants.forEach { it.second() } } // warm-up: JIT, connections
+        val viaBlocking = { session.executeBlocking(HttpRequest(url = "/api/resource")).body.size }
+        val variants = listOf(
+            "OkHttp" to plain,
+            "Session.execute (bindings, suspend)" to viaBindings,
+            "Session.executeBlocking (bindings)" to viaBlocking,
+            "OkHttp + RefreshKitInterceptor" to viaInterceptor,
+        )
+        // Warm-up, untimed: the JIT, connections, and each variant's 64-thread path.
+        repeat(2000) { variants.forEach { it.second() } }
+        variants.forEach { (_, call) -> requestsIn(call, windowNanos = 500_000_000L) }
 
         val latency = variants.associate { it.first to mutableListOf<Double>() }
         repeat(REPEATS) {
@@ -150,14 +168,7 @@ private fun latencyAndThroughput(server: AuthServer) = runBlocking {
         }
         val throughput = variants.associate { it.first to mutableListOf<Double>() }
         repeat(REPEATS) {
-            variants.forEach { (name, call) ->
-                val count = AtomicLong()
-                val deadline = System.nanoTime() + 1_000_000_000L
-                withContext(Dispatchers.IO) {
-                    (1..64).map { async { while (System.nanoTime() < deadline) { call(); count.incrementAndGet() } } }.awaitAll()
-                }
-                throughput[name]!! += count.get().toDouble()
-            }
+            variants.forEach { (name, call) -> throughput[name]!! += requestsIn(call, windowNanos = 1_000_000_000L).toDouble() }
         }
         val base = median(latency["OkHttp"]!!)
         val baseRate = median(throughput["OkHttp"]!!)
