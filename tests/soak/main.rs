@@ -109,7 +109,10 @@ async fn main() {
     }
     println!("| refreshes (server) | {} |", stats["refreshes"]);
     println!("| refresh calls (server, incl. {injected} faulted) | {} |", stats["refresh_requests"]);
-    println!("| refreshes per token half-life ({lifetimes:.0} expected at most) | {:.2} |", stats["refreshes"].as_f64().unwrap_or(0.0) / lifetimes);
+    println!(
+        "| refreshes per token half-life ({lifetimes:.0} expected at most) | {:.2} |",
+        stats["refreshes"].as_f64().unwrap_or(0.0) / lifetimes
+    );
     println!("| refresh-token reuse detected (goal 0) | {} |", stats["reuse_detected"]);
     println!("| requests rejected by the server (stale token) | {} |", stats["rejected"]);
     println!("| latency p50 / p99 | {:.2} ms / {:.2} ms |", pct(0.5), pct(0.99));
