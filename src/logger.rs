@@ -1,7 +1,9 @@
 //! Sends the library's `log` records to the app's logger (Logcat, os_log). Records never
 //! carry tokens: the library logs generations and outcomes, not secrets.
 
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use once_cell::sync::OnceCell;
 
@@ -23,24 +25,48 @@ pub struct LogRecord {
     pub message: String,
 }
 
-/// The app's log sink. Called on whatever thread logs; keep it quick.
+/// The app's log sink. Called on the library's logging thread, one record at a time.
 #[uniffi::export(with_foreign)]
 pub trait Logger: Send + Sync {
     fn log(&self, record: LogRecord) -> Result<(), CallbackError>;
 }
 
-static SINK: OnceCell<RwLock<Option<Arc<dyn Logger>>>> = OnceCell::new();
+/// Records waiting for the app's logger; beyond this many, records are dropped (and
+/// counted) rather than making the network thread wait for a slow logger.
+const QUEUE: usize = 1024;
+
+enum Item {
+    Record(LogRecord),
+    /// Answered once every record before it was handed to the logger.
+    Flush(mpsc::SyncSender<()>),
+}
+
+struct Sink {
+    logger: RwLock<Option<Arc<dyn Logger>>>,
+    queue: mpsc::SyncSender<Item>,
+    dropped: AtomicU64,
+}
+
+static SINK: OnceCell<Arc<Sink>> = OnceCell::new();
 
 /// Installs (or replaces) the app's logger and the most detailed level it wants.
-/// Records from the library and the HTTP stack below it are forwarded.
+/// Records from the library and the HTTP stack below it are forwarded, in order, from a
+/// thread of their own: a slow logger never holds up a request, and a logger may call
+/// the session.
 #[uniffi::export]
 pub fn install_logger(logger: Arc<dyn Logger>, level: LogLevel) {
     let sink = SINK.get_or_init(|| {
-        // Fails only if a Rust app installed its own `log` logger; then that one is used.
-        let _ = log::set_boxed_logger(Box::new(Forwarder));
-        RwLock::new(None)
+        let (queue, items) = mpsc::sync_channel(QUEUE);
+        let sink = Arc::new(Sink { logger: RwLock::new(None), queue, dropped: AtomicU64::new(0) });
+        let delivery = Arc::clone(&sink);
+        let started = std::thread::Builder::new().name("refreshkit-log".into()).spawn(move || delivery.deliver(items));
+        if started.is_ok() {
+            // Fails only if a Rust app installed its own `log` logger; then that one is used.
+            let _ = log::set_boxed_logger(Box::new(Forwarder));
+        }
+        sink
     });
-    *sink.write().unwrap_or_else(|p| p.into_inner()) = Some(logger);
+    *sink.logger.write().unwrap_or_else(|p| p.into_inner()) = Some(logger);
     log::set_max_level(match level {
         LogLevel::Error => log::LevelFilter::Error,
         LogLevel::Warn => log::LevelFilter::Warn,
@@ -48,6 +74,37 @@ pub fn install_logger(logger: Arc<dyn Logger>, level: LogLevel) {
         LogLevel::Debug => log::LevelFilter::Debug,
         LogLevel::Trace => log::LevelFilter::Trace,
     });
+}
+
+impl Sink {
+    fn deliver(&self, items: mpsc::Receiver<Item>) {
+        for item in items {
+            match item {
+                Item::Record(record) => {
+                    let dropped = self.dropped.swap(0, Ordering::Relaxed);
+                    if dropped > 0 {
+                        self.hand_over(LogRecord {
+                            level: LogLevel::Warn,
+                            target: "refreshkit".into(),
+                            message: format!("{dropped} log records dropped: the logger was slower than the log"),
+                        });
+                    }
+                    self.hand_over(record);
+                }
+                Item::Flush(done) => {
+                    let _ = done.send(());
+                }
+            }
+        }
+    }
+
+    fn hand_over(&self, record: LogRecord) {
+        let logger = self.logger.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(logger) = logger {
+            // A failing logger has nowhere to report to; dropping the record is all we can do.
+            let _ = logger.log(record);
+        }
+    }
 }
 
 struct Forwarder;
@@ -62,7 +119,6 @@ impl log::Log for Forwarder {
             return;
         }
         let Some(sink) = SINK.get() else { return };
-        let Some(logger) = sink.read().unwrap_or_else(|p| p.into_inner()).clone() else { return };
         let level = match record.level() {
             log::Level::Error => LogLevel::Error,
             log::Level::Warn => LogLevel::Warn,
@@ -71,9 +127,27 @@ impl log::Log for Forwarder {
             log::Level::Trace => LogLevel::Trace,
         };
         let record = LogRecord { level, target: record.target().to_owned(), message: record.args().to_string() };
-        // A failing logger has nowhere to report to; dropping the record is all we can do.
-        let _ = logger.log(record);
+        if sink.queue.try_send(Item::Record(record)).is_err() {
+            sink.dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
-    fn flush(&self) {}
+    /// Waits (at most a second) until the records logged so far reached the app's logger.
+    fn flush(&self) {
+        let Some(sink) = SINK.get() else { return };
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let (done, delivered) = mpsc::sync_channel(1);
+        let mut item = Item::Flush(done);
+        loop {
+            match sink.queue.try_send(item) {
+                Ok(()) => break,
+                Err(mpsc::TrySendError::Full(back)) if Instant::now() < deadline => {
+                    item = back;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(_) => return,
+            }
+        }
+        let _ = delivered.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+    }
 }

@@ -1,23 +1,28 @@
 //! No token in logs (at any level), `Debug` output or error text.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use refreshkit::{
-    install_logger, CallbackError, HttpRequest, LogLevel, LogRecord, Logger, RefreshProtocol, SessionConfig,
+    install_logger, CallbackError, HttpRequest, LogLevel, LogRecord, Logger, RefreshProtocol, Session, SessionConfig,
 };
 use serde_json::json;
 
 use crate::helpers::{session_with, AuthServer, MemoryStore};
 
+/// Keeps every line; like an app's logger that shows the session's state beside each
+/// line, it calls the session back, which must not deadlock with a record logged while
+/// the session's state is locked.
 #[derive(Default)]
 struct Capture {
     lines: Mutex<Vec<String>>,
+    session: OnceLock<Arc<Session>>,
 }
 
 impl Logger for Capture {
     fn log(&self, record: LogRecord) -> Result<(), CallbackError> {
-        self.lines.lock().unwrap().push(format!("{:?} {} {}", record.level, record.target, record.message));
+        let state = self.session.get().map(|s| s.state());
+        self.lines.lock().unwrap().push(format!("{:?} {} {} {state:?}", record.level, record.target, record.message));
         Ok(())
     }
 }
@@ -29,6 +34,7 @@ async fn no_token_appears_in_logs_debug_output_or_errors() {
     let server = AuthServer::start();
     let store = Arc::new(MemoryStore::default());
     let (session, recorder) = session_with(&server, store.clone(), |_| {});
+    let _ = capture.session.set(session.clone());
     let first = server.login().await;
     session.sign_in(first.clone()).await.unwrap();
 
@@ -65,6 +71,7 @@ async fn no_token_appears_in_logs_debug_output_or_errors() {
     texts.push(format!("{config:?}"));
     secrets.extend(["client-secret-value".into(), "client-credential-value".into()]);
 
+    log::logger().flush();
     texts.extend(capture.lines.lock().unwrap().iter().cloned());
     assert!(capture.lines.lock().unwrap().len() > 10, "trace logging captured the session");
     for text in &texts {
