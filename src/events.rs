@@ -48,7 +48,9 @@ impl EventSink {
         crate::runtime::spawn_detached(async move {
             while let Some(event) = rx.recv().await {
                 let listener = Arc::clone(&listener);
-                let delivered = tokio::task::spawn_blocking(move || listener.on_event(event)).await;
+                let delivered =
+                    tokio::task::spawn_blocking(move || crate::runtime::app_callback(|| listener.on_event(event)))
+                        .await;
                 match delivered {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => log::warn!(target: "refreshkit", "session listener failed: {e}"),

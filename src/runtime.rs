@@ -1,6 +1,7 @@
 //! The one tokio runtime the library runs on. Kotlin and Swift threads have no runtime
 //! of their own, so every async entry point hops onto this one.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -21,10 +22,44 @@ static RUNTIME: Lazy<Runtime> = Lazy::new(|| {
     Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("refreshkit")
+        .on_thread_start(|| OWN_THREAD.set(true))
         .enable_all()
         .build()
         .unwrap_or_else(|e| panic!("refreshkit cannot start its runtime: {e}"))
 });
+
+thread_local! {
+    /// Set on the runtime's threads: its worker and its blocking threads.
+    static OWN_THREAD: Cell<bool> = const { Cell::new(false) };
+    /// Set while a blocking thread runs the app's store or listener code.
+    static IN_APP_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs the app's code (`TokenStore`, `SessionListener`) on a blocking thread, marked so
+/// that it may call the blocking entry points: blocking is what those threads are for.
+pub(crate) fn app_callback<T>(f: impl FnOnce() -> T) -> T {
+    struct Unmark;
+    impl Drop for Unmark {
+        fn drop(&mut self) {
+            IN_APP_CALLBACK.set(false);
+        }
+    }
+    IN_APP_CALLBACK.set(true);
+    let _unmark = Unmark;
+    f()
+}
+
+/// Runs synchronous work that may block for long (the platform's certificate check can
+/// fetch revocation data over the network). On the runtime's worker it first hands the
+/// worker's other tasks and its sockets to another thread, so one handshake never stalls
+/// every request; elsewhere the caller's thread is the one that waits anyway.
+pub(crate) fn may_block<T>(f: impl FnOnce() -> T) -> T {
+    if OWN_THREAD.get() {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
+    }
+}
 
 /// Starts `fut` on the runtime; it runs to the end even if nobody awaits it.
 pub(crate) fn spawn_detached<F>(fut: F) -> JoinHandle<F::Output>
@@ -61,14 +96,15 @@ where
     }
 }
 
-/// Runs `fut` to the end on the calling thread, which must not be a runtime's thread:
-/// blocking one would stall every task it runs (and tokio panics on a nested block_on).
-/// Sockets and timers still belong to the library's runtime, whose workers drive them.
+/// Runs `fut` to the end on the calling thread, which must not run async tasks: blocking
+/// it would stall every task it runs (and tokio panics on a nested block_on). The app's
+/// store and listener code may call it. Sockets and timers still belong to the library's
+/// runtime, whose worker drives them.
 pub(crate) fn block_on<T, F>(fut: F) -> Result<T, SessionError>
 where
     F: Future<Output = Result<T, SessionError>>,
 {
-    if tokio::runtime::Handle::try_current().is_ok() {
+    if tokio::runtime::Handle::try_current().is_ok() && !IN_APP_CALLBACK.get() {
         return Err(SessionError::InvalidRequest {
             detail: "a blocking call was made on an async runtime's thread; use the async form".into(),
         });
@@ -107,5 +143,48 @@ impl<T, F: Future<Output = Result<T, SessionError>>> Future for InRuntime<F> {
             Ok(poll) => poll,
             Err(_) => Poll::Ready(Err(SessionError::Internal { detail: "the library panicked".into() })),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn on_runtime<T: Send + 'static>(fut: impl Future<Output = T> + Send + 'static) -> T {
+        RUNTIME.block_on(spawn_detached(fut)).expect("task panicked")
+    }
+
+    #[test]
+    fn work_that_may_block_on_the_worker_lets_the_other_tasks_run() {
+        let (entered, is_entered) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let blocked = spawn_detached(async move {
+            may_block(|| {
+                entered.send(()).unwrap();
+                released.recv_timeout(Duration::from_secs(10))
+            })
+        });
+        is_entered.recv_timeout(Duration::from_secs(10)).expect("the blocking work started");
+
+        // The only worker is inside `may_block`; this task runs only if it handed off.
+        on_runtime(async move { release.send(()).unwrap() });
+
+        assert_eq!(RUNTIME.block_on(blocked).unwrap(), Ok(()));
+    }
+
+    #[test]
+    fn blocking_calls_are_refused_in_tasks_and_allowed_in_app_callbacks() {
+        let in_task = on_runtime(async { block_on(async { Ok(1) }) });
+        assert!(matches!(in_task, Err(SessionError::InvalidRequest { .. })), "{in_task:?}");
+
+        let in_callback =
+            on_runtime(async { tokio::task::spawn_blocking(|| app_callback(|| block_on(async { Ok(2) }))).await });
+        assert_eq!(in_callback.unwrap(), Ok(2));
+
+        let on_plain_thread = std::thread::spawn(|| block_on(async { Ok(3) })).join().unwrap();
+        assert_eq!(on_plain_thread, Ok(3));
     }
 }

@@ -57,7 +57,7 @@ impl StoreHandle {
         T: Send + 'static,
     {
         let store = Arc::clone(&self.store);
-        let task = tokio::task::spawn_blocking(move || f(store.as_ref()));
+        let task = tokio::task::spawn_blocking(move || crate::runtime::app_callback(|| f(store.as_ref())));
         match tokio::time::timeout(self.timeout, task).await {
             Ok(Ok(result)) => result.map_err(SessionError::from),
             Ok(Err(_panic)) => Err(SessionError::Store { detail: "the token store panicked".into() }),
