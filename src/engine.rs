@@ -148,10 +148,12 @@ impl Engine {
     pub fn is_current(&self, generation: u64) -> bool {
         let st = self.lock();
         match &st.phase {
+            // As in `token_for`: without a refresh token, an expiring token is still sent.
             Phase::Active(ts) => {
                 ts.generation == generation
                     && st.in_flight.is_none()
-                    && !ts.expires_within(SystemTime::now(), self.settings.leeway)
+                    && (ts.tokens.refresh_token.is_none()
+                        || !ts.expires_within(SystemTime::now(), self.settings.leeway))
             }
             _ => false,
         }

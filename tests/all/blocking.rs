@@ -2,10 +2,20 @@
 //! the OkHttp interceptor reuses while the session says it is current.
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use refreshkit::{refreshkit_token_lease_is_current as is_current, HttpRequest, SessionError, TokenLease};
+use refreshkit::{
+    refreshkit_token_lease_is_current as is_current, HttpRequest, Session, SessionError, SessionState, TokenLease,
+    Tokens,
+};
+use serde_json::json;
 
-use crate::helpers::{signed_in_then_expired, Expired};
+use crate::helpers::{session_with, signed_in_then_expired, AuthServer, Expired, MemoryStore};
+
+async fn lease_of(session: &Arc<Session>) -> Result<TokenLease, SessionError> {
+    let session = Arc::clone(session);
+    on_plain_thread(move || session.access_token_lease_blocking()).await
+}
 
 /// Runs `f` on a plain thread, as a JVM or Swift thread calls in: no tokio runtime.
 async fn on_plain_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -48,11 +58,7 @@ async fn a_blocking_call_on_a_runtime_thread_is_refused_not_stalled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_is_current_until_its_token_is_replaced_or_the_user_signs_out() {
     let Expired { server, session, .. } = signed_in_then_expired().await;
-    let lease_of = |session: &Arc<refreshkit::Session>| {
-        let s = Arc::clone(session);
-        on_plain_thread(move || s.access_token_lease_blocking())
-    };
-    let first: TokenLease = lease_of(&session).await.unwrap();
+    let first = lease_of(&session).await.unwrap();
     assert_eq!(is_current(first.session_id, first.generation), 1);
     assert_eq!(is_current(first.session_id + 1000, first.generation), 0, "an unknown session");
     assert_eq!(is_current(first.session_id, first.generation + 1), 0, "another generation");
@@ -80,4 +86,45 @@ async fn a_lease_of_a_dropped_session_is_never_current() {
 
     assert_eq!(is_current(lease.session_id, lease.generation), 0);
     assert!(!format!("{lease:?} {lease}").contains(&lease.access_token), "Debug and Display redact the token");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_is_not_current_while_a_refresh_is_in_flight() {
+    let Expired { server, session, .. } = signed_in_then_expired().await;
+    let lease = lease_of(&session).await.unwrap();
+    server.fault(json!({"kind": "delay", "ms": 0, "gated": true})).await;
+
+    let replay = tokio::spawn({
+        let session = Arc::clone(&session);
+        async move { session.execute(HttpRequest::get("/api/resource")).await }
+    });
+    let refreshing = async {
+        while session.state() != SessionState::Refreshing {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), refreshing).await.expect("the refresh started");
+
+    assert_eq!(is_current(lease.session_id, lease.generation), 0, "requests must wait for the refresh");
+    server.post_json("/control/release", json!({})).await;
+    assert_eq!(replay.await.unwrap().unwrap().status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_stops_being_current_within_the_leeway_before_expiry() {
+    let server = AuthServer::start();
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |_| {});
+    let login = server.login().await;
+    // Expires in 1.2 s: the leeway (capped at half the lifetime) begins at about 0.6 s.
+    let expires_at = SystemTime::now() + Duration::from_millis(1200);
+    session.sign_in(Tokens { expires_at: Some(expires_at), ..login }).await.unwrap();
+    let lease = lease_of(&session).await.unwrap();
+    assert_eq!(is_current(lease.session_id, lease.generation), 1);
+
+    tokio::time::sleep(Duration::from_millis(700)).await;
+
+    assert_eq!(is_current(lease.session_id, lease.generation), 0, "a proactive refresh is due");
+    let next = lease_of(&session).await.unwrap();
+    assert_ne!(next.generation, lease.generation);
+    assert_eq!(server.stat("refreshes").await, 1);
 }
