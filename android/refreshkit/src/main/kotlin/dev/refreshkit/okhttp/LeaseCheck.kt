@@ -9,14 +9,18 @@ import dev.refreshkit.TokenLease
  * interceptor can ask before every request.
  */
 internal object LeaseCheck {
-    init {
+    /** False if the library could not be bound (say, an older build): every request then asks the session. */
+    private val available: Boolean = try {
         // The same library the generated bindings load, honouring the same override.
         val name = System.getProperty("uniffi.component.refreshkit.libraryOverride") ?: "refreshkit"
         Native.register(LeaseCheck::class.java, name)
+        true
+    } catch (e: Throwable) {
+        false
     }
 
     fun isCurrent(lease: TokenLease): Boolean =
-        refreshkit_token_lease_is_current(lease.sessionId.toLong(), lease.generation.toLong()) == 1.toByte()
+        available && refreshkit_token_lease_is_current(lease.sessionId.toLong(), lease.generation.toLong()) == 1.toByte()
 
     @JvmStatic
     private external fun refreshkit_token_lease_is_current(sessionId: Long, generation: Long): Byte

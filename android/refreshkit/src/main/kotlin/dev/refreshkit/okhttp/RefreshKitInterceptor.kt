@@ -69,6 +69,9 @@ class RefreshKitInterceptor(
             call()
         } catch (e: SessionException) {
             throw RefreshKitIOException(e)
+        } catch (e: Exception) {
+            // A closed session or a bindings failure: still an IOException for OkHttp.
+            throw IOException("refreshkit: ${e::class.simpleName}", e)
         }
 }
 

@@ -2,12 +2,15 @@ package dev.refreshkit.test
 
 import dev.refreshkit.Session
 import dev.refreshkit.SessionConfig
+import dev.refreshkit.SessionInterface
+import dev.refreshkit.TokenLease
 import dev.refreshkit.okhttp.RefreshKitIOException
 import dev.refreshkit.okhttp.RefreshKitInterceptor
 import java.io.IOException
 import java.util.concurrent.ConcurrentLinkedQueue
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicInteger
 import okhttp3.Call
 import okhttp3.Callback
 import okhttp3.Dispatcher
@@ -77,21 +80,31 @@ class OkHttpInterceptorTest {
         }
     }
 
+    /** Counts the calls that cross the bindings for a token. */
+    private class CountingSession(val inner: Session) : SessionInterface by inner {
+        val leases = AtomicInteger()
+
+        override fun accessTokenLeaseBlocking(): TokenLease = inner.accessTokenLeaseBlocking().also { leases.incrementAndGet() }
+    }
+
     @Test
     fun `the interceptor's cached token gives way to a refreshed one and to sign-out`() = runBlocking {
         AuthServer().use { server ->
-            Session(SessionConfig(baseUrl = server.baseUrl), FlakyStore()).use { session ->
+            Session(SessionConfig(baseUrl = server.baseUrl), FlakyStore()).use { real ->
+                val session = CountingSession(real)
                 val login = server.login()
                 session.signIn(login)
-                val http = client(session)
+                val http = OkHttpClient.Builder().addInterceptor(RefreshKitInterceptor(session, setOf("127.0.0.1"))).build()
                 fun echoed() = http.newCall(Request.Builder().url("${server.baseUrl}/echo").build()).execute().use { it.body!!.string() }
-                repeat(3) { assertTrue(echoed().contains(login.accessToken)) }
+                repeat(20) { assertTrue(echoed().contains(login.accessToken)) }
+                assertEquals(1, session.leases.get(), "one lease served every request while the token was current")
 
                 server.expireAll()
                 http.newCall(Request.Builder().url("${server.baseUrl}/api/resource").build()).execute().use { assertEquals(200, it.code) }
                 val rotated = session.accessToken()
                 assertTrue(rotated != login.accessToken)
                 assertTrue(echoed().contains(rotated), "the new token, not the cached one")
+                assertEquals(2, session.leases.get())
 
                 session.signOut()
                 val error = assertThrows<RefreshKitIOException> { echoed() }
