@@ -12,11 +12,18 @@ profile=${PROFILE:-release}
 cd "$repo"
 # The cdylib alone: with the rlib among the crate types rustc skips the LTO pass and the
 # library grows by a third. `cargo rustc` builds one crate type, so the copy is ours.
-declare -A triples=([arm64-v8a]=aarch64-linux-android [armeabi-v7a]=armv7-linux-androideabi [x86_64]=x86_64-linux-android)
-for abi in "${!triples[@]}"; do
+# (Plain bash 3 for macOS: no associative arrays.)
+target_dir=${CARGO_TARGET_DIR:-$repo/target}
+case "$profile" in dev) profile_dir=debug ;; *) profile_dir=$profile ;; esac
+for abi in arm64-v8a armeabi-v7a x86_64; do
+  case "$abi" in
+    arm64-v8a) triple=aarch64-linux-android ;;
+    armeabi-v7a) triple=armv7-linux-androideabi ;;
+    x86_64) triple=x86_64-linux-android ;;
+  esac
   cargo ndk -t "$abi" --platform 26 rustc --profile "$profile" -p refreshkit --lib --crate-type cdylib
   mkdir -p "$here/refreshkit/src/main/jniLibs/$abi"
-  cp "target/${triples[$abi]}/$profile/librefreshkit.so" "$here/refreshkit/src/main/jniLibs/$abi/"
+  cp "$target_dir/$triple/$profile_dir/librefreshkit.so" "$here/refreshkit/src/main/jniLibs/$abi/"
 done
 
 # The bindings come from the host build's metadata; they do not depend on the ABI.

@@ -24,7 +24,8 @@ mkdir -p "$work/headers" "$work/ios-sim" "$work/macos"
 cp bindings/swift/RefreshKitFFI.h "$work/headers/"
 cp "$here/Sources/RefreshKitFFI/include/module.modulemap" "$work/headers/module.modulemap"
 
-lib() { echo "target/$1/$profile/librefreshkit.a"; }
+case "$profile" in dev) profile_dir=debug ;; *) profile_dir=$profile ;; esac
+lib() { echo "${CARGO_TARGET_DIR:-target}/$1/$profile_dir/librefreshkit.a"; }
 lipo -create "$(lib aarch64-apple-ios-sim)" "$(lib x86_64-apple-ios)" -output "$work/ios-sim/librefreshkit.a"
 lipo -create "$(lib aarch64-apple-darwin)" "$(lib x86_64-apple-darwin)" -output "$work/macos/librefreshkit.a"
 
