@@ -651,7 +651,7 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
 
 
 /**
- * The app's log sink. Called on whatever thread logs; keep it quick.
+ * The app's log sink. Called on the library's logging thread, one record at a time.
  */
 public protocol Logger: AnyObject, Sendable {
     
@@ -659,7 +659,7 @@ public protocol Logger: AnyObject, Sendable {
     
 }
 /**
- * The app's log sink. Called on whatever thread logs; keep it quick.
+ * The app's log sink. Called on the library's logging thread, one record at a time.
  */
 open class LoggerImpl: Logger, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -3648,7 +3648,9 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
 }
 /**
  * Installs (or replaces) the app's logger and the most detailed level it wants.
- * Records from the library and the HTTP stack below it are forwarded.
+ * Records from the library and the HTTP stack below it are forwarded, in order, from a
+ * thread of their own: a slow logger never holds up a request, and a logger may call
+ * the session.
  */
 public func installLogger(logger: Logger, level: LogLevel)  {try! rustCall() {
         uniffiCallStatus in
@@ -3674,7 +3676,7 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_refreshkit_checksum_func_install_logger() != 21408) {
+    if (uniffi_refreshkit_checksum_func_install_logger() != 24951) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_sessionlistener_on_event() != 56366) {

@@ -1004,7 +1004,7 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_refreshkit_checksum_func_install_logger() and 0xFFFF) != 21408) {
+    if ((lib.uniffi_refreshkit_checksum_func_install_logger() and 0xFFFF) != 24951) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_sessionlistener_on_event() and 0xFFFF) != 56366) {
@@ -1598,7 +1598,7 @@ public object FfiConverterTimestamp: FfiConverterRustBuffer<java.time.Instant> {
 
 
 /**
- * The app's log sink. Called on whatever thread logs; keep it quick.
+ * The app's log sink. Called on the library's logging thread, one record at a time.
  */
 public interface Logger {
     
@@ -1608,7 +1608,7 @@ public interface Logger {
 }
 
 /**
- * The app's log sink. Called on whatever thread logs; keep it quick.
+ * The app's log sink. Called on the library's logging thread, one record at a time.
  */
 open class LoggerImpl: Disposable, AutoCloseable, Logger
 {
@@ -4897,7 +4897,9 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
 
         /**
          * Installs (or replaces) the app's logger and the most detailed level it wants.
-         * Records from the library and the HTTP stack below it are forwarded.
+         * Records from the library and the HTTP stack below it are forwarded, in order, from a
+         * thread of their own: a slow logger never holds up a request, and a logger may call
+         * the session.
          */ fun `installLogger`(`logger`: Logger, `level`: LogLevel)
         = 
     uniffiRustCall() { _status ->
