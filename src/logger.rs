@@ -1,6 +1,7 @@
 //! Sends the library's `log` records to the app's logger (Logcat, os_log). Records never
 //! carry tokens: the library logs generations and outcomes, not secrets.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -55,17 +56,18 @@ static SINK: OnceCell<Arc<Sink>> = OnceCell::new();
 /// the session.
 #[uniffi::export]
 pub fn install_logger(logger: Arc<dyn Logger>, level: LogLevel) {
-    let sink = SINK.get_or_init(|| {
+    // Without its thread there is no logging; the next call tries again.
+    let Ok(sink) = SINK.get_or_try_init(|| {
         let (queue, items) = mpsc::sync_channel(QUEUE);
         let sink = Arc::new(Sink { logger: RwLock::new(None), queue, dropped: AtomicU64::new(0) });
         let delivery = Arc::clone(&sink);
-        let started = std::thread::Builder::new().name("refreshkit-log".into()).spawn(move || delivery.deliver(items));
-        if started.is_ok() {
-            // Fails only if a Rust app installed its own `log` logger; then that one is used.
-            let _ = log::set_boxed_logger(Box::new(Forwarder));
-        }
-        sink
-    });
+        std::thread::Builder::new().name("refreshkit-log".into()).spawn(move || delivery.deliver(items))?;
+        // Fails only if a Rust app installed its own `log` logger; then that one is used.
+        let _ = log::set_boxed_logger(Box::new(Forwarder));
+        Ok::<_, std::io::Error>(sink)
+    }) else {
+        return;
+    };
     *sink.logger.write().unwrap_or_else(|p| p.into_inner()) = Some(logger);
     log::set_max_level(match level {
         LogLevel::Error => log::LevelFilter::Error,
@@ -79,18 +81,9 @@ pub fn install_logger(logger: Arc<dyn Logger>, level: LogLevel) {
 impl Sink {
     fn deliver(&self, items: mpsc::Receiver<Item>) {
         for item in items {
+            self.report_dropped();
             match item {
-                Item::Record(record) => {
-                    let dropped = self.dropped.swap(0, Ordering::Relaxed);
-                    if dropped > 0 {
-                        self.hand_over(LogRecord {
-                            level: LogLevel::Warn,
-                            target: "refreshkit".into(),
-                            message: format!("{dropped} log records dropped: the logger was slower than the log"),
-                        });
-                    }
-                    self.hand_over(record);
-                }
+                Item::Record(record) => self.hand_over(record),
                 Item::Flush(done) => {
                     let _ = done.send(());
                 }
@@ -98,11 +91,24 @@ impl Sink {
         }
     }
 
+    /// Says how many records the full queue turned away since the last report.
+    fn report_dropped(&self) {
+        let dropped = self.dropped.swap(0, Ordering::Relaxed);
+        if dropped > 0 {
+            self.hand_over(LogRecord {
+                level: LogLevel::Warn,
+                target: "refreshkit".into(),
+                message: format!("{dropped} log records dropped: the logger was slower than the log"),
+            });
+        }
+    }
+
     fn hand_over(&self, record: LogRecord) {
         let logger = self.logger.read().unwrap_or_else(|p| p.into_inner()).clone();
         if let Some(logger) = logger {
-            // A failing logger has nowhere to report to; dropping the record is all we can do.
-            let _ = logger.log(record);
+            // A failing (or, in Rust, panicking) logger has nowhere to report to; dropping
+            // the record is all we can do, and the thread must live on for the next one.
+            let _ = catch_unwind(AssertUnwindSafe(|| logger.log(record)));
         }
     }
 }

@@ -38,23 +38,23 @@ thread_local! {
 /// Runs the app's code (`TokenStore`, `SessionListener`) on a blocking thread, marked so
 /// that it may call the blocking entry points: blocking is what those threads are for.
 pub(crate) fn app_callback<T>(f: impl FnOnce() -> T) -> T {
-    struct Unmark;
-    impl Drop for Unmark {
+    struct Restore(bool);
+    impl Drop for Restore {
         fn drop(&mut self) {
-            IN_APP_CALLBACK.set(false);
+            IN_APP_CALLBACK.set(self.0);
         }
     }
-    IN_APP_CALLBACK.set(true);
-    let _unmark = Unmark;
+    let _restore = Restore(IN_APP_CALLBACK.replace(true));
     f()
 }
 
 /// Runs synchronous work that may block for long (the platform's certificate check can
 /// fetch revocation data over the network). On the runtime's worker it first hands the
 /// worker's other tasks and its sockets to another thread, so one handshake never stalls
-/// every request; elsewhere the caller's thread is the one that waits anyway.
+/// every request; elsewhere (a caller's thread, or a blocking thread running the app's
+/// code, which may have a runtime of its own) the thread that waits is one that may.
 pub(crate) fn may_block<T>(f: impl FnOnce() -> T) -> T {
-    if OWN_THREAD.get() {
+    if OWN_THREAD.get() && !IN_APP_CALLBACK.get() {
         tokio::task::block_in_place(f)
     } else {
         f()

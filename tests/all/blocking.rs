@@ -1,12 +1,12 @@
 //! The blocking entry points (for OkHttp threads and executors) and the token lease
 //! the OkHttp interceptor reuses while the session says it is current.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use refreshkit::{
-    refreshkit_token_lease_is_current as is_current, HttpRequest, Session, SessionError, SessionState, TokenLease,
-    Tokens,
+    refreshkit_token_lease_is_current as is_current, CallbackError, HttpRequest, Session, SessionError, SessionEvent,
+    SessionListener, SessionState, TokenLease, Tokens,
 };
 use serde_json::json;
 
@@ -115,16 +115,56 @@ async fn a_lease_stops_being_current_within_the_leeway_before_expiry() {
     let server = AuthServer::start();
     let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |_| {});
     let login = server.login().await;
-    // Expires in 1.2 s: the leeway (capped at half the lifetime) begins at about 0.6 s.
-    let expires_at = SystemTime::now() + Duration::from_millis(1200);
+    // Expires in 4 s: the leeway (capped at half the lifetime) begins at about 2 s.
+    let expires_at = SystemTime::now() + Duration::from_secs(4);
     session.sign_in(Tokens { expires_at: Some(expires_at), ..login }).await.unwrap();
     let lease = lease_of(&session).await.unwrap();
     assert_eq!(is_current(lease.session_id, lease.generation), 1);
 
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
 
     assert_eq!(is_current(lease.session_id, lease.generation), 0, "a proactive refresh is due");
     let next = lease_of(&session).await.unwrap();
     assert_ne!(next.generation, lease.generation);
     assert_eq!(server.stat("refreshes").await, 1);
+}
+
+/// A listener that sends a request the blocking way on each event, as an app calling
+/// OkHttp (through the interceptor) from its listener would.
+#[derive(Default)]
+struct RequestingListener {
+    session: OnceLock<Arc<Session>>,
+    statuses: Mutex<Vec<Result<u16, SessionError>>>,
+}
+
+impl SessionListener for RequestingListener {
+    fn on_event(&self, _event: SessionEvent) -> Result<(), CallbackError> {
+        if let Some(session) = self.session.get() {
+            let status = session.execute_blocking(HttpRequest::get("/api/resource")).map(|r| r.status);
+            self.statuses.lock().unwrap().push(status);
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_may_use_the_blocking_calls() {
+    let server = AuthServer::start();
+    let listener = Arc::new(RequestingListener::default());
+    let config = refreshkit::SessionConfig::new(server.base_url());
+    let session = Session::new(config, Arc::new(MemoryStore::default()), Some(listener.clone())).unwrap();
+    let _ = listener.session.set(Arc::clone(&session));
+    session.sign_in(server.login().await).await.unwrap();
+    server.expire_all().await;
+
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+
+    let delivered = async {
+        while listener.statuses.lock().unwrap().len() < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), delivered).await.expect("the listener got its events");
+    let statuses = listener.statuses.lock().unwrap().clone();
+    assert!(statuses.iter().all(|s| s == &Ok(200)), "{statuses:?}");
 }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use refreshkit::{
     install_logger, CallbackError, HttpRequest, LogLevel, LogRecord, Logger, RefreshProtocol, Session, SessionConfig,
@@ -29,6 +30,11 @@ impl Logger for Capture {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_token_appears_in_logs_debug_output_or_errors() {
+    // A logger that deadlocked with the session would hang here rather than fail.
+    tokio::time::timeout(Duration::from_secs(60), check_logs_debug_output_and_errors()).await.expect("hung");
+}
+
+async fn check_logs_debug_output_and_errors() {
     let capture = Arc::new(Capture::default());
     install_logger(capture.clone(), LogLevel::Trace);
     let server = AuthServer::start();
@@ -72,8 +78,10 @@ async fn no_token_appears_in_logs_debug_output_or_errors() {
     secrets.extend(["client-secret-value".into(), "client-credential-value".into()]);
 
     log::logger().flush();
-    texts.extend(capture.lines.lock().unwrap().iter().cloned());
-    assert!(capture.lines.lock().unwrap().len() > 10, "trace logging captured the session");
+    let lines = capture.lines.lock().unwrap().clone();
+    assert!(lines.len() > 10, "trace logging captured the session");
+    assert!(!lines.iter().any(|l| l.contains("log records dropped")), "every record was checked");
+    texts.extend(lines);
     for text in &texts {
         for secret in &secrets {
             assert!(!text.contains(secret.as_str()), "a secret leaked into: {text}");
