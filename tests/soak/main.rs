@@ -10,6 +10,7 @@
 mod server;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -52,8 +53,9 @@ async fn main() {
     let session = Session::new(config, store, None).expect("session");
     session.sign_in(server.login_with_expiry().await).await.expect("sign in");
     let rss_start = rss_kib();
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let latencies = Arc::new(Mutex::new(Vec::<u32>::new()));
+    let soak_started = Instant::now();
+    let deadline = soak_started + Duration::from_secs(seconds);
+    let latencies = Arc::new(Histogram::default());
     let failures = Arc::new(Mutex::new(BTreeMap::<&'static str, u64>::new()));
 
     let workers: Vec<_> = (0..callers)
@@ -64,7 +66,7 @@ async fn main() {
                 while Instant::now() < deadline {
                     let started = Instant::now();
                     match session.execute(HttpRequest::get(path)).await {
-                        Ok(_) => latencies.lock().unwrap().push(started.elapsed().as_micros() as u32),
+                        Ok(_) => latencies.record(started.elapsed()),
                         Err(e) => *failures.lock().unwrap().entry(class(&e)).or_default() += 1,
                     }
                     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -83,6 +85,7 @@ async fn main() {
         json!({"kind": "delay", "ms": 300}),
     ];
     let mut injected = 0u64;
+    let mut rss_after_a_minute = None;
     let mut pick = 0x9e3779b97f4a7c15u64;
     while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_secs(3)).await;
@@ -91,19 +94,21 @@ async fn main() {
         pick ^= pick << 17;
         server.fault(faults[(pick % faults.len() as u64) as usize].clone()).await;
         injected += 1;
+        if rss_after_a_minute.is_none() && soak_started.elapsed() >= Duration::from_secs(60) {
+            rss_after_a_minute = Some(rss_kib());
+        }
     }
+    let rss_end = rss_kib();
     for w in workers {
         let _ = w.await;
     }
 
     let stats = server.stats().await;
-    let mut lat = latencies.lock().unwrap().clone();
-    lat.sort_unstable();
-    let pct = |p: f64| lat.get(((lat.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0) as f64 / 1000.0;
+    let pct = |p: f64| latencies.percentile(p).as_secs_f64() * 1000.0;
     let lifetimes = seconds as f64 / (TOKEN_LIFETIME.as_secs_f64() / 2.0);
     println!("| soak | value |\n|---|---|");
     println!("| duration, callers | {seconds} s, {callers} |");
-    println!("| requests succeeded | {} |", lat.len());
+    println!("| requests succeeded | {} |", latencies.count());
     for (class, n) in failures.lock().unwrap().iter() {
         println!("| failed: {class} | {n} |");
     }
@@ -116,5 +121,44 @@ async fn main() {
     println!("| refresh-token reuse detected (goal 0) | {} |", stats["reuse_detected"]);
     println!("| requests rejected by the server (stale token) | {} |", stats["rejected"]);
     println!("| latency p50 / p99 | {:.2} ms / {:.2} ms |", pct(0.5), pct(0.99));
-    println!("| RSS start / end | {rss_start} KiB / {} KiB |", rss_kib());
+    let minute = rss_after_a_minute.map_or("-".into(), |k| format!("{k} KiB"));
+    println!("| RSS start / after 1 min / end | {rss_start} KiB / {minute} / {rss_end} KiB |");
+}
+
+/// Latencies in 10 µs buckets up to 100 ms: a fixed 80 KB, so the harness's own memory
+/// does not grow with the run and the RSS figures are the library's.
+struct Histogram {
+    buckets: Vec<AtomicU64>,
+}
+
+const BUCKET: Duration = Duration::from_micros(10);
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram { buckets: (0..10_000).map(|_| AtomicU64::new(0)).collect() }
+    }
+}
+
+impl Histogram {
+    fn record(&self, latency: Duration) {
+        let i = ((latency.as_micros() / BUCKET.as_micros()) as usize).min(self.buckets.len() - 1);
+        self.buckets[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn count(&self) -> u64 {
+        self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).sum()
+    }
+
+    /// The upper edge of the bucket holding the `p` quantile.
+    fn percentile(&self, p: f64) -> Duration {
+        let rank = (self.count() as f64 * p).ceil() as u64;
+        let mut seen = 0;
+        for (i, b) in self.buckets.iter().enumerate() {
+            seen += b.load(Ordering::Relaxed);
+            if seen >= rank.max(1) {
+                return BUCKET * (i as u32 + 1);
+            }
+        }
+        BUCKET * self.buckets.len() as u32
+    }
 }
