@@ -43,8 +43,12 @@ done
 
 echo "axios-auth-refresh on Node.js..." >&2
 (cd tests/bench/node && npm ci --no-audit --no-fund --silent)
-"$REFRESHKIT_AUTH_SERVER" --port 0 --access-ttl-ms 60000 --exit-on-stdin-eof > "$tmp/server.out" < <(sleep 100000) &
+# The server reads its stdin from a fifo this script holds open (fd 3): it exits when
+# the script does, however the script ends.
+mkfifo "$tmp/server.in"
+"$REFRESHKIT_AUTH_SERVER" --port 0 --access-ttl-ms 60000 --exit-on-stdin-eof > "$tmp/server.out" < "$tmp/server.in" &
 server_pid=$!
+exec 3> "$tmp/server.in"
 for _ in $(seq 100); do [ -s "$tmp/server.out" ] && break; sleep 0.05; done
 base="http://$(head -n 1 "$tmp/server.out" | sed 's/listening on //')"
 {
@@ -59,6 +63,7 @@ base="http://$(head -n 1 "$tmp/server.out" | sed 's/listening on //')"
   echo
 } >> "$out"
 kill "$server_pid"; server_pid=
+exec 3>&-
 
 echo "JVM benchmarks..." >&2
 (cd tests/kotlin && mvn -B -q --no-transfer-progress test-compile dependency:build-classpath \

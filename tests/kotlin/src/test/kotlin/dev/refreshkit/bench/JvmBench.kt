@@ -19,6 +19,7 @@ import kotlinx.coroutines.withContext
 import okhttp3.Authenticator
 import okhttp3.Call
 import okhttp3.Callback
+import okhttp3.ConnectionPool
 import okhttp3.Dispatcher
 import okhttp3.FormBody
 import okhttp3.OkHttpClient
@@ -37,11 +38,21 @@ private fun median(xs: List<Double>) = xs.sorted()[xs.size / 2]
 
 private fun dispatcher() = Dispatcher().apply { maxRequests = 64; maxRequestsPerHost = 64 }
 
+/** OkHttp as tuned for 64 concurrent calls: its default pool keeps only 5 idle connections. */
+private fun okHttpFor64() = OkHttpClient.Builder().dispatcher(dispatcher()).connectionPool(ConnectionPool(64, 5, TimeUnit.MINUTES))
+
+private fun OkHttpClient.close() {
+    dispatcher.executorService.shutdown()
+    connectionPool.evictAll()
+}
+
+/** One client for every refresh, as an app would keep one. */
+private val refresher = OkHttpClient()
+
 /** Where an OkHttp client keeps the tokens, as an app would. */
 private class TokenHolder(@Volatile var access: String, @Volatile var refresh: String)
 
 private fun refreshWithOkHttp(server: AuthServer, holder: TokenHolder) {
-    val refresher = OkHttpClient()
     val form = FormBody.Builder().add("grant_type", "refresh_token").add("refresh_token", holder.refresh).build()
     refresher.newCall(Request.Builder().url("${server.baseUrl}/oauth/token").post(form).build()).execute().use { r ->
         val body = r.body!!.string()
@@ -113,12 +124,13 @@ private fun peerRow(server: AuthServer, name: String, n: Int, makeClient: (Token
                     server.fault("""{"kind": "delay", "ms": 50}""")
                     val client = OkHttpClient.Builder().dispatcher(dispatcher())
                         .addInterceptor(RefreshKitInterceptor(session, setOf("127.0.0.1"))).build()
-                    return okHttpBurst(server, client, n) { null }.also { server.reset() }
+                    return okHttpBurst(server, client, n) { null }.also { server.reset(); client.close() }
                 }
             }
             if (expired) server.expireAll()
             server.fault("""{"kind": "delay", "ms": 50}""")
-            return okHttpBurst(server, makeClient(holder), n) { "Bearer ${holder.access}" }.also { server.reset() }
+            val client = makeClient(holder)
+            return okHttpBurst(server, client, n) { "Bearer ${holder.access}" }.also { server.reset(); client.close() }
         }
         val valid = run(false)
         val expired = run(true)
@@ -129,28 +141,35 @@ private fun peerRow(server: AuthServer, name: String, n: Int, makeClient: (Token
     println("| $name | $n | ${median(refreshes).toLong()} (max ${refreshes.max().toLong()}) | $failures | ${"%.2f".format(median(ratios))} |")
 }
 
-/** Calls made by 64 threads of Dispatchers.IO looping on [call] for the window. */
-private fun requestsIn(call: () -> Int, windowNanos: Long): Long = runBlocking {
+/** Requests per second of 64 coroutines on Dispatchers.IO looping on [call] for the window. */
+private fun requestsPerSecond(call: suspend () -> Int, windowNanos: Long): Double = runBlocking {
     val count = AtomicLong()
-    val deadline = System.nanoTime() + windowNanos
+    val started = System.nanoTime()
+    val deadline = started + windowNanos
     withContext(Dispatchers.IO) {
         (1..64).map { async { while (System.nanoTime() < deadline) { call(); count.incrementAndGet() } } }.awaitAll()
     }
-    count.get()
+    count.get() * 1e9 / (System.nanoTime() - started)
+}
+
+/** The body's size; any status but 200 means the comparison is off. */
+private fun Response.okBodySize(): Int = use {
+    check(it.code == 200) { "status ${it.code}" }
+    it.body!!.bytes().size
 }
 
 private fun latencyAndThroughput(server: AuthServer) = runBlocking {
     val login = server.login()
     Session(SessionConfig(baseUrl = server.baseUrl), FlakyStore()).use { session ->
         session.signIn(login)
-        val okhttp = OkHttpClient.Builder().dispatcher(dispatcher()).build()
-        val intercepted = OkHttpClient.Builder().dispatcher(dispatcher())
-            .addInterceptor(RefreshKitInterceptor(session, setOf("127.0.0.1"))).build()
-        val plain = { okhttp.newCall(Request.Builder().url("${server.baseUrl}/api/resource").header("Authorization", "Bearer ${login.accessToken}").build()).execute().use { it.body!!.bytes().size } }
-        val viaInterceptor = { intercepted.newCall(Request.Builder().url("${server.baseUrl}/api/resource").build()).execute().use { it.body!!.bytes().size } }
-        val viaBindings = { runBlocking { session.execute(HttpRequest(url = "/api/resource")).body.size } }
-        val viaBlocking = { session.executeBlocking(HttpRequest(url = "/api/resource")).body.size }
-        val variants = listOf(
+        val okhttp = okHttpFor64().build()
+        val intercepted = okHttpFor64().addInterceptor(RefreshKitInterceptor(session, setOf("127.0.0.1"))).build()
+        val url = "${server.baseUrl}/api/resource"
+        val plain: suspend () -> Int = { okhttp.newCall(Request.Builder().url(url).header("Authorization", "Bearer ${login.accessToken}").build()).execute().okBodySize() }
+        val viaInterceptor: suspend () -> Int = { intercepted.newCall(Request.Builder().url(url).build()).execute().okBodySize() }
+        val viaBindings: suspend () -> Int = { session.execute(HttpRequest(url = "/api/resource")).also { check(it.status.toInt() == 200) }.body.size }
+        val viaBlocking: suspend () -> Int = { session.executeBlocking(HttpRequest(url = "/api/resource")).also { check(it.status.toInt() == 200) }.body.size }
+        val variants: List<Pair<String, suspend () -> Int>> = listOf(
             "OkHttp" to plain,
             "Session.execute (bindings, suspend)" to viaBindings,
             "Session.executeBlocking (bindings)" to viaBlocking,
@@ -158,7 +177,7 @@ private fun latencyAndThroughput(server: AuthServer) = runBlocking {
         )
         // Warm-up, untimed: the JIT, connections, and each variant's 64-thread path.
         repeat(2000) { variants.forEach { it.second() } }
-        variants.forEach { (_, call) -> requestsIn(call, windowNanos = 500_000_000L) }
+        variants.forEach { (_, call) -> requestsPerSecond(call, windowNanos = 500_000_000L) }
 
         val latency = variants.associate { it.first to mutableListOf<Double>() }
         // Blocks of 500 calls of one variant, from a collected heap, in an order rotated each
@@ -177,7 +196,7 @@ private fun latencyAndThroughput(server: AuthServer) = runBlocking {
             val order = variants.drop(r % variants.size) + variants.take(r % variants.size)
             order.forEach { (name, call) ->
                 System.gc()
-                throughput[name]!! += requestsIn(call, windowNanos = 1_000_000_000L).toDouble()
+                throughput[name]!! += requestsPerSecond(call, windowNanos = 1_000_000_000L)
             }
         }
         val base = median(latency["OkHttp"]!!)
@@ -189,8 +208,8 @@ private fun latencyAndThroughput(server: AuthServer) = runBlocking {
             val r = median(throughput[name]!!)
             println("| $name | ${"%.0f".format(l)} µs | ${"%.2f".format(l / base)} | ${"%.0f".format(r)} | ${"%.2f".format(r / baseRate)} |")
         }
-        okhttp.dispatcher.executorService.shutdown()
-        intercepted.dispatcher.executorService.shutdown()
+        okhttp.close()
+        intercepted.close()
     }
 }
 
@@ -207,7 +226,8 @@ fun main() {
 
 private fun runBenchmarks() {
     dev.refreshkit.ktx.RefreshKitJvm.keepCallbackThreadsAttached()
-    AuthServer("--access-ttl-ms", "60000").use { server ->
+    // Tokens that outlive the run: an expiry inside a timed section would time a refresh.
+    AuthServer("--access-ttl-ms", "3600000").use { server ->
         println("## 3. From Kotlin on the JVM (JDK ${System.getProperty("java.version")}, OkHttp ${okhttp3.OkHttp.VERSION})\n")
         latencyAndThroughput(server)
         println("\n## 5b. OkHttp peers on the burst (401 on an expired token, refresh delayed 50 ms)\n")
