@@ -16,7 +16,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "building (release)..." >&2
-cargo build --quiet --release -p refreshkit -p auth-server
+cargo build --quiet --release -p auth-server
 cargo build --quiet --release --example bench
 # The JVM and Swift rows load the libraries as they ship: built alone, so LTO applies.
 cargo rustc --quiet --release -p refreshkit --lib --crate-type cdylib,staticlib

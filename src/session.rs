@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::config::{SessionConfig, Settings};
-use crate::engine::{Engine, Need, Phase};
+use crate::engine::{Engine, Need, Phase, RefreshResult};
 use crate::error::SessionError;
 use crate::events::{EventSink, SessionListener};
 use crate::http::{HttpRequest, HttpResponse};
@@ -140,9 +140,15 @@ impl Session {
         Arc::clone(&self.engine).execute(request)
     }
 
-    pub(crate) fn access_token_task(&self) -> impl Future<Output = Result<String, SessionError>> + Send + 'static {
+    /// The tokens to send now, refreshed first when they expire within the leeway.
+    pub(crate) fn current_tokens_task(&self) -> impl Future<Output = RefreshResult> + Send + 'static {
         let engine = Arc::clone(&self.engine);
-        async move { Ok(engine.token_for(Need::Current).await?.tokens.access_token.clone()) }
+        async move { engine.token_for(Need::Current).await }
+    }
+
+    pub(crate) fn access_token_task(&self) -> impl Future<Output = Result<String, SessionError>> + Send + 'static {
+        let current = self.current_tokens_task();
+        async move { Ok(current.await?.tokens.access_token.clone()) }
     }
 
     pub(crate) fn refresh_after_unauthorized_task(

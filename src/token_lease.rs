@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock, RwLock, Weak};
 
 use once_cell::sync::Lazy;
 
-use crate::engine::{Engine, Need};
+use crate::engine::Engine;
 use crate::error::SessionError;
 use crate::runtime::block_on;
 use crate::session::Session;
@@ -77,9 +77,8 @@ impl Session {
     /// `access_token_blocking`, with what `refreshkit_token_lease_is_current` needs to
     /// tell, cheaply, whether the token may still be sent.
     pub fn access_token_lease_blocking(&self) -> Result<TokenLease, SessionError> {
-        let engine = Arc::clone(self.engine());
-        let session_id = self.lease_id().get_or_register(&engine);
-        let current = block_on(async move { engine.token_for(Need::Current).await })?;
+        let session_id = self.lease_id().get_or_register(self.engine());
+        let current = block_on(self.current_tokens_task())?;
         Ok(TokenLease { access_token: current.tokens.access_token.clone(), generation: current.generation, session_id })
     }
 }

@@ -5,6 +5,20 @@ import XCTest
 
 /// A representative part of the fault matrix, from Swift: 100 Tasks wait on a refresh that fails.
 final class FaultMatrixTests: XCTestCase {
+    /// A session signed in with tokens known to have expired, so every request waits for
+    /// the refresh and none races it, with `fault` queued on the refresh endpoint.
+    private func expiredSession(fault: String) async throws -> (AuthServer, FlakyStore, Session, Tokens) {
+        let server = try AuthServer()
+        let store = FlakyStore()
+        let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: store)
+        var first = try await server.login()
+        first.expiresAt = Date().addingTimeInterval(-1)
+        try await session.signIn(tokens: first)
+        try await server.expireAll()
+        try await server.fault(fault)
+        return (server, store, session, first)
+    }
+
     private func burst(_ server: AuthServer, _ session: Session) async throws -> [Result<UInt16, Error>] {
         try await withThrowingTaskGroup(of: Result<UInt16, Error>.self) { group in
             for _ in 0..<100 {
@@ -23,15 +37,7 @@ final class FaultMatrixTests: XCTestCase {
 
     func testTransientFaultsFailEveryWaiterRetryablyAndTheNextRequestRecovers() async throws {
         for fault in [#"{"kind": "status", "status": 503, "gated": true}"#, #"{"kind": "drop", "gated": true}"#] {
-            let server = try AuthServer()
-            let store = FlakyStore()
-            let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: store)
-            // Known to have expired: every request waits for the refresh, none races it.
-            var first = try await server.login()
-            first.expiresAt = Date().addingTimeInterval(-1)
-            try await session.signIn(tokens: first)
-            try await server.expireAll()
-            try await server.fault(fault)
+            let (server, store, session, first) = try await expiredSession(fault: fault)
 
             let results = try await burst(server, session)
 
@@ -48,14 +54,7 @@ final class FaultMatrixTests: XCTestCase {
     }
 
     func testInvalidGrantExpiresTheSessionForEveryWaiter() async throws {
-        let server = try AuthServer()
-        let store = FlakyStore()
-        let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: store)
-        var tokens = try await server.login()
-        tokens.expiresAt = Date().addingTimeInterval(-1)
-        try await session.signIn(tokens: tokens)
-        try await server.expireAll()
-        try await server.fault(#"{"kind": "invalid_grant", "gated": true}"#)
+        let (server, store, session, _) = try await expiredSession(fault: #"{"kind": "invalid_grant", "gated": true}"#)
 
         let results = try await burst(server, session)
 

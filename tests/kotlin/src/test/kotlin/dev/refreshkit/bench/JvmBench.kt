@@ -36,6 +36,9 @@ private const val REPEATS = 5
 
 private fun median(xs: List<Double>) = xs.sorted()[xs.size / 2]
 
+/** The list started at its `by`-th element (modulo its size), the rest wrapped round. */
+private fun <T> List<T>.rotated(by: Int): List<T> = drop(by % size) + take(by % size)
+
 private fun dispatcher() = Dispatcher().apply { maxRequests = 64; maxRequestsPerHost = 64 }
 
 /** OkHttp as tuned for 64 concurrent calls: its default pool keeps only 5 idle connections. */
@@ -184,8 +187,7 @@ private fun latencyAndThroughput(server: AuthServer) = runBlocking {
         // round: call by call, whatever follows a call into refreshkit pays for its runtime
         // thread going back to sleep, and whatever follows the bindings collects their garbage.
         repeat(REPEATS) { r ->
-            val order = variants.drop(r % variants.size) + variants.take(r % variants.size)
-            order.forEach { (name, call) ->
+            variants.rotated(r).forEach { (name, call) ->
                 System.gc()
                 val xs = List(500) { val t = System.nanoTime(); call(); (System.nanoTime() - t) / 1e3 }
                 latency[name]!! += median(xs)
@@ -193,8 +195,7 @@ private fun latencyAndThroughput(server: AuthServer) = runBlocking {
         }
         val throughput = variants.associate { it.first to mutableListOf<Double>() }
         repeat(REPEATS) { r ->
-            val order = variants.drop(r % variants.size) + variants.take(r % variants.size)
-            order.forEach { (name, call) ->
+            variants.rotated(r).forEach { (name, call) ->
                 System.gc()
                 throughput[name]!! += requestsPerSecond(call, windowNanos = 1_000_000_000L)
             }
