@@ -103,6 +103,10 @@ pub struct SessionConfig {
     /// Requests on the wire at once; the rest queue, as in OkHttp's dispatcher.
     #[uniffi(default = 64)]
     pub max_concurrent_requests: u32,
+    /// The largest response body `execute` reads; a larger one fails with
+    /// `ResponseTooLarge`. 10 MiB by default.
+    #[uniffi(default = 10485760)]
+    pub max_response_bytes: u64,
 }
 
 impl SessionConfig {
@@ -125,6 +129,7 @@ impl SessionConfig {
             max_refreshes_per_window: 5,
             refresh_window_ms: 30_000,
             max_concurrent_requests: 64,
+            max_response_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -148,6 +153,7 @@ pub(crate) struct Settings {
     pub max_refreshes: u32,
     pub refresh_window: Duration,
     pub max_concurrent_requests: usize,
+    pub max_response_bytes: u64,
 }
 
 fn invalid(detail: impl Into<String>) -> SessionError {
@@ -221,6 +227,7 @@ impl Settings {
             max_refreshes: c.max_refreshes_per_window,
             refresh_window: Duration::from_millis(c.refresh_window_ms),
             max_concurrent_requests: c.max_concurrent_requests as usize,
+            max_response_bytes: c.max_response_bytes,
         };
         settings.check_transport(&settings.base_url).map_err(|_| {
             invalid("base_url must be https:// (plain http:// only on loopback or with allow_insecure_http)")
@@ -245,6 +252,12 @@ impl Settings {
     /// Whether a request to `url` may carry the access token.
     pub fn may_receive_token(&self, url: &Url) -> bool {
         url.host_str().is_some_and(|h| self.token_hosts.contains(&h.to_ascii_lowercase()))
+    }
+
+    /// Whether the server said the access token has expired.
+    pub fn means_expired(&self, status: u16, body: &[u8]) -> bool {
+        self.expired_statuses.contains(&status)
+            || self.expired_body_rule.as_ref().is_some_and(|rule| crate::execute::body_matches(rule, body))
     }
 
     /// The header value for `access_token`.

@@ -239,7 +239,7 @@ impl Engine {
         self.await_refresh(in_flight).await
     }
 
-    async fn ensure_loaded(&self) -> Result<(), SessionError> {
+    pub async fn ensure_loaded(&self) -> Result<(), SessionError> {
         let epoch = {
             let st = self.lock();
             if !matches!(st.phase, Phase::Unloaded) {

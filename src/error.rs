@@ -49,9 +49,23 @@ pub enum SessionError {
     /// The refresh endpoint answered with something unreadable; retrying may succeed.
     #[error("invalid response from the refresh endpoint: {detail}")]
     InvalidResponse { detail: String },
-    /// The call was cancelled, or the session changed (sign-out) while it waited.
+    /// The call was cancelled.
     #[error("cancelled")]
     Cancelled,
+    /// The user signed out, or another user signed in, after this request started: it
+    /// was not sent (again) with the new session's token. Send it again if it still
+    /// makes sense for the user now signed in.
+    #[error("the session changed while the request was under way")]
+    SessionChanged,
+    /// The auth server refused the app's client or scope (`invalid_client`,
+    /// `unauthorized_client`, `invalid_scope`, ...): a mistake in the app's configuration
+    /// that signing in again would not fix. The tokens are kept.
+    #[error("the auth server refused the app's client configuration: {detail}")]
+    ClientRejected { detail: String },
+    /// The server's answer was larger than the session accepts (`max_response_bytes`,
+    /// or 64 KiB for the refresh endpoint).
+    #[error("the response is larger than {limit_bytes} bytes")]
+    ResponseTooLarge { limit_bytes: u64 },
     /// The refresh guard tripped: too many successful refreshes in a short window,
     /// which means the server keeps rejecting fresh tokens.
     #[error("too many refreshes in a short time")]

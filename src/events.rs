@@ -21,6 +21,11 @@ pub enum SessionEvent {
     Expired {
         reason: ExpiryReason,
     },
+    /// The auth server refused the app's client or scope (`invalid_client`,
+    /// `invalid_scope`): fix the app's configuration. The tokens are kept.
+    ClientRejected {
+        detail: String,
+    },
     /// New tokens are in use but could not be saved; they are lost if the app dies now.
     StoreFailed {
         detail: String,

@@ -24,7 +24,7 @@ impl Engine {
             return self.send(&prepared, None).await;
         }
         let (used, response) = self.send_with_token(&prepared, Need::Current).await?;
-        if !self.means_expired(&response) {
+        if !self.settings.means_expired(response.status, &response.body) {
             return Ok(response);
         }
         log::debug!(target: "refreshkit", "generation {} rejected with {}", used.generation, response.status);
@@ -65,11 +65,6 @@ impl Engine {
         Ok(to_response(status, &headers, body))
     }
 
-    /// Whether the server said the access token has expired.
-    pub(crate) fn means_expired(&self, response: &HttpResponse) -> bool {
-        self.settings.expired_statuses.contains(&response.status)
-            || self.settings.expired_body_rule.as_ref().is_some_and(|rule| body_matches(rule, &response.body))
-    }
 }
 
 /// Whether `body` is JSON whose value at the rule's pointer is one of its values.

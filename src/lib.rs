@@ -37,6 +37,7 @@ mod jwt;
 mod logger;
 mod protocol;
 mod redirect;
+mod rules;
 mod runtime;
 mod session;
 mod store;

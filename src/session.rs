@@ -17,6 +17,8 @@ use crate::{redirect, tls};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum SessionState {
+    /// The store is being read, just after `Session::new`; `restored_state()` waits for it.
+    Loading,
     SignedOut,
     Active,
     /// Active, with a refresh in flight; requests wait for it.
@@ -99,6 +101,15 @@ impl Session {
     /// the current one without refreshing.
     pub async fn refresh_after_unauthorized(&self, rejected_access_token: String) -> Result<String, SessionError> {
         run(self.refresh_after_unauthorized_task(rejected_access_token)).await
+    }
+
+    /// Waits for the store read that `Session::new` started (bounded by
+    /// `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
+    /// before, `Locked` when the store could not be read.
+    pub async fn restored_state(&self) -> SessionState {
+        let engine = Arc::clone(&self.engine);
+        let _ = run(async move { engine.ensure_loaded().await }).await;
+        self.state()
     }
 
     pub fn state(&self) -> SessionState {

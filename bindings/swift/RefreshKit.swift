@@ -879,6 +879,32 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func refreshAfterUnauthorizedBlocking(rejectedAccessToken: String) throws  -> String
     
     /**
+     * Whether `is_expired_response` looks at the body (an `expired_body_rule` is set):
+     * when false, layers need not read the body to decide.
+     */
+    func expiryReadsBody()  -> Bool
+    
+    /**
+     * Whether an answer to a request that carried the token means the token expired:
+     * one of `expired_statuses`, or a body matching `expired_body_rule`.
+     */
+    func isExpiredResponse(status: UInt16, body: Data)  -> Bool
+    
+    /**
+     * The header carrying `access_token` for a request to `url`, or `None` when `url`
+     * may not receive the token: another host, plain `http://` off loopback (unless
+     * `allow_insecure_http`), a scheme other than http(s), or a value no header can carry.
+     * Ask it for every hop of a redirect too.
+     */
+    func tokenHeaderFor(url: String, accessToken: String)  -> HttpHeader?
+    
+    /**
+     * The name of the header the session puts the token in (lower case), so a layer
+     * can remove exactly what it added.
+     */
+    func tokenHeaderName()  -> String
+    
+    /**
      * A valid access token for apps that send requests themselves; refreshed first
      * when it expires within the leeway.
      */
@@ -898,6 +924,13 @@ public protocol SessionProtocol: AnyObject, Sendable {
      * the current one without refreshing.
      */
     func refreshAfterUnauthorized(rejectedAccessToken: String) async throws  -> String
+    
+    /**
+     * Waits for the store read that `Session::new` started (bounded by
+     * `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
+     * before, `Locked` when the store could not be read.
+     */
+    func restoredState() async  -> SessionState
     
     /**
      * Saves `tokens` through the store, then makes them the session's tokens.
@@ -1031,6 +1064,64 @@ open func refreshAfterUnauthorizedBlocking(rejectedAccessToken: String)throws  -
 }
     
     /**
+     * Whether `is_expired_response` looks at the body (an `expired_body_rule` is set):
+     * when false, layers need not read the body to decide.
+     */
+open func expiryReadsBody() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_session_expiry_reads_body(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether an answer to a request that carried the token means the token expired:
+     * one of `expired_statuses`, or a body matching `expired_body_rule`.
+     */
+open func isExpiredResponse(status: UInt16, body: Data) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_session_is_expired_response(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt16.lower(status),
+        FfiConverterData.lower(body),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The header carrying `access_token` for a request to `url`, or `None` when `url`
+     * may not receive the token: another host, plain `http://` off loopback (unless
+     * `allow_insecure_http`), a scheme other than http(s), or a value no header can carry.
+     * Ask it for every hop of a redirect too.
+     */
+open func tokenHeaderFor(url: String, accessToken: String) -> HttpHeader?  {
+    return try!  FfiConverterOptionTypeHttpHeader.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_session_token_header_for(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(url),
+        FfiConverterString.lower(accessToken),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The name of the header the session puts the token in (lower case), so a layer
+     * can remove exactly what it added.
+     */
+open func tokenHeaderName() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_session_token_header_name(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * A valid access token for apps that send requests themselves; refreshed first
      * when it expires within the leeway.
      */
@@ -1097,6 +1188,28 @@ open func refreshAfterUnauthorized(rejectedAccessToken: String)async throws  -> 
             freeFunc: ffi_refreshkit_rust_future_free_rust_buffer,
             liftFunc: FfiConverterString.lift,
             errorHandler: FfiConverterTypeSessionError_lift
+        )
+}
+    
+    /**
+     * Waits for the store read that `Session::new` started (bounded by
+     * `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
+     * before, `Locked` when the store could not be read.
+     */
+open func restoredState()async  -> SessionState  {
+    return
+        try!  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_refreshkit_fn_method_session_restored_state(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_refreshkit_rust_future_poll_rust_buffer,
+            completeFunc: ffi_refreshkit_rust_future_complete_rust_buffer,
+            freeFunc: ffi_refreshkit_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSessionState_lift,
+            errorHandler: nil
+            
         )
 }
     
@@ -2072,6 +2185,11 @@ public struct SessionConfig: Equatable, Hashable {
      * Requests on the wire at once; the rest queue, as in OkHttp's dispatcher.
      */
     public var maxConcurrentRequests: UInt32
+    /**
+     * The largest response body `execute` reads; a larger one fails with
+     * `ResponseTooLarge`. 10 MiB by default.
+     */
+    public var maxResponseBytes: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2115,7 +2233,11 @@ public struct SessionConfig: Equatable, Hashable {
          */maxRefreshesPerWindow: UInt32 = UInt32(5), refreshWindowMs: UInt64 = UInt64(30000), 
         /**
          * Requests on the wire at once; the rest queue, as in OkHttp's dispatcher.
-         */maxConcurrentRequests: UInt32 = UInt32(64)) {
+         */maxConcurrentRequests: UInt32 = UInt32(64), 
+        /**
+         * The largest response body `execute` reads; a larger one fails with
+         * `ResponseTooLarge`. 10 MiB by default.
+         */maxResponseBytes: UInt64 = UInt64(10485760)) {
         self.baseUrl = baseUrl
         self.refreshPath = refreshPath
         self.requestTimeoutMs = requestTimeoutMs
@@ -2132,6 +2254,7 @@ public struct SessionConfig: Equatable, Hashable {
         self.maxRefreshesPerWindow = maxRefreshesPerWindow
         self.refreshWindowMs = refreshWindowMs
         self.maxConcurrentRequests = maxConcurrentRequests
+        self.maxResponseBytes = maxResponseBytes
     }
 
     
@@ -2165,7 +2288,8 @@ public struct FfiConverterTypeSessionConfig: FfiConverterRustBuffer {
                 allowInsecureHttp: FfiConverterBool.read(from: &buf), 
                 maxRefreshesPerWindow: FfiConverterUInt32.read(from: &buf), 
                 refreshWindowMs: FfiConverterUInt64.read(from: &buf), 
-                maxConcurrentRequests: FfiConverterUInt32.read(from: &buf)
+                maxConcurrentRequests: FfiConverterUInt32.read(from: &buf), 
+                maxResponseBytes: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -2186,6 +2310,7 @@ public struct FfiConverterTypeSessionConfig: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.maxRefreshesPerWindow, into: &buf)
         FfiConverterUInt64.write(value.refreshWindowMs, into: &buf)
         FfiConverterUInt32.write(value.maxConcurrentRequests, into: &buf)
+        FfiConverterUInt64.write(value.maxResponseBytes, into: &buf)
     }
 }
 
@@ -2854,9 +2979,28 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case InvalidResponse(detail: String
     )
     /**
-     * The call was cancelled, or the session changed (sign-out) while it waited.
+     * The call was cancelled.
      */
     case Cancelled
+    /**
+     * The user signed out, or another user signed in, after this request started: it
+     * was not sent (again) with the new session's token. Send it again if it still
+     * makes sense for the user now signed in.
+     */
+    case SessionChanged
+    /**
+     * The auth server refused the app's client or scope (`invalid_client`,
+     * `unauthorized_client`, `invalid_scope`, ...): a mistake in the app's configuration
+     * that signing in again would not fix. The tokens are kept.
+     */
+    case ClientRejected(detail: String
+    )
+    /**
+     * The server's answer was larger than the session accepts (`max_response_bytes`,
+     * or 64 KiB for the refresh endpoint).
+     */
+    case ResponseTooLarge(limitBytes: UInt64
+    )
     /**
      * The refresh guard tripped: too many successful refreshes in a short window,
      * which means the server keeps rejecting fresh tokens.
@@ -2917,8 +3061,15 @@ public struct FfiConverterTypeSessionError: FfiConverterRustBuffer {
             detail: try FfiConverterString.read(from: &buf)
             )
         case 9: return .Cancelled
-        case 10: return .TooManyRefreshes
-        case 11: return .Internal(
+        case 10: return .SessionChanged
+        case 11: return .ClientRejected(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 12: return .ResponseTooLarge(
+            limitBytes: try FfiConverterUInt64.read(from: &buf)
+            )
+        case 13: return .TooManyRefreshes
+        case 14: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -2975,12 +3126,26 @@ public struct FfiConverterTypeSessionError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(9))
         
         
-        case .TooManyRefreshes:
+        case .SessionChanged:
             writeInt(&buf, Int32(10))
         
         
-        case let .Internal(detail):
+        case let .ClientRejected(detail):
             writeInt(&buf, Int32(11))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .ResponseTooLarge(limitBytes):
+            writeInt(&buf, Int32(12))
+            FfiConverterUInt64.write(limitBytes, into: &buf)
+            
+        
+        case .TooManyRefreshes:
+            writeInt(&buf, Int32(13))
+        
+        
+        case let .Internal(detail):
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -3023,6 +3188,12 @@ public enum SessionEvent: Equatable, Hashable {
     case expired(reason: ExpiryReason
     )
     /**
+     * The auth server refused the app's client or scope (`invalid_client`,
+     * `invalid_scope`): fix the app's configuration. The tokens are kept.
+     */
+    case clientRejected(detail: String
+    )
+    /**
      * New tokens are in use but could not be saved; they are lost if the app dies now.
      */
     case storeFailed(detail: String
@@ -3059,10 +3230,13 @@ public struct FfiConverterTypeSessionEvent: FfiConverterRustBuffer {
         case 4: return .expired(reason: try FfiConverterTypeExpiryReason.read(from: &buf)
         )
         
-        case 5: return .storeFailed(detail: try FfiConverterString.read(from: &buf)
+        case 5: return .clientRejected(detail: try FfiConverterString.read(from: &buf)
         )
         
-        case 6: return .signedOut
+        case 6: return .storeFailed(detail: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 7: return .signedOut
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -3091,13 +3265,18 @@ public struct FfiConverterTypeSessionEvent: FfiConverterRustBuffer {
             FfiConverterTypeExpiryReason.write(reason, into: &buf)
             
         
-        case let .storeFailed(detail):
+        case let .clientRejected(detail):
             writeInt(&buf, Int32(5))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case .signedOut:
+        case let .storeFailed(detail):
             writeInt(&buf, Int32(6))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case .signedOut:
+            writeInt(&buf, Int32(7))
         
         }
     }
@@ -3123,6 +3302,10 @@ public func FfiConverterTypeSessionEvent_lower(_ value: SessionEvent) -> RustBuf
 
 public enum SessionState: Equatable, Hashable {
     
+    /**
+     * The store is being read, just after `Session::new`; `restored_state()` waits for it.
+     */
+    case loading
     case signedOut
     case active
     /**
@@ -3159,15 +3342,17 @@ public struct FfiConverterTypeSessionState: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .signedOut
+        case 1: return .loading
         
-        case 2: return .active
+        case 2: return .signedOut
         
-        case 3: return .refreshing
+        case 3: return .active
         
-        case 4: return .expired
+        case 4: return .refreshing
         
-        case 5: return .locked
+        case 5: return .expired
+        
+        case 6: return .locked
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -3177,24 +3362,28 @@ public struct FfiConverterTypeSessionState: FfiConverterRustBuffer {
         switch value {
         
         
-        case .signedOut:
+        case .loading:
             writeInt(&buf, Int32(1))
         
         
-        case .active:
+        case .signedOut:
             writeInt(&buf, Int32(2))
         
         
-        case .refreshing:
+        case .active:
             writeInt(&buf, Int32(3))
         
         
-        case .expired:
+        case .refreshing:
             writeInt(&buf, Int32(4))
         
         
-        case .locked:
+        case .expired:
             writeInt(&buf, Int32(5))
+        
+        
+        case .locked:
+            writeInt(&buf, Int32(6))
         
         }
     }
@@ -3421,6 +3610,30 @@ fileprivate struct FfiConverterOptionTypeBodyRule: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeBodyRule.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeHttpHeader: FfiConverterRustBuffer {
+    typealias SwiftType = HttpHeader?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeHttpHeader.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeHttpHeader.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3694,6 +3907,18 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking() != 38821) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_refreshkit_checksum_method_session_expiry_reads_body() != 54711) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_method_session_is_expired_response() != 1503) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_method_session_token_header_for() != 47657) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_method_session_token_header_name() != 21656) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_refreshkit_checksum_method_session_access_token() != 58763) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3704,6 +3929,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized() != 58615) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_method_session_restored_state() != 52767) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_sign_in() != 19587) {

@@ -772,6 +772,14 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking(
     ): Int
+    external fun uniffi_refreshkit_checksum_method_session_expiry_reads_body(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_session_is_expired_response(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_session_token_header_for(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_session_token_header_name(
+    ): Int
     external fun uniffi_refreshkit_checksum_method_session_access_token(
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_execute(
@@ -779,6 +787,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_refreshkit_checksum_method_session_metrics(
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_session_restored_state(
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_sign_in(
     ): Int
@@ -847,6 +857,14 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_session_refresh_after_unauthorized_blocking(`ptr`: Long,`rejectedAccessToken`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_method_session_expiry_reads_body(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_refreshkit_fn_method_session_is_expired_response(`ptr`: Long,`status`: Short,`body`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_refreshkit_fn_method_session_token_header_for(`ptr`: Long,`url`: RustBuffer.ByValue,`accessToken`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_method_session_token_header_name(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_session_access_token(`ptr`: Long,
     ): Long
     external fun uniffi_refreshkit_fn_method_session_execute(`ptr`: Long,`request`: RustBuffer.ByValue,
@@ -854,6 +872,8 @@ internal object UniffiLib {
     external fun uniffi_refreshkit_fn_method_session_metrics(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_session_refresh_after_unauthorized(`ptr`: Long,`rejectedAccessToken`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_refreshkit_fn_method_session_restored_state(`ptr`: Long,
     ): Long
     external fun uniffi_refreshkit_fn_method_session_sign_in(`ptr`: Long,`tokens`: RustBuffer.ByValue,
     ): Long
@@ -1022,6 +1042,18 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking() and 0xFFFF) != 38821) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_refreshkit_checksum_method_session_expiry_reads_body() and 0xFFFF) != 54711) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_session_is_expired_response() and 0xFFFF) != 1503) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_session_token_header_for() and 0xFFFF) != 47657) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_session_token_header_name() and 0xFFFF) != 21656) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_refreshkit_checksum_method_session_access_token() and 0xFFFF) != 58763) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1032,6 +1064,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized() and 0xFFFF) != 58615) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_session_restored_state() and 0xFFFF) != 52767) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_sign_in() and 0xFFFF) != 19587) {
@@ -1944,6 +1979,32 @@ public interface SessionInterface {
     fun `refreshAfterUnauthorizedBlocking`(`rejectedAccessToken`: kotlin.String): kotlin.String
     
     /**
+     * Whether `is_expired_response` looks at the body (an `expired_body_rule` is set):
+     * when false, layers need not read the body to decide.
+     */
+    fun `expiryReadsBody`(): kotlin.Boolean
+    
+    /**
+     * Whether an answer to a request that carried the token means the token expired:
+     * one of `expired_statuses`, or a body matching `expired_body_rule`.
+     */
+    fun `isExpiredResponse`(`status`: kotlin.UShort, `body`: kotlin.ByteArray): kotlin.Boolean
+    
+    /**
+     * The header carrying `access_token` for a request to `url`, or `None` when `url`
+     * may not receive the token: another host, plain `http://` off loopback (unless
+     * `allow_insecure_http`), a scheme other than http(s), or a value no header can carry.
+     * Ask it for every hop of a redirect too.
+     */
+    fun `tokenHeaderFor`(`url`: kotlin.String, `accessToken`: kotlin.String): HttpHeader?
+    
+    /**
+     * The name of the header the session puts the token in (lower case), so a layer
+     * can remove exactly what it added.
+     */
+    fun `tokenHeaderName`(): kotlin.String
+    
+    /**
      * A valid access token for apps that send requests themselves; refreshed first
      * when it expires within the leeway.
      */
@@ -1963,6 +2024,13 @@ public interface SessionInterface {
      * the current one without refreshing.
      */
     suspend fun `refreshAfterUnauthorized`(`rejectedAccessToken`: kotlin.String): kotlin.String
+    
+    /**
+     * Waits for the store read that `Session::new` started (bounded by
+     * `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
+     * before, `Locked` when the store could not be read.
+     */
+    suspend fun `restoredState`(): SessionState
     
     /**
      * Saves `tokens` through the store, then makes them the session's tokens.
@@ -2162,6 +2230,80 @@ open class Session: Disposable, AutoCloseable, SessionInterface
 
     
     /**
+     * Whether `is_expired_response` looks at the body (an `expired_body_rule` is set):
+     * when false, layers need not read the body to decide.
+     */override fun `expiryReadsBody`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_session_expiry_reads_body(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whether an answer to a request that carried the token means the token expired:
+     * one of `expired_statuses`, or a body matching `expired_body_rule`.
+     */override fun `isExpiredResponse`(`status`: kotlin.UShort, `body`: kotlin.ByteArray): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_session_is_expired_response(
+        it,
+        
+        FfiConverterUShort.lower(`status`),
+        FfiConverterByteArray.lower(`body`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The header carrying `access_token` for a request to `url`, or `None` when `url`
+     * may not receive the token: another host, plain `http://` off loopback (unless
+     * `allow_insecure_http`), a scheme other than http(s), or a value no header can carry.
+     * Ask it for every hop of a redirect too.
+     */override fun `tokenHeaderFor`(`url`: kotlin.String, `accessToken`: kotlin.String): HttpHeader? {
+            return FfiConverterOptionalTypeHttpHeader.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_session_token_header_for(
+        it,
+        
+        FfiConverterString.lower(`url`),
+        FfiConverterString.lower(`accessToken`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The name of the header the session puts the token in (lower case), so a layer
+     * can remove exactly what it added.
+     */override fun `tokenHeaderName`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_session_token_header_name(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * A valid access token for apps that send requests themselves; refreshed first
      * when it expires within the leeway.
      */
@@ -2248,6 +2390,31 @@ open class Session: Disposable, AutoCloseable, SessionInterface
         { FfiConverterString.lift(it) },
         // Error FFI converter
         SessionException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Waits for the store read that `Session::new` started (bounded by
+     * `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
+     * before, `Locked` when the store could not be read.
+     */
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `restoredState`() : SessionState {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_refreshkit_fn_method_session_restored_state(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_refreshkit_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_refreshkit_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_refreshkit_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSessionState.lift(it) },
+        // Error FFI converter
+        UniffiNullRustCallStatusErrorHandler,
     )
     }
 
@@ -3407,6 +3574,12 @@ data class SessionConfig (
      * Requests on the wire at once; the rest queue, as in OkHttp's dispatcher.
      */
     var `maxConcurrentRequests`: kotlin.UInt = 64u 
+    , 
+    /**
+     * The largest response body `execute` reads; a larger one fails with
+     * `ResponseTooLarge`. 10 MiB by default.
+     */
+    var `maxResponseBytes`: kotlin.ULong = 10485760uL 
     
 ){
     
@@ -3439,6 +3612,7 @@ public object FfiConverterTypeSessionConfig: FfiConverterRustBuffer<SessionConfi
             FfiConverterUInt.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterUInt.read(buf),
+            FfiConverterULong.read(buf),
         )
     }
 
@@ -3458,7 +3632,8 @@ public object FfiConverterTypeSessionConfig: FfiConverterRustBuffer<SessionConfi
             FfiConverterBoolean.allocationSize(value.`allowInsecureHttp`) +
             FfiConverterUInt.allocationSize(value.`maxRefreshesPerWindow`) +
             FfiConverterULong.allocationSize(value.`refreshWindowMs`) +
-            FfiConverterUInt.allocationSize(value.`maxConcurrentRequests`)
+            FfiConverterUInt.allocationSize(value.`maxConcurrentRequests`) +
+            FfiConverterULong.allocationSize(value.`maxResponseBytes`)
     )
 
     override fun write(value: SessionConfig, buf: ByteBuffer) {
@@ -3478,6 +3653,7 @@ public object FfiConverterTypeSessionConfig: FfiConverterRustBuffer<SessionConfi
             FfiConverterUInt.write(value.`maxRefreshesPerWindow`, buf)
             FfiConverterULong.write(value.`refreshWindowMs`, buf)
             FfiConverterUInt.write(value.`maxConcurrentRequests`, buf)
+            FfiConverterULong.write(value.`maxResponseBytes`, buf)
     }
 }
 
@@ -4019,12 +4195,48 @@ sealed class SessionException: kotlin.Exception() {
     }
     
     /**
-     * The call was cancelled, or the session changed (sign-out) while it waited.
+     * The call was cancelled.
      */
     class Cancelled(
         ) : SessionException() {
         override val message
             get() = ""
+    }
+    
+    /**
+     * The user signed out, or another user signed in, after this request started: it
+     * was not sent (again) with the new session's token. Send it again if it still
+     * makes sense for the user now signed in.
+     */
+    class SessionChanged(
+        ) : SessionException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The auth server refused the app's client or scope (`invalid_client`,
+     * `unauthorized_client`, `invalid_scope`, ...): a mistake in the app's configuration
+     * that signing in again would not fix. The tokens are kept.
+     */
+    class ClientRejected(
+        
+        val `detail`: kotlin.String
+        ) : SessionException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+    /**
+     * The server's answer was larger than the session accepts (`max_response_bytes`,
+     * or 64 KiB for the refresh endpoint).
+     */
+    class ResponseTooLarge(
+        
+        val `limitBytes`: kotlin.ULong
+        ) : SessionException() {
+        override val message
+            get() = "limitBytes=${ `limitBytes` }"
     }
     
     /**
@@ -4088,8 +4300,15 @@ public object FfiConverterTypeSessionError : FfiConverterRustBuffer<SessionExcep
                 FfiConverterString.read(buf),
                 )
             9 -> SessionException.Cancelled()
-            10 -> SessionException.TooManyRefreshes()
-            11 -> SessionException.Internal(
+            10 -> SessionException.SessionChanged()
+            11 -> SessionException.ClientRejected(
+                FfiConverterString.read(buf),
+                )
+            12 -> SessionException.ResponseTooLarge(
+                FfiConverterULong.read(buf),
+                )
+            13 -> SessionException.TooManyRefreshes()
+            14 -> SessionException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -4139,6 +4358,20 @@ public object FfiConverterTypeSessionError : FfiConverterRustBuffer<SessionExcep
             is SessionException.Cancelled -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+            )
+            is SessionException.SessionChanged -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is SessionException.ClientRejected -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is SessionException.ResponseTooLarge -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterULong.allocationSize(value.`limitBytes`)
             )
             is SessionException.TooManyRefreshes -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -4196,12 +4429,26 @@ public object FfiConverterTypeSessionError : FfiConverterRustBuffer<SessionExcep
                 buf.putInt(9)
                 Unit
             }
-            is SessionException.TooManyRefreshes -> {
+            is SessionException.SessionChanged -> {
                 buf.putInt(10)
                 Unit
             }
-            is SessionException.Internal -> {
+            is SessionException.ClientRejected -> {
                 buf.putInt(11)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is SessionException.ResponseTooLarge -> {
+                buf.putInt(12)
+                FfiConverterULong.write(value.`limitBytes`, buf)
+                Unit
+            }
+            is SessionException.TooManyRefreshes -> {
+                buf.putInt(13)
+                Unit
+            }
+            is SessionException.Internal -> {
+                buf.putInt(14)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -4250,6 +4497,19 @@ sealed class SessionEvent {
     }
     
     /**
+     * The auth server refused the app's client or scope (`invalid_client`,
+     * `invalid_scope`): fix the app's configuration. The tokens are kept.
+     */
+    data class ClientRejected(
+        val `detail`: kotlin.String) : SessionEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
      * New tokens are in use but could not be saved; they are lost if the app dies now.
      */
     data class StoreFailed(
@@ -4289,10 +4549,13 @@ public object FfiConverterTypeSessionEvent : FfiConverterRustBuffer<SessionEvent
             4 -> SessionEvent.Expired(
                 FfiConverterTypeExpiryReason.read(buf),
                 )
-            5 -> SessionEvent.StoreFailed(
+            5 -> SessionEvent.ClientRejected(
                 FfiConverterString.read(buf),
                 )
-            6 -> SessionEvent.SignedOut
+            6 -> SessionEvent.StoreFailed(
+                FfiConverterString.read(buf),
+                )
+            7 -> SessionEvent.SignedOut
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -4323,6 +4586,13 @@ public object FfiConverterTypeSessionEvent : FfiConverterRustBuffer<SessionEvent
             (
                 4UL
                 + FfiConverterTypeExpiryReason.allocationSize(value.`reason`)
+            )
+        }
+        is SessionEvent.ClientRejected -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
             )
         }
         is SessionEvent.StoreFailed -> {
@@ -4361,13 +4631,18 @@ public object FfiConverterTypeSessionEvent : FfiConverterRustBuffer<SessionEvent
                 FfiConverterTypeExpiryReason.write(value.`reason`, buf)
                 Unit
             }
-            is SessionEvent.StoreFailed -> {
+            is SessionEvent.ClientRejected -> {
                 buf.putInt(5)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is SessionEvent.SignedOut -> {
+            is SessionEvent.StoreFailed -> {
                 buf.putInt(6)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is SessionEvent.SignedOut -> {
+                buf.putInt(7)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -4381,6 +4656,10 @@ public object FfiConverterTypeSessionEvent : FfiConverterRustBuffer<SessionEvent
 
 enum class SessionState {
     
+    /**
+     * The store is being read, just after `Session::new`; `restored_state()` waits for it.
+     */
+    LOADING,
     SIGNED_OUT,
     ACTIVE,
     /**
@@ -4665,6 +4944,38 @@ public object FfiConverterOptionalTypeBodyRule: FfiConverterRustBuffer<BodyRule?
         } else {
             buf.put(1)
             FfiConverterTypeBodyRule.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeHttpHeader: FfiConverterRustBuffer<HttpHeader?> {
+    override fun read(buf: ByteBuffer): HttpHeader? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeHttpHeader.read(buf)
+    }
+
+    override fun allocationSize(value: HttpHeader?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeHttpHeader.allocationSize(value)
+        }
+    }
+
+    override fun write(value: HttpHeader?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeHttpHeader.write(value, buf)
         }
     }
 }
