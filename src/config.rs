@@ -2,7 +2,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::net::IpAddr;
 use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
@@ -10,6 +9,7 @@ use reqwest::Url;
 
 use crate::error::SessionError;
 use crate::tokens::Redacted;
+use crate::transport::TransportRules;
 
 /// How to renew tokens at the refresh endpoint.
 #[derive(Clone, PartialEq, Eq, uniffi::Enum)]
@@ -148,8 +148,7 @@ pub(crate) struct Settings {
     pub leeway: Duration,
     pub header_name: HeaderName,
     pub header_scheme: String,
-    pub token_hosts: HashSet<String>,
-    pub allow_insecure_http: bool,
+    pub transport: TransportRules,
     pub max_refreshes: u32,
     pub refresh_window: Duration,
     pub max_concurrent_requests: usize,
@@ -222,8 +221,7 @@ impl Settings {
             leeway: Duration::from_millis(c.refresh_leeway_ms),
             header_name,
             header_scheme: c.header_scheme,
-            token_hosts,
-            allow_insecure_http: c.allow_insecure_http,
+            transport: TransportRules { token_hosts, allow_insecure_http: c.allow_insecure_http },
             max_refreshes: c.max_refreshes_per_window,
             refresh_window: Duration::from_millis(c.refresh_window_ms),
             max_concurrent_requests: c.max_concurrent_requests as usize,
@@ -236,22 +234,12 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Refuses URLs the library will not send to: other schemes, and plain http to a
-    /// non-loopback host unless explicitly allowed.
     pub fn check_transport(&self, url: &Url) -> Result<(), SessionError> {
-        match url.scheme() {
-            "https" => Ok(()),
-            "http" if self.allow_insecure_http || is_loopback(url) => Ok(()),
-            "http" => {
-                Err(SessionError::InvalidRequest { detail: "plain http:// is only allowed to loopback hosts".into() })
-            }
-            _ => Err(SessionError::InvalidRequest { detail: "only http and https URLs are supported".into() }),
-        }
+        self.transport.check(url)
     }
 
-    /// Whether a request to `url` may carry the access token.
-    pub fn may_receive_token(&self, url: &Url) -> bool {
-        url.host_str().is_some_and(|h| self.token_hosts.contains(&h.to_ascii_lowercase()))
+    pub fn transport_rules(&self) -> TransportRules {
+        self.transport.clone()
     }
 
     /// Whether the server said the access token has expired.
@@ -293,10 +281,4 @@ fn check_pointer(what: &str, pointer: &str) -> Result<(), SessionError> {
     } else {
         Err(invalid(format!("{what} must be a JSON pointer starting with '/'")))
     }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    let Some(host) = url.host_str() else { return false };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }

@@ -3,13 +3,16 @@
 //! it is, so there are no loops; the refresh call never passes through here.
 
 use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::SemaphorePermit;
 
 use serde_json::Value;
 
 use crate::config::BodyRule;
 use crate::engine::{bump, Engine, Need};
 use crate::error::SessionError;
-use crate::http::{to_response, HttpRequest, HttpResponse, Prepared};
+use crate::http::{read_capped, to_response, BodyError, HttpRequest, HttpResponse, Prepared};
 use crate::tokens::TokenSet;
 
 /// Bodies larger than this are not parsed for the expiry rule.
@@ -20,36 +23,66 @@ impl Engine {
         bump(&self.metrics.requests);
         let prepared = Prepared::new(&self.settings, request)?;
         if !prepared.carries_token {
-            let _permit = self.permits.acquire().await.map_err(|_| SessionError::Cancelled)?;
-            return self.send(&prepared, None).await;
+            let deadline = Instant::now() + self.settings.request_timeout;
+            let _permit = self.place_on_the_wire(deadline).await?;
+            return self.send(&prepared, None, deadline).await;
         }
-        let (used, response) = self.send_with_token(&prepared, Need::Current).await?;
+        let (used, response) = self.send_with_token(&prepared, Need::Current, None).await?;
         if !self.settings.means_expired(response.status, &response.body) {
+            self.served(used.generation);
             return Ok(response);
         }
         log::debug!(target: "refreshkit", "generation {} rejected with {}", used.generation, response.status);
         bump(&self.metrics.replays);
-        let (_, replayed) = self.send_with_token(&prepared, Need::Replacing(used.generation)).await?;
+        let need = Need::Replacing(used.generation);
+        let (again, replayed) = self.send_with_token(&prepared, need, Some(used.epoch)).await?;
+        if !self.settings.means_expired(replayed.status, &replayed.body) {
+            self.served(again.generation);
+        }
         Ok(replayed)
     }
 
     /// Waits for a usable token (and so for a refresh, without holding a place on the
-    /// wire), then for a place among the requests on the wire, then looks at the token
+    /// wire), then for a place among the requests on the wire, then chooses the token
     /// again: a request queued behind others never leaves with a token that was
-    /// replaced, or went stale, while it queued.
+    /// replaced, or went stale, while it queued. A request belongs to the sign-in it
+    /// started under (`epoch`) and is never sent with another's token.
     async fn send_with_token(
         self: &Arc<Self>,
         request: &Prepared,
         need: Need,
+        epoch: Option<u64>,
     ) -> Result<(Arc<TokenSet>, HttpResponse), SessionError> {
+        let waited = self.token_for(need).await?;
+        let epoch = epoch.unwrap_or(waited.epoch);
+        if waited.epoch != epoch {
+            return Err(SessionError::SessionChanged);
+        }
+        let deadline = Instant::now() + self.settings.request_timeout;
+        let _permit = self.place_on_the_wire(deadline).await?;
         let token = self.token_for(need).await?;
-        let _permit = self.permits.acquire().await.map_err(|_| SessionError::Cancelled)?;
-        let token = self.latest(token).await?;
-        let response = self.send(request, Some(&token)).await?;
+        if token.epoch != epoch {
+            return Err(SessionError::SessionChanged);
+        }
+        let response = self.send(request, Some(&token), deadline).await?;
         Ok((token, response))
     }
 
-    async fn send(&self, request: &Prepared, token: Option<&TokenSet>) -> Result<HttpResponse, SessionError> {
+    /// A place among the requests on the wire, within the request's own deadline: the
+    /// request timeout covers queueing too.
+    async fn place_on_the_wire(&self, deadline: Instant) -> Result<SemaphorePermit<'_>, SessionError> {
+        match tokio::time::timeout_at(deadline.into(), self.permits.acquire()).await {
+            Ok(permit) => permit.map_err(|_| SessionError::Cancelled),
+            Err(_) => Err(SessionError::Timeout),
+        }
+    }
+
+    async fn send(
+        &self,
+        request: &Prepared,
+        token: Option<&TokenSet>,
+        deadline: Instant,
+    ) -> Result<HttpResponse, SessionError> {
         let mut headers = request.headers.clone();
         if let Some(ts) = token {
             headers.insert(self.settings.header_name.clone(), self.settings.authorization(&ts.tokens.access_token)?);
@@ -58,13 +91,19 @@ impl Engine {
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        let response = builder.send().await.map_err(|e| SessionError::from_transport(&e))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| SessionError::from_transport(&e))?;
-        Ok(to_response(status, &headers, body))
+        let limit = self.settings.max_response_bytes;
+        let exchange = async {
+            let response = builder.send().await.map_err(|e| SessionError::from_transport(&e))?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = read_capped(response, limit).await.map_err(|e| match e {
+                BodyError::TooLarge => SessionError::ResponseTooLarge { limit_bytes: limit },
+                BodyError::Transport(e) => SessionError::from_transport(&e),
+            })?;
+            Ok(to_response(status, &headers, body))
+        };
+        tokio::time::timeout_at(deadline.into(), exchange).await.unwrap_or(Err(SessionError::Timeout))
     }
-
 }
 
 /// Whether `body` is JSON whose value at the rule's pointer is one of its values.

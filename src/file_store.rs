@@ -5,6 +5,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -16,7 +17,8 @@ use crate::tokens::Tokens;
 
 pub struct FileTokenStore {
     path: PathBuf,
-    /// Serialises writers within this process; across processes, rename is atomic.
+    /// Serialises writers within this process; across processes, each writes a file of
+    /// its own and rename is atomic.
     write_lock: Mutex<()>,
 }
 
@@ -31,6 +33,26 @@ impl FileTokenStore {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         FileTokenStore { path: path.into(), write_lock: Mutex::new(()) }
     }
+
+    /// A name no other writer uses: other stores on the same path, in this process or
+    /// another, write their own temporary files, so a rename only ever moves a whole one.
+    fn temporary_path(&self) -> PathBuf {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let unique = format!("{}.{}.{nanos}.tmp", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        let mut name = self.path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        name.push(format!(".{unique}"));
+        self.path.with_file_name(name)
+    }
+}
+
+/// A new file only its owner can read: tokens are credentials.
+fn create_private(path: &std::path::Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 fn failed(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -63,10 +85,15 @@ impl TokenStore for FileTokenStore {
         };
         let bytes = serde_json::to_vec(&disk).map_err(|e| failed("encode", e))?;
         let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let tmp = self.path.with_extension(format!("tmp{}", std::process::id()));
-        let mut file = fs::File::create(&tmp).map_err(|e| failed("create", e))?;
-        file.write_all(&bytes).and_then(|_| file.sync_all()).map_err(|e| failed("write", e))?;
-        fs::rename(&tmp, &self.path).map_err(|e| failed("rename", e))?;
+        let tmp = self.temporary_path();
+        let written = create_private(&tmp)
+            .and_then(|mut file| file.write_all(&bytes).and_then(|_| file.sync_all()))
+            .map_err(|e| failed("write", e))
+            .and_then(|_| fs::rename(&tmp, &self.path).map_err(|e| failed("rename", e)));
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        written?;
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             // Makes the rename itself durable.
             let _ = fs::File::open(dir).and_then(|d| d.sync_all());

@@ -92,7 +92,7 @@ impl Prepared {
             let value = HeaderValue::from_str(&h.value).map_err(|_| bad("invalid header value"))?;
             headers.append(name, value);
         }
-        let carries_token = settings.may_receive_token(&url);
+        let carries_token = settings.transport.is_token_host(&url);
         if !carries_token {
             // The app's own copy of the auth header must not leak to a foreign host either.
             headers.remove(&settings.header_name);
@@ -108,4 +108,25 @@ pub(crate) fn to_response(status: u16, headers: &HeaderMap, body: Bytes) -> Http
         .filter_map(|(n, v)| Some(HttpHeader { name: n.as_str().to_owned(), value: v.to_str().ok()?.to_owned() }))
         .collect();
     HttpResponse { status, headers, body: body.into() }
+}
+
+pub(crate) enum BodyError {
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+/// Reads a response body of at most `limit` bytes: a hostile or broken server must not
+/// be able to fill the app's memory.
+pub(crate) async fn read_capped(mut response: reqwest::Response, limit: u64) -> Result<Bytes, BodyError> {
+    if response.content_length().is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }

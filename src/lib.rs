@@ -28,15 +28,18 @@ mod config;
 mod engine;
 mod error;
 mod events;
+mod guard;
 mod execute;
 mod file_store;
 #[doc(hidden)]
 pub mod fuzzing;
 mod http;
 mod jwt;
+mod lifecycle;
 mod logger;
 mod protocol;
 mod redirect;
+mod refresh;
 mod rules;
 mod runtime;
 mod session;
@@ -44,6 +47,7 @@ mod store;
 mod tls;
 mod token_lease;
 mod tokens;
+mod transport;
 
 pub use config::{BodyRule, RefreshProtocol, SessionConfig};
 pub use error::{CallbackError, ExpiryReason, SessionError, StoreError};

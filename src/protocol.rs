@@ -7,13 +7,24 @@ use serde_json::Value;
 
 use crate::config::{RefreshProtocol, Settings};
 use crate::error::SessionError;
-use crate::tokens::Tokens;
+use crate::http::{read_capped, BodyError};
+use crate::tokens::{check_usable, Tokens};
+
+/// The largest refresh answer read; real ones are a few hundred bytes.
+const MAX_ANSWER: u64 = 64 * 1024;
+
+/// OAuth 2.0 error codes that blame the client or the request, not the refresh token.
+/// (`invalid_request` is left out: some servers send it for a malformed refresh token.)
+const CLIENT_ERRORS: [&str; 4] = ["invalid_client", "unauthorized_client", "invalid_scope", "unsupported_grant_type"];
 
 /// How a refresh attempt ended, before the engine acts on it.
 #[derive(Debug)]
 pub(crate) enum RefreshFailure {
     /// The server refused the refresh token: the session is over.
     Rejected { detail: String },
+    /// The server refused the app's client or scope: a configuration mistake that
+    /// signing in again would not fix, so the tokens are kept.
+    ClientRejected { detail: String },
     /// Network, timeout, 5xx, unreadable answer: keep the tokens and try again later.
     Transient(SessionError),
 }
@@ -49,7 +60,10 @@ pub(crate) async fn refresh(
     let request = request.header(reqwest::header::ACCEPT, "application/json").timeout(settings.refresh_call_limit());
     let response = request.send().await.map_err(|e| RefreshFailure::Transient(SessionError::from_transport(&e)))?;
     let status = response.status().as_u16();
-    let body = response.bytes().await.map_err(|e| RefreshFailure::Transient(SessionError::from_transport(&e)))?;
+    let body = read_capped(response, MAX_ANSWER).await.map_err(|e| match e {
+        BodyError::TooLarge => malformed("the answer is larger than 64 KiB"),
+        BodyError::Transport(e) => RefreshFailure::Transient(SessionError::from_transport(&e)),
+    })?;
     parse_answer(&settings.protocol, status, &body, SystemTime::now())
 }
 
@@ -65,9 +79,15 @@ pub(crate) fn parse_answer(
         400 | 401 => {
             let code = serde_json::from_slice::<Value>(body)
                 .ok()
-                .and_then(|v| v.get("error").and_then(Value::as_str).map(short))
-                .unwrap_or_else(|| format!("status {status}"));
-            return Err(RefreshFailure::Rejected { detail: code });
+                .and_then(|v| v.get("error").and_then(Value::as_str).map(short));
+            return Err(match code {
+                // RFC 6749 section 5.2: these are the client's or the request's fault.
+                Some(code) if matches!(protocol, RefreshProtocol::OAuth2 { .. }) && CLIENT_ERRORS.contains(&code.as_str()) => {
+                    RefreshFailure::ClientRejected { detail: code }
+                }
+                Some(code) => RefreshFailure::Rejected { detail: code },
+                None => RefreshFailure::Rejected { detail: format!("status {status}") },
+            });
         }
         _ => {
             return Err(RefreshFailure::Transient(SessionError::Network {
@@ -90,7 +110,10 @@ pub(crate) fn parse_answer(
     };
     let refresh_token = refresh.and_then(Value::as_str).filter(|t| !t.is_empty()).map(str::to_owned);
     let expires_at = expires_in.and_then(seconds).map(|s| now + s);
-    Ok(Tokens { access_token, refresh_token, expires_at })
+    let tokens = Tokens { access_token, refresh_token, expires_at };
+    // A token that could never be sent must never be stored: the old tokens stay.
+    check_usable(&tokens).map_err(malformed)?;
+    Ok(tokens)
 }
 
 /// `expires_in` as a number or a numeric string, as some servers send it.

@@ -17,7 +17,7 @@ impl Session {
     pub fn token_header_for(&self, url: String, access_token: String) -> Option<HttpHeader> {
         let settings = &self.engine().settings;
         let url = Url::parse(&url).ok()?;
-        if settings.check_transport(&url).is_err() || !settings.may_receive_token(&url) {
+        if !settings.transport.allows_token(&url) {
             return None;
         }
         let value = settings.authorization(&access_token).ok()?;

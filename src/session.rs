@@ -14,6 +14,7 @@ use crate::store::{StoreHandle, TokenStore};
 use crate::token_lease::LeaseId;
 use crate::tokens::Tokens;
 use crate::{redirect, tls};
+use reqwest::redirect::Policy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum SessionState {
@@ -38,6 +39,11 @@ pub struct SessionMetrics {
     pub refresh_failures: u64,
     /// Requests sent again after a refresh.
     pub replays: u64,
+    /// Refreshes whose result was thrown away: the user signed out, or another signed
+    /// in, while they ran.
+    pub refreshes_discarded: u64,
+    /// Calls waiting for a refresh right now.
+    pub waiting_for_refresh: u64,
 }
 
 /// A signed-in user's session: sends requests with a valid access token, refreshes it
@@ -51,8 +57,11 @@ pub struct Session {
 
 #[uniffi::export]
 impl Session {
-    /// Builds a session and reads the store, so a user who signed in before is
-    /// signed in again. Reads the store on the calling thread.
+    /// Builds a session and starts reading the store in the background, so a user who
+    /// signed in before is signed in again. Never reads the store on the calling thread:
+    /// safe on the main thread. `state()` is `Loading` until the read ends; every call
+    /// waits for it (bounded by `store_timeout_ms`), and `restored_state()` says how it
+    /// ended.
     #[uniffi::constructor(default(listener = None))]
     pub fn new(
         config: SessionConfig,
@@ -60,16 +69,11 @@ impl Session {
         listener: Option<Arc<dyn SessionListener>>,
     ) -> Result<Arc<Session>, SessionError> {
         let settings = Settings::from_config(config)?;
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls::client_config()?)
-            .timeout(settings.request_timeout)
-            .connect_timeout(settings.request_timeout.min(std::time::Duration::from_secs(15)))
-            .redirect(redirect::policy(settings.token_hosts.clone()))
-            .build()
-            .map_err(|_| SessionError::InvalidConfig { detail: "the HTTP client could not be built".into() })?;
+        let clients = (http_client(&settings, redirect::policy(&settings))?, http_client(&settings, Policy::none())?);
         let store = StoreHandle::new(store, settings.store_timeout);
-        let engine = Engine::new(settings, client, store, EventSink::new(listener));
-        Ok(Arc::new(Session { engine: Arc::new(engine), lease_id: LeaseId::default() }))
+        let engine = Arc::new(Engine::new(settings, clients, store, EventSink::new(listener)));
+        engine.start_loading();
+        Ok(Arc::new(Session { engine, lease_id: LeaseId::default() }))
     }
 
     /// Saves `tokens` through the store, then makes them the session's tokens.
@@ -108,6 +112,7 @@ impl Session {
     /// before, `Locked` when the store could not be read.
     pub async fn restored_state(&self) -> SessionState {
         let engine = Arc::clone(&self.engine);
+        // A failed read is in the state (`Locked`); the error itself adds nothing here.
         let _ = run(async move { engine.ensure_loaded().await }).await;
         self.state()
     }
@@ -115,6 +120,7 @@ impl Session {
     pub fn state(&self) -> SessionState {
         let st = self.engine.lock();
         match st.phase {
+            Phase::Unloaded if st.loading.is_some() => SessionState::Loading,
             Phase::Unloaded => SessionState::Locked,
             Phase::SignedOut => SessionState::SignedOut,
             Phase::Expired(_) => SessionState::Expired,
@@ -130,8 +136,24 @@ impl Session {
             refreshes: m.refreshes.load(Ordering::Relaxed),
             refresh_failures: m.refresh_failures.load(Ordering::Relaxed),
             replays: m.replays.load(Ordering::Relaxed),
+            refreshes_discarded: m.discarded.load(Ordering::Relaxed),
+            waiting_for_refresh: m.waiting.load(Ordering::Relaxed),
         }
     }
+}
+
+/// A client with the library's TLS, timeouts and redirect rules. Proxy settings from
+/// environment variables are ignored: on a phone they are not the user's, and a proxy
+/// would see every plain-http request's token.
+fn http_client(settings: &Settings, redirects: Policy) -> Result<reqwest::Client, SessionError> {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls::client_config()?)
+        .timeout(settings.request_timeout)
+        .connect_timeout(settings.request_timeout.min(std::time::Duration::from_secs(15)))
+        .redirect(redirects)
+        .no_proxy()
+        .build()
+        .map_err(|_| SessionError::InvalidConfig { detail: "the HTTP client could not be built".into() })
 }
 
 /// The work behind each call, shared by the async and the blocking entry points.
@@ -168,11 +190,18 @@ impl Session {
     ) -> impl Future<Output = Result<String, SessionError>> + Send + 'static {
         let engine = Arc::clone(&self.engine);
         async move {
-            let rejected = match &engine.lock().phase {
-                Phase::Active(ts) if ts.tokens.access_token == rejected_access_token => Some(ts.generation),
-                _ => None,
+            engine.ensure_loaded().await?;
+            // Only a token of this sign-in is answered: after a sign-out and another
+            // user's sign-in, a late 401 for the first user's token gets no token at all.
+            let need = {
+                let st = engine.lock();
+                match &st.phase {
+                    Phase::Active(ts) if ts.tokens.access_token == rejected_access_token => Need::Replacing(ts.generation),
+                    Phase::Active(_) if st.generation_of(&rejected_access_token).is_some() => Need::Current,
+                    Phase::Active(_) => return Err(SessionError::SessionChanged),
+                    _ => return Err(st.changed_error_or_state()),
+                }
             };
-            let need = rejected.map_or(Need::Current, Need::Replacing);
             Ok(engine.token_for(need).await?.tokens.access_token.clone())
         }
     }

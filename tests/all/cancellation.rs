@@ -1,9 +1,7 @@
-use std::time::Duration;
-
 use refreshkit::{HttpRequest, SessionEvent};
 use serde_json::json;
 
-use crate::helpers::{signed_in_then_expired, Expired};
+use crate::helpers::{eventually, signed_in_then_expired, Expired};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_the_caller_that_started_a_refresh_keeps_its_result() {
@@ -14,7 +12,7 @@ async fn cancelling_the_caller_that_started_a_refresh_keeps_its_result() {
         let session = session.clone();
         tokio::spawn(async move { session.execute(HttpRequest::get("/api/resource")).await })
     };
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    eventually("the refresh to reach the server", || async { server.stat("refresh_requests").await == 1 }).await;
     starter.abort();
     assert!(starter.await.unwrap_err().is_cancelled());
 

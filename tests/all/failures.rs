@@ -8,7 +8,7 @@ use refreshkit::{ExpiryReason, HttpRequest, Session, SessionError, SessionEvent,
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    concurrent_gets, session_with, signed_in_then_expired, AuthServer, Expired, MemoryStore, Recorder,
+    concurrent_gets, eventually, session_with, signed_in_then_expired, AuthServer, Expired, MemoryStore, Recorder,
 };
 
 const WAITERS: usize = 100;
@@ -42,14 +42,11 @@ async fn expired_session_with_fault(fault: Value) -> Scene {
 async fn burst(scene: &Scene) -> Vec<Result<u16, SessionError>> {
     let session = scene.session.clone();
     let requests = tokio::spawn(async move { concurrent_gets(&session, WAITERS, "/api/resource").await });
-    for _ in 0..1000 {
-        let session = &scene.session;
-        if session.metrics().requests >= WAITERS as u64 && session.state() == SessionState::Refreshing {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Every request waits on the one refresh: none can come late and start another.
+    eventually("every request to wait on the refresh", || {
+        std::future::ready(scene.session.metrics().waiting_for_refresh == WAITERS as u64)
+    })
+    .await;
     scene.server.post_json("/control/release", json!({})).await;
     requests.await.unwrap()
 }

@@ -16,7 +16,30 @@ async fn the_guard_stops_a_server_that_keeps_rejecting_fresh_tokens() {
     }
 
     assert!(results.contains(&Err(SessionError::TooManyRefreshes)), "{results:?}");
-    assert_eq!(server.stat("refreshes").await, 5, "the default guard: 5 refreshes per 30 s");
+    assert_eq!(server.stat("refreshes").await, 3, "three fresh tokens rejected in a row make a loop");
+}
+
+/// Fails with a guard that only counts refreshes per window: 2 s tokens need 15 per 30 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_second_tokens_learned_only_from_the_api_run_for_a_minute_without_a_failure() {
+    let server = AuthServer::start_with(&["--access-ttl-ms", "2000"]);
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |c| {
+        crate::json_protocol::recipe_config(c, "demo-client-credential")
+    });
+    session.sign_in(server.login().await).await.unwrap();
+
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut requests = 0;
+    while std::time::Instant::now() < until {
+        let answer = session.execute(HttpRequest::get("/app/resource")).await.unwrap();
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&answer.body).unwrap()["code"], 0);
+        requests += 1;
+        // The pace of an app polling every 250 ms: the test is about the rate.
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+
+    assert!(requests >= 100, "{requests} requests");
+    assert!(server.stat("refreshes").await >= 20, "every expiry was met and refreshed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

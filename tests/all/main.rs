@@ -17,4 +17,5 @@ mod proactive;
 mod secrets;
 mod sign_out;
 mod stores;
+mod store_order;
 mod tls;

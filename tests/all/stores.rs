@@ -13,7 +13,7 @@ async fn a_store_that_fails_on_load_leaves_the_session_as_it_was() {
     let store = Arc::new(MemoryStore::holding(server.login().await));
     store.fail_load(true);
     let (session, _) = session_with(&server, store.clone(), |_| {});
-    assert_eq!(session.state(), SessionState::Locked, "a locked store is not 'signed out'");
+    assert_eq!(session.restored_state().await, SessionState::Locked, "a locked store is not 'signed out'");
     let error = session.execute(HttpRequest::get("/api/resource")).await.unwrap_err();
     assert!(matches!(error, SessionError::Store { .. }), "{error:?}");
 
@@ -63,7 +63,7 @@ async fn tokens_rotated_by_another_session_on_the_same_store_are_adopted_without
     first.sign_in(server.login().await).await.unwrap();
     // A second session (an app extension sharing the Keychain) starts from the store.
     let (second, _) = session_with(&server, store.clone(), |_| {});
-    assert_eq!(second.state(), SessionState::Active);
+    assert_eq!(second.restored_state().await, SessionState::Active);
     server.expire_all().await;
 
     assert_eq!(first.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
@@ -89,7 +89,7 @@ async fn a_new_session_on_a_file_store_is_still_signed_in_with_the_rotated_token
     let restarted =
         Session::new(SessionConfig::new(server.base_url()), Arc::new(FileTokenStore::new(&path)), None).unwrap();
 
-    assert_eq!(restarted.state(), SessionState::Active);
+    assert_eq!(restarted.restored_state().await, SessionState::Active);
     assert_eq!(restarted.access_token().await.unwrap(), rotated.access_token);
     assert_eq!(restarted.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
     assert_eq!(server.stat("refreshes").await, 1);

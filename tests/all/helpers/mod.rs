@@ -5,7 +5,7 @@ mod server;
 mod store;
 
 pub use server::AuthServer;
-pub use store::MemoryStore;
+pub use store::{GatedStore, MemoryStore};
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,23 +26,40 @@ impl SessionListener for Recorder {
 }
 
 impl Recorder {
-    /// Waits (bounded) until `done` holds for the events; returns them either way.
+    /// Waits until `done` holds for the events and returns them; fails the test when it
+    /// never does.
     pub async fn wait_until(&self, done: impl Fn(&[SessionEvent]) -> bool) -> Vec<SessionEvent> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let events = self.events.lock().unwrap().clone();
-            if done(&events) || Instant::now() > deadline {
-                return events;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let mut seen = Vec::new();
+        eventually("the listener to hear the expected events", || {
+            seen = self.events.lock().unwrap().clone();
+            std::future::ready(done(&seen))
+        })
+        .await;
+        seen
+    }
+}
+
+/// How long a test waits for something that should happen: far beyond every bound of
+/// the session, so only a real hang reaches it, even on a busy machine.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Polls `condition` until it holds; fails the test, naming `what`, when it never does.
+pub async fn eventually<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    while !condition().await {
+        assert!(Instant::now() < deadline, "waited {PATIENCE:?} for {what}, in vain");
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
 /// A session against `server` with the given config changes, a store and a recorder.
 pub fn session_with(
     server: &AuthServer,
-    store: Arc<MemoryStore>,
+    store: Arc<dyn refreshkit::TokenStore>,
     tweak: impl FnOnce(&mut SessionConfig),
 ) -> (Arc<Session>, Arc<Recorder>) {
     let mut config = SessionConfig::new(server.base_url());
@@ -86,4 +103,16 @@ pub async fn signed_in_then_expired() -> Expired {
     session.sign_in(first.clone()).await.unwrap();
     server.expire_all().await;
     Expired { server, store, session, recorder, first }
+}
+
+/// Polls `fut` once, so it runs up to its first wait (a store call queued, say), and
+/// returns it for the test to finish later.
+pub async fn started<F: std::future::Future>(fut: F) -> std::pin::Pin<Box<F>> {
+    let mut fut = Box::pin(fut);
+    std::future::poll_fn(|cx| {
+        let _ = fut.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
+    fut
 }

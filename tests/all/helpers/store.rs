@@ -52,3 +52,61 @@ impl TokenStore for MemoryStore {
         Ok(())
     }
 }
+
+/// A gate a store call can be held at, from the test's side.
+#[derive(Default)]
+pub struct Gate {
+    closed: std::sync::Mutex<bool>,
+    changed: std::sync::Condvar,
+    /// Calls waiting at the gate now.
+    pub waiting: AtomicU64,
+}
+
+impl Gate {
+    pub fn close(&self) {
+        *self.closed.lock().unwrap() = true;
+    }
+
+    pub fn open(&self) {
+        *self.closed.lock().unwrap() = false;
+        self.changed.notify_all();
+    }
+
+    /// Blocks while the gate is closed (at most 30 s, so a broken test cannot hang).
+    fn pass(&self) {
+        let closed = self.closed.lock().unwrap();
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let _ = self.changed.wait_timeout_while(closed, std::time::Duration::from_secs(30), |c| *c).unwrap();
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A memory store whose calls can be held at gates (a slow Keychain) or made to fail.
+#[derive(Default)]
+pub struct GatedStore {
+    pub inner: MemoryStore,
+    pub load_gate: Gate,
+    pub save_gate: Gate,
+    pub clear_gate: Gate,
+    pub fail_clear: AtomicBool,
+}
+
+impl TokenStore for GatedStore {
+    fn load(&self) -> Result<Option<Tokens>, StoreError> {
+        self.load_gate.pass();
+        self.inner.load()
+    }
+
+    fn save(&self, tokens: Tokens) -> Result<(), StoreError> {
+        self.save_gate.pass();
+        self.inner.save(tokens)
+    }
+
+    fn clear(&self) -> Result<(), StoreError> {
+        self.clear_gate.pass();
+        if self.fail_clear.load(Ordering::SeqCst) {
+            return Err(StoreError::Failed { detail: "keychain delete failed".into() });
+        }
+        self.inner.clear()
+    }
+}

@@ -23,6 +23,12 @@ pub enum Fault {
     MissingAccessToken,
     /// Answer 400 `invalid_grant`, as for a revoked refresh token.
     InvalidGrant,
+    /// Answer with this status and JSON body, as given.
+    Answer { status: u16, body: serde_json::Value },
+    /// Answer 200 with a body of this many bytes (a hostile or broken server).
+    Huge { bytes: usize },
+    /// Redirect the refresh call (307 re-posts the refresh token) to `location`.
+    Redirect { status: u16, location: String },
 }
 
 /// A fault as queued: what to do, after holding the answer for `delay_ms`, so that

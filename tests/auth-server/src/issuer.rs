@@ -27,6 +27,10 @@ pub struct Stats {
     pub rejected: u64,
     /// Logins.
     pub logins: u64,
+    /// Requests waiting at `/held` for `POST /control/release-held`.
+    pub held_waiting: u64,
+    /// The bearer tokens `/held` received, in order.
+    pub held_seen: Vec<String>,
 }
 
 struct Access {
@@ -59,6 +63,8 @@ pub struct Issuer {
     pub faults: Vec<QueuedFault>,
     /// Opens gated faults; a release before the wait is kept for it.
     pub gate: std::sync::Arc<tokio::sync::Notify>,
+    /// Opens the requests waiting at `/held`.
+    pub held_gate: std::sync::Arc<tokio::sync::Notify>,
     access: HashMap<String, Access>,
     refresh: HashMap<String, Refresh>,
     revoked: HashSet<u64>,
@@ -74,6 +80,7 @@ impl Issuer {
             stats: Stats::default(),
             faults: Vec::new(),
             gate: Default::default(),
+            held_gate: Default::default(),
             access: HashMap::new(),
             refresh: HashMap::new(),
             revoked: HashSet::new(),

@@ -29,7 +29,10 @@ pub fn router(state: Shared) -> Router {
         .route("/api/resource", get(api_resource).post(api_resource))
         .route("/app/resource", get(app_resource).post(app_resource))
         .route("/echo", get(echo).post(echo))
-        .route("/redirect", get(redirect))
+        .route("/redirect", get(redirect).post(redirect))
+        .route("/big", get(big))
+        .route("/held", get(held).post(held))
+        .route("/control/release-held", post(release_held))
         .route("/control/stats", get(stats))
         .route("/control/fault", post(add_fault))
         .route("/control/expire-all", post(expire_all))
@@ -96,6 +99,11 @@ fn fault_answer(fault: Fault) -> Option<Response> {
         Fault::Malformed => Some((StatusCode::OK, "{\"access_token\": ").into_response()),
         Fault::MissingAccessToken => Some(Json(json!({ "token_type": "Bearer" })).into_response()),
         Fault::InvalidGrant => Some(invalid_grant()),
+        Fault::Answer { status, body } => {
+            Some((StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Json(body)).into_response())
+        }
+        Fault::Huge { bytes } => Some(huge(bytes)),
+        Fault::Redirect { status, location } => Some(redirect_to(status, location)),
     }
 }
 
@@ -182,9 +190,53 @@ async fn echo(headers: HeaderMap) -> Response {
     Json(json!({ "headers": seen })).into_response()
 }
 
+/// `/redirect?to=URL&status=N`: a redirect with status N (302 by default).
 async fn redirect(Query(query): Query<HashMap<String, String>>) -> Response {
     let to = query.get("to").cloned().unwrap_or_else(|| "/echo".into());
-    (StatusCode::FOUND, [(header::LOCATION, to)]).into_response()
+    let status = query.get("status").and_then(|s| s.parse().ok()).unwrap_or(302);
+    redirect_to(status, to)
+}
+
+fn redirect_to(status: u16, location: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FOUND);
+    (status, [(header::LOCATION, location)]).into_response()
+}
+
+/// A JSON-looking body of `bytes` bytes.
+fn huge(bytes: usize) -> Response {
+    let mut body = vec![b' '; bytes.max(2)];
+    body[0] = b'[';
+    body[bytes.max(2) - 1] = b']';
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `/big?bytes=N`: N bytes, to anyone.
+async fn big(Query(query): Query<HashMap<String, String>>) -> Response {
+    huge(query.get("bytes").and_then(|b| b.parse().ok()).unwrap_or(1024))
+}
+
+/// A protected resource that records the token it got, then holds the request until
+/// `POST /control/release-held`, then answers like `/api/resource`: the late 401.
+async fn held(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let gate = {
+        let mut issuer = lock(&state);
+        issuer.stats.held_seen.push(bearer(&headers).unwrap_or("").to_owned());
+        issuer.held_gate.clone()
+    };
+    // Registered before it is counted, so a release seen by the test is never missed.
+    let notified = gate.notified();
+    tokio::pin!(notified);
+    notified.as_mut().enable();
+    lock(&state).stats.held_waiting += 1;
+    notified.await;
+    api_resource(State(state), headers).await
+}
+
+async fn release_held(State(state): State<Shared>) -> Response {
+    let mut issuer = lock(&state);
+    issuer.stats.held_waiting = 0;
+    issuer.held_gate.notify_waiters();
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn stats(State(state): State<Shared>) -> Response {

@@ -1,0 +1,135 @@
+//! The session's life around its tokens: the first read of the store, sign-in,
+//! sign-out, and saving again tokens whose save failed. State, events and returned
+//! errors always tell one story: a change is made only once the store has it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::engine::{Engine, Phase, State};
+use crate::error::SessionError;
+use crate::events::SessionEvent;
+use crate::tokens::{check_usable, Tokens};
+
+/// How often a session whose tokens are not in the store tries to save them again.
+const RESAVE_INTERVAL: Duration = Duration::from_secs(2);
+
+impl Engine {
+    pub async fn sign_in(&self, tokens: Tokens) -> Result<(), SessionError> {
+        check_usable(&tokens).map_err(|detail| SessionError::InvalidRequest { detail: detail.into() })?;
+        self.settings
+            .authorization(&tokens.access_token)
+            .map_err(|_| SessionError::InvalidRequest { detail: "the access token cannot be sent in a header".into() })?;
+        let _writes = self.writes.lock().await;
+        self.store.save(tokens.clone()).await?;
+        {
+            let mut st = self.lock();
+            st.new_epoch(Phase::SignedOut, SessionError::SessionChanged);
+            st.adopt(tokens, false);
+        }
+        self.events.emit(SessionEvent::SignedIn);
+        Ok(())
+    }
+
+    /// Signs out once the store is cleared. When the store fails, nothing changes: the
+    /// user is still signed in (here and at the next launch), and the error says so.
+    pub async fn sign_out(&self) -> Result<(), SessionError> {
+        let _writes = self.writes.lock().await;
+        self.store.clear().await?;
+        self.lock().new_epoch(Phase::SignedOut, SessionError::NotSignedIn);
+        self.events.emit(SessionEvent::SignedOut);
+        Ok(())
+    }
+
+    /// Starts the first read of the store, off the caller's thread.
+    pub fn start_loading(self: &Arc<Self>) {
+        let mut st = self.lock();
+        self.load_in_background(&mut st);
+    }
+
+    /// Waits, bounded, until the store has been read; reads it again if the last read
+    /// failed (a Keychain locked until the first unlock).
+    pub async fn ensure_loaded(self: &Arc<Self>) -> Result<(), SessionError> {
+        let mut loading = {
+            let mut st = self.lock();
+            if !matches!(st.phase, Phase::Unloaded) {
+                return Ok(());
+            }
+            match &st.loading {
+                Some(loading) => loading.clone(),
+                None => self.load_in_background(&mut st),
+            }
+        };
+        // The store call is bounded by the store timeout; this adds room for its queue.
+        let bound = self.settings.store_timeout * 2;
+        let result = match tokio::time::timeout(bound, loading.wait_for(Option::is_some)).await {
+            Ok(Ok(done)) => done.clone().unwrap_or(Ok(())),
+            Ok(Err(_)) => Err(SessionError::Internal { detail: "the store read ended without a result".into() }),
+            Err(_) => Err(SessionError::Store { detail: "the token store did not answer in time".into() }),
+        };
+        result
+    }
+
+    fn load_in_background(
+        self: &Arc<Self>,
+        st: &mut State,
+    ) -> watch::Receiver<Option<Result<(), SessionError>>> {
+        let (tx, rx) = watch::channel(None);
+        st.loading = Some(rx.clone());
+        let epoch = st.epoch;
+        let engine = Arc::clone(self);
+        crate::runtime::spawn_detached(async move {
+            let loaded = engine.store.load().await;
+            let result = {
+                let mut st = engine.lock();
+                st.loading = None;
+                let still_wanted = matches!(st.phase, Phase::Unloaded) && st.epoch == epoch;
+                match loaded {
+                    Ok(tokens) if still_wanted => {
+                        match tokens.filter(|t| check_usable(t).is_ok()) {
+                            Some(tokens) => drop(st.adopt(tokens, false)),
+                            None => st.phase = Phase::SignedOut,
+                        }
+                        Ok(())
+                    }
+                    Ok(_) => Ok(()),
+                    Err(e) => {
+                        log::warn!(target: "refreshkit", "token store not readable yet: {e}");
+                        Err(e)
+                    }
+                }
+            };
+            let _ = tx.send(Some(result));
+        });
+        rx
+    }
+
+    /// Saves the current tokens again when their save failed, at most every
+    /// `RESAVE_INTERVAL`, so the store catches up as soon as it can.
+    pub(crate) fn resave_if_behind(self: &Arc<Self>, st: &mut State) {
+        let due = st.last_resave.is_none_or(|at| at.elapsed() >= RESAVE_INTERVAL);
+        let Phase::Active(current) = &st.phase else { return };
+        if !st.unsaved || !due {
+            return;
+        }
+        st.last_resave = Some(Instant::now());
+        let (current, epoch) = (Arc::clone(current), st.epoch);
+        let engine = Arc::clone(self);
+        crate::runtime::spawn_detached(async move {
+            let _writes = engine.writes.lock().await;
+            let still_current =
+                |st: &State| st.epoch == epoch && matches!(&st.phase, Phase::Active(ts) if ts.generation == current.generation);
+            if !still_current(&engine.lock()) {
+                return;
+            }
+            if engine.store.save(current.tokens.clone()).await.is_ok() {
+                let mut st = engine.lock();
+                if still_current(&st) {
+                    st.unsaved = false;
+                    log::info!(target: "refreshkit", "tokens saved again after a failed save");
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,193 @@
+//! One refresh, from "the token is stale" to "every waiter has the result": re-read the
+//! store (another process may have rotated), ask the server, save, then activate.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::engine::{bump, Engine, InFlight, Need, Phase, RefreshResult, State};
+use crate::error::{ExpiryReason, SessionError};
+use crate::events::SessionEvent;
+use crate::protocol::{self, RefreshFailure};
+use crate::tokens::{check_usable, TokenSet, Tokens};
+
+impl Engine {
+    pub(crate) fn start_refresh(
+        self: &Arc<Self>,
+        st: &mut State,
+        from: Arc<TokenSet>,
+        need: Need,
+    ) -> watch::Receiver<Option<RefreshResult>> {
+        let (tx, rx) = watch::channel(None);
+        if let Need::Replacing(generation) = need {
+            let (max, window) = (self.settings.max_refreshes, self.settings.refresh_window);
+            if !st.guard.allows_refresh_after_rejection(generation, from.from_refresh, max, window) {
+                log::warn!(target: "refreshkit", "refresh refused by the guard: fresh tokens keep being rejected");
+                let _ = tx.send(Some(Err(SessionError::TooManyRefreshes)));
+                return rx;
+            }
+        }
+        st.last_flight += 1;
+        let (id, epoch) = (st.last_flight, st.epoch);
+        st.in_flight = Some(InFlight { id, result: rx.clone(), wake: tx.clone() });
+        log::debug!(target: "refreshkit", "refresh {id} starts from generation {}", from.generation);
+        let engine = Arc::clone(self);
+        crate::runtime::spawn_detached(async move {
+            let _ends_flight = FlightGuard { engine: Arc::clone(&engine), id };
+            let after_rejection = matches!(need, Need::Replacing(_));
+            let result = engine.run_refresh(id, epoch, from, after_rejection).await;
+            let _ = tx.send(Some(result));
+        });
+        rx
+    }
+
+    async fn run_refresh(&self, id: u64, epoch: u64, from: Arc<TokenSet>, after_rejection: bool) -> RefreshResult {
+        // Another process or Session sharing the store may have rotated the tokens:
+        // adopt theirs rather than spend a refresh token that is already used. Tokens
+        // this session held are never news, even when a failed save left them there.
+        let mut basis = from.tokens.clone();
+        match self.store.load().await {
+            Err(e) => return self.fail(id, epoch, e),
+            Ok(None) => return self.expire(Some(id), epoch, ExpiryReason::RemovedFromStore).await,
+            Ok(Some(stored)) if self.is_news(&stored) => {
+                let fresh = !TokenSet::new(stored.clone(), 0, epoch, false)
+                    .expires_within(std::time::SystemTime::now(), self.settings.leeway);
+                if fresh || stored.refresh_token.is_none() {
+                    log::debug!(target: "refreshkit", "refresh {id}: adopted newer tokens from the store");
+                    return self.activate(id, epoch, stored, false);
+                }
+                basis = stored;
+            }
+            Ok(Some(_)) => {}
+        }
+        let Some(refresh_token) = basis.refresh_token.clone() else {
+            return self.expire(Some(id), epoch, ExpiryReason::NoRefreshToken).await;
+        };
+        match protocol::refresh(&self.refresh_client, &self.settings, &refresh_token).await {
+            Ok(mut fresh) => {
+                if fresh.refresh_token.is_none() {
+                    fresh.refresh_token = Some(refresh_token);
+                }
+                if after_rejection {
+                    self.lock().guard.refreshed_after_rejection();
+                }
+                self.persist_and_activate(id, epoch, fresh).await
+            }
+            Err(RefreshFailure::Rejected { detail }) => {
+                log::info!(target: "refreshkit", "refresh {id}: rejected by the server ({detail})");
+                // The rejection may mean another process rotated while we asked.
+                if let Ok(Some(stored)) = self.store.load().await {
+                    if self.is_news(&stored) {
+                        return self.activate(id, epoch, stored, false);
+                    }
+                }
+                self.expire(Some(id), epoch, ExpiryReason::RefreshRejected).await
+            }
+            Err(RefreshFailure::ClientRejected { detail }) => {
+                log::warn!(target: "refreshkit", "refresh {id}: the server refused the app's client ({detail})");
+                self.events.emit(SessionEvent::ClientRejected { detail: detail.clone() });
+                self.fail(id, epoch, SessionError::ClientRejected { detail })
+            }
+            Err(RefreshFailure::Transient(e)) => self.fail(id, epoch, e),
+        }
+    }
+
+    /// Whether tokens read from the store were written by someone else, and can be used.
+    fn is_news(&self, stored: &Tokens) -> bool {
+        !self.lock().held(stored) && check_usable(stored).is_ok()
+    }
+
+    /// Saves new tokens before any waiter sees them, unless the session changed.
+    async fn persist_and_activate(&self, id: u64, epoch: u64, tokens: Tokens) -> RefreshResult {
+        let _writes = self.writes.lock().await;
+        if self.lock().epoch != epoch {
+            log::debug!(target: "refreshkit", "refresh {id}: the session changed, result thrown away");
+            bump(&self.metrics.discarded);
+            return Err(self.lock().changed_error());
+        }
+        bump(&self.metrics.refreshes);
+        let saved = self.store.save(tokens.clone()).await;
+        let result = self.activate(id, epoch, tokens, true);
+        match saved {
+            Ok(()) => self.lock().unsaved = false,
+            Err(e) => {
+                // The server has rotated: the new tokens are the only valid ones, so use
+                // them, and save them again at the next chance.
+                self.lock().unsaved = true;
+                log::warn!(target: "refreshkit", "refresh {id}: new tokens could not be saved: {e}");
+                self.events.emit(SessionEvent::StoreFailed { detail: e.to_string() });
+            }
+        }
+        result
+    }
+
+    fn activate(&self, id: u64, epoch: u64, tokens: Tokens, from_refresh: bool) -> RefreshResult {
+        let ts = {
+            let mut st = self.lock();
+            st.end_flight(id);
+            if st.epoch != epoch {
+                bump(&self.metrics.discarded);
+                return Err(st.changed_error());
+            }
+            st.adopt(tokens, from_refresh)
+        };
+        log::debug!(target: "refreshkit", "refresh {id}: generation {} active", ts.generation);
+        self.events.emit(SessionEvent::Refreshed);
+        Ok(ts)
+    }
+
+    fn fail(&self, id: u64, epoch: u64, error: SessionError) -> RefreshResult {
+        let current = {
+            let mut st = self.lock();
+            st.end_flight(id);
+            st.epoch == epoch
+        };
+        if current {
+            bump(&self.metrics.refresh_failures);
+            log::info!(target: "refreshkit", "refresh {id} failed: {error}");
+            self.events
+                .emit(SessionEvent::RefreshFailed { retryable: error.is_retryable(), detail: error.to_string() });
+        }
+        Err(error)
+    }
+
+    /// Ends the session: clears the store and fails every waiter with "session expired".
+    pub(crate) async fn expire(&self, id: Option<u64>, epoch: u64, reason: ExpiryReason) -> RefreshResult {
+        // Sign-in and sign-out also hold `writes`, so the epoch cannot move until it drops.
+        let _writes = self.writes.lock().await;
+        if self.lock().epoch == epoch {
+            if let Err(e) = self.store.clear().await {
+                log::warn!(target: "refreshkit", "expired tokens could not be cleared: {e}");
+            }
+        }
+        {
+            let mut st = self.lock();
+            if let Some(id) = id {
+                st.end_flight(id);
+            }
+            if st.epoch != epoch {
+                return Err(st.changed_error());
+            }
+            st.phase = Phase::Expired(reason);
+        }
+        bump(&self.metrics.refresh_failures);
+        log::info!(target: "refreshkit", "session expired: {reason}");
+        let error = SessionError::SessionExpired { reason };
+        self.events.emit(SessionEvent::RefreshFailed { retryable: false, detail: error.to_string() });
+        self.events.emit(SessionEvent::Expired { reason });
+        Err(error)
+    }
+}
+
+/// Clears the in-flight marker when the refresh task ends in any way, a panic
+/// included, so no flag is ever left stuck.
+struct FlightGuard {
+    engine: Arc<Engine>,
+    id: u64,
+}
+
+impl Drop for FlightGuard {
+    fn drop(&mut self) {
+        self.engine.lock().end_flight(self.id);
+    }
+}
