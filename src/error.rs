@@ -24,6 +24,7 @@ impl std::fmt::Display for ExpiryReason {
 
 /// What went wrong, phrased as what the app should do about it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum SessionError {
     /// No user is signed in: show the login screen.
     #[error("not signed in")]
@@ -75,6 +76,7 @@ pub enum SessionError {
     Internal { detail: String },
 }
 
+#[uniffi::export]
 impl SessionError {
     /// True when the same call may succeed later without the user signing in again.
     pub fn is_retryable(&self) -> bool {
@@ -86,7 +88,9 @@ impl SessionError {
                 | SessionError::InvalidResponse { .. }
         )
     }
+}
 
+impl SessionError {
     /// Maps a transport error. reqwest's text can carry the URL, so it is left out.
     pub(crate) fn from_transport(e: &reqwest::Error) -> SessionError {
         if e.is_timeout() {

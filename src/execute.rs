@@ -23,7 +23,7 @@ impl Engine {
         bump(&self.metrics.requests);
         let prepared = Prepared::new(&self.settings, request)?;
         if !prepared.carries_token {
-            let deadline = Instant::now() + self.settings.request_timeout;
+            let deadline = Instant::now() + prepared.timeout;
             let _permit = self.place_on_the_wire(deadline).await?;
             return self.send(&prepared, None, deadline).await;
         }
@@ -58,7 +58,7 @@ impl Engine {
         if waited.epoch != epoch {
             return Err(SessionError::SessionChanged);
         }
-        let deadline = Instant::now() + self.settings.request_timeout;
+        let deadline = Instant::now() + request.timeout;
         let _permit = self.place_on_the_wire(deadline).await?;
         let token = self.token_for(need).await?;
         if token.epoch != epoch {
@@ -87,7 +87,8 @@ impl Engine {
         if let Some(ts) = token {
             headers.insert(self.settings.header_name.clone(), self.settings.authorization(&ts.tokens.access_token)?);
         }
-        let mut builder = self.client.request(request.method.clone(), request.url.clone()).headers(headers);
+        let mut builder =
+            self.client.request(request.method.clone(), request.url.clone()).headers(headers).timeout(request.timeout);
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }

@@ -1,6 +1,7 @@
 //! The request and response records that cross the FFI, and their checked form.
 
 use std::fmt;
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -33,15 +34,19 @@ pub struct HttpRequest {
     pub headers: Vec<HttpHeader>,
     #[uniffi(default)]
     pub body: Option<Vec<u8>>,
+    /// This request's own bound, queueing and sending included, in place of the
+    /// session's `request_timeout_ms` (like OkHttp's `callTimeout`).
+    #[uniffi(default)]
+    pub timeout_ms: Option<u64>,
 }
 
 impl HttpRequest {
     pub fn get(url: impl Into<String>) -> Self {
-        HttpRequest { method: "GET".into(), url: url.into(), headers: Vec::new(), body: None }
+        HttpRequest { method: "GET".into(), url: url.into(), headers: Vec::new(), body: None, timeout_ms: None }
     }
 
     pub fn post(url: impl Into<String>, body: Vec<u8>) -> Self {
-        HttpRequest { method: "POST".into(), url: url.into(), headers: Vec::new(), body: Some(body) }
+        HttpRequest { method: "POST".into(), url: url.into(), headers: Vec::new(), body: Some(body), timeout_ms: None }
     }
 }
 
@@ -66,6 +71,8 @@ pub(crate) struct Prepared {
     pub headers: HeaderMap,
     pub body: Option<Bytes>,
     pub carries_token: bool,
+    /// The bound on each send, queueing included.
+    pub timeout: Duration,
 }
 
 fn bad(detail: impl Into<String>) -> SessionError {
@@ -97,7 +104,12 @@ impl Prepared {
             // The app's own copy of the auth header must not leak to a foreign host either.
             headers.remove(&settings.header_name);
         }
-        Ok(Prepared { method, url, headers, body: request.body.map(Bytes::from), carries_token })
+        let timeout = match request.timeout_ms {
+            Some(0) => return Err(bad("timeout_ms must be above 0")),
+            Some(ms) => Duration::from_millis(ms),
+            None => settings.request_timeout,
+        };
+        Ok(Prepared { method, url, headers, body: request.body.map(Bytes::from), carries_token, timeout })
     }
 }
 

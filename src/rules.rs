@@ -24,6 +24,12 @@ impl Session {
         Some(HttpHeader { name: settings.header_name.as_str().to_owned(), value: value.to_str().ok()?.to_owned() })
     }
 
+    /// Whether a request to `url` may carry the token: a token host, over https (or plain
+    /// http only to loopback, unless `allow_insecure_http`). Cheap; no token is fetched.
+    pub fn may_receive_token(&self, url: String) -> bool {
+        Url::parse(&url).is_ok_and(|url| self.engine().settings.transport.allows_token(&url))
+    }
+
     /// The name of the header the session puts the token in (lower case), so a layer
     /// can remove exactly what it added.
     pub fn token_header_name(&self) -> String {

@@ -891,6 +891,12 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func isExpiredResponse(status: UInt16, body: Data)  -> Bool
     
     /**
+     * Whether a request to `url` may carry the token: a token host, over https (or plain
+     * http only to loopback, unless `allow_insecure_http`). Cheap; no token is fetched.
+     */
+    func mayReceiveToken(url: String)  -> Bool
+    
+    /**
      * The header carrying `access_token` for a request to `url`, or `None` when `url`
      * may not receive the token: another host, plain `http://` off loopback (unless
      * `allow_insecure_http`), a scheme other than http(s), or a value no header can carry.
@@ -996,8 +1002,11 @@ open class Session: SessionProtocol, @unchecked Sendable {
         return try! rustCall { uniffi_refreshkit_fn_clone_session(self.handle, $0) }
     }
     /**
-     * Builds a session and reads the store, so a user who signed in before is
-     * signed in again. Reads the store on the calling thread.
+     * Builds a session and starts reading the store in the background, so a user who
+     * signed in before is signed in again. Never reads the store on the calling thread:
+     * safe on the main thread. `state()` is `Loading` until the read ends; every call
+     * waits for it (bounded by `store_timeout_ms`), and `restored_state()` says how it
+     * ended.
      */
 public convenience init(config: SessionConfig, store: TokenStore, listener: SessionListener? = nil)throws  {
     let handle =
@@ -1087,6 +1096,20 @@ open func isExpiredResponse(status: UInt16, body: Data) -> Bool  {
             self.uniffiCloneHandle(),
         FfiConverterUInt16.lower(status),
         FfiConverterData.lower(body),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether a request to `url` may carry the token: a token host, over https (or plain
+     * http only to loopback, unless `allow_insecure_http`). Cheap; no token is fetched.
+     */
+open func mayReceiveToken(url: String) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_session_may_receive_token(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(url),uniffiCallStatus
     )
 })
 }
@@ -1949,17 +1972,27 @@ public struct HttpRequest: Equatable, Hashable {
     public var url: String
     public var headers: [HttpHeader]
     public var body: Data?
+    /**
+     * This request's own bound, queueing and sending included, in place of the
+     * session's `request_timeout_ms` (like OkHttp's `callTimeout`).
+     */
+    public var timeoutMs: UInt64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(method: String = "GET", 
         /**
          * An absolute URL, or a path resolved against the base URL.
-         */url: String, headers: [HttpHeader] = [], body: Data? = nil) {
+         */url: String, headers: [HttpHeader] = [], body: Data? = nil, 
+        /**
+         * This request's own bound, queueing and sending included, in place of the
+         * session's `request_timeout_ms` (like OkHttp's `callTimeout`).
+         */timeoutMs: UInt64? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.timeoutMs = timeoutMs
     }
 
     
@@ -1981,7 +2014,8 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
                 method: FfiConverterString.read(from: &buf), 
                 url: FfiConverterString.read(from: &buf), 
                 headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
-                body: FfiConverterOptionData.read(from: &buf)
+                body: FfiConverterOptionData.read(from: &buf), 
+                timeoutMs: FfiConverterOptionUInt64.read(from: &buf)
         )
     }
 
@@ -1990,6 +2024,7 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
         FfiConverterString.write(value.url, into: &buf)
         FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
         FfiConverterOptionData.write(value.body, into: &buf)
+        FfiConverterOptionUInt64.write(value.timeoutMs, into: &buf)
     }
 }
 
@@ -2341,6 +2376,15 @@ public struct SessionMetrics: Equatable, Hashable {
      * Requests sent again after a refresh.
      */
     public var replays: UInt64
+    /**
+     * Refreshes whose result was thrown away: the user signed out, or another signed
+     * in, while they ran.
+     */
+    public var refreshesDiscarded: UInt64
+    /**
+     * Calls waiting for a refresh right now.
+     */
+    public var waitingForRefresh: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2350,11 +2394,20 @@ public struct SessionMetrics: Equatable, Hashable {
          */refreshes: UInt64, refreshFailures: UInt64, 
         /**
          * Requests sent again after a refresh.
-         */replays: UInt64) {
+         */replays: UInt64, 
+        /**
+         * Refreshes whose result was thrown away: the user signed out, or another signed
+         * in, while they ran.
+         */refreshesDiscarded: UInt64, 
+        /**
+         * Calls waiting for a refresh right now.
+         */waitingForRefresh: UInt64) {
         self.requests = requests
         self.refreshes = refreshes
         self.refreshFailures = refreshFailures
         self.replays = replays
+        self.refreshesDiscarded = refreshesDiscarded
+        self.waitingForRefresh = waitingForRefresh
     }
 
     
@@ -2376,7 +2429,9 @@ public struct FfiConverterTypeSessionMetrics: FfiConverterRustBuffer {
                 requests: FfiConverterUInt64.read(from: &buf), 
                 refreshes: FfiConverterUInt64.read(from: &buf), 
                 refreshFailures: FfiConverterUInt64.read(from: &buf), 
-                replays: FfiConverterUInt64.read(from: &buf)
+                replays: FfiConverterUInt64.read(from: &buf), 
+                refreshesDiscarded: FfiConverterUInt64.read(from: &buf), 
+                waitingForRefresh: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -2385,6 +2440,8 @@ public struct FfiConverterTypeSessionMetrics: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.refreshes, into: &buf)
         FfiConverterUInt64.write(value.refreshFailures, into: &buf)
         FfiConverterUInt64.write(value.replays, into: &buf)
+        FfiConverterUInt64.write(value.refreshesDiscarded, into: &buf)
+        FfiConverterUInt64.write(value.waitingForRefresh, into: &buf)
     }
 }
 
@@ -3013,8 +3070,31 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     )
 
     
+    /**
+     * True when the same call may succeed later without the user signing in again.
+     */
+public func isRetryable() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_sessionerror_is_retryable(
+            FfiConverterTypeSessionError_lower(self),uniffiCallStatus
+    )
+})
+}
+    
 
     
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_sessionerror_uniffi_trait_display(
+            FfiConverterTypeSessionError_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 
     
     public var errorDescription: String? {
@@ -3498,6 +3578,30 @@ public func FfiConverterTypeStoreError_lower(_ value: StoreError) -> RustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -3913,6 +4017,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_session_is_expired_response() != 1503) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_refreshkit_checksum_method_session_may_receive_token() != 36142) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_refreshkit_checksum_method_session_token_header_for() != 47657) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3955,7 +4062,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_tokenstore_clear() != 20193) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_constructor_session_new() != 36590) {
+    if (uniffi_refreshkit_checksum_constructor_session_new() != 52639) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -387,6 +387,11 @@ int8_t uniffi_refreshkit_fn_method_session_expiry_reads_body(uint64_t ptr, RustC
 int8_t uniffi_refreshkit_fn_method_session_is_expired_response(uint64_t ptr, uint16_t status, RustBuffer body, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSION_MAY_RECEIVE_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSION_MAY_RECEIVE_TOKEN
+int8_t uniffi_refreshkit_fn_method_session_may_receive_token(uint64_t ptr, RustBuffer url, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSION_TOKEN_HEADER_FOR
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSION_TOKEN_HEADER_FOR
 RustBuffer uniffi_refreshkit_fn_method_session_token_header_for(uint64_t ptr, RustBuffer url, RustBuffer access_token, RustCallStatus *_Nonnull out_status
@@ -470,6 +475,16 @@ void uniffi_refreshkit_fn_method_tokenstore_save(uint64_t ptr, RustBuffer tokens
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_TOKENSTORE_CLEAR
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_TOKENSTORE_CLEAR
 void uniffi_refreshkit_fn_method_tokenstore_clear(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSIONERROR_IS_RETRYABLE
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSIONERROR_IS_RETRYABLE
+int8_t uniffi_refreshkit_fn_method_sessionerror_is_retryable(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSIONERROR_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSIONERROR_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_refreshkit_fn_method_sessionerror_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_TOKENLEASE_UNIFFI_TRAIT_DEBUG
@@ -802,6 +817,12 @@ uint16_t uniffi_refreshkit_checksum_method_session_expiry_reads_body(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSION_IS_EXPIRED_RESPONSE
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSION_IS_EXPIRED_RESPONSE
 uint16_t uniffi_refreshkit_checksum_method_session_is_expired_response(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSION_MAY_RECEIVE_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSION_MAY_RECEIVE_TOKEN
+uint16_t uniffi_refreshkit_checksum_method_session_may_receive_token(void
     
 );
 #endif

@@ -56,6 +56,7 @@ async fn bad_requests_get_a_typed_error_and_send_nothing() {
             headers: vec![refreshkit::HttpHeader { name: "X-Bad".into(), value: "line\nbreak".into() }],
             ..HttpRequest::get("/api/resource")
         },
+        HttpRequest { timeout_ms: Some(0), ..HttpRequest::get("/api/resource") },
     ];
     for request in bad {
         let error = session.execute(request.clone()).await.unwrap_err();

@@ -1,9 +1,9 @@
 use std::sync::Arc;
 
-use refreshkit::{HttpHeader, HttpRequest, HttpResponse};
-use serde_json::Value;
+use refreshkit::{HttpHeader, HttpRequest, HttpResponse, SessionError};
+use serde_json::{json, Value};
 
-use crate::helpers::{session_with, AuthServer, MemoryStore};
+use crate::helpers::{session_with, signed_in_then_expired, AuthServer, Expired, MemoryStore};
 
 fn authorization_seen(response: &HttpResponse) -> Option<String> {
     let body: Value = serde_json::from_slice(&response.body).expect("echo body");
@@ -54,4 +54,50 @@ async fn extra_token_hosts_receive_the_token() {
     let answer = session.execute(HttpRequest::get(format!("http://localhost:{}/echo", server.port()))).await.unwrap();
 
     assert!(authorization_seen(&answer).is_some());
+}
+
+/// Fails before every hop passed the transport rules: the redirect was followed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_to_plain_http_on_a_token_host_is_not_followed() {
+    let server = AuthServer::start();
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |c| {
+        c.token_hosts = vec!["api.example.invalid".into()];
+    });
+    session.sign_in(server.login().await).await.unwrap();
+
+    for status in [301, 302, 303, 307, 308] {
+        let away = format!("/redirect?status={status}&to=http://api.example.invalid/echo");
+        let get = session.execute(HttpRequest::get(away.clone())).await.unwrap();
+        assert_eq!(get.status, status, "handed back to the app instead of followed");
+        let post = session.execute(HttpRequest::post(away, b"{}".to_vec())).await.unwrap();
+        assert_eq!(post.status, status, "a {status} never re-posts the body to plain http");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_redirect_status_within_the_token_host_is_followed_with_the_token() {
+    let server = AuthServer::start();
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |_| {});
+    session.sign_in(server.login().await).await.unwrap();
+
+    for status in [301, 302, 303, 307, 308] {
+        let within = session.execute(HttpRequest::get(format!("/redirect?status={status}&to=/echo"))).await.unwrap();
+        assert_eq!(within.status, 200);
+        assert!(authorization_seen(&within).is_some());
+    }
+}
+
+/// Fails before the refresh call had a client of its own: the 307 re-posted the
+/// refresh token to wherever it pointed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresh_call_follows_no_redirect() {
+    let Expired { server, session, .. } = signed_in_then_expired().await;
+    server.fault(json!({"kind": "redirect", "status": 307, "location": "/oauth/token"})).await;
+
+    let error = session.execute(HttpRequest::get("/api/resource")).await.unwrap_err();
+
+    assert!(matches!(error, SessionError::Network { .. }), "{error:?}");
+    assert!(error.is_retryable());
+    assert_eq!(server.stat("refresh_requests").await, 1, "the refresh token was posted once, to its endpoint");
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
 }

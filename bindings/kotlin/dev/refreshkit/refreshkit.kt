@@ -776,6 +776,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_is_expired_response(
     ): Int
+    external fun uniffi_refreshkit_checksum_method_session_may_receive_token(
+    ): Int
     external fun uniffi_refreshkit_checksum_method_session_token_header_for(
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_token_header_name(
@@ -861,6 +863,8 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_refreshkit_fn_method_session_is_expired_response(`ptr`: Long,`status`: Short,`body`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
+    external fun uniffi_refreshkit_fn_method_session_may_receive_token(`ptr`: Long,`url`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_refreshkit_fn_method_session_token_header_for(`ptr`: Long,`url`: RustBuffer.ByValue,`accessToken`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_session_token_header_name(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -895,6 +899,10 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_refreshkit_fn_method_tokenstore_clear(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_refreshkit_fn_method_sessionerror_is_retryable(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_refreshkit_fn_method_sessionerror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_tokenlease_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_tokenlease_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1048,6 +1056,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_session_is_expired_response() and 0xFFFF) != 1503) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_refreshkit_checksum_method_session_may_receive_token() and 0xFFFF) != 36142) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_refreshkit_checksum_method_session_token_header_for() and 0xFFFF) != 47657) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1090,7 +1101,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_tokenstore_clear() and 0xFFFF) != 20193) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_constructor_session_new() and 0xFFFF) != 36590) {
+    if ((lib.uniffi_refreshkit_checksum_constructor_session_new() and 0xFFFF) != 52639) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1991,6 +2002,12 @@ public interface SessionInterface {
     fun `isExpiredResponse`(`status`: kotlin.UShort, `body`: kotlin.ByteArray): kotlin.Boolean
     
     /**
+     * Whether a request to `url` may carry the token: a token host, over https (or plain
+     * http only to loopback, unless `allow_insecure_http`). Cheap; no token is fetched.
+     */
+    fun `mayReceiveToken`(`url`: kotlin.String): kotlin.Boolean
+    
+    /**
      * The header carrying `access_token` for a request to `url`, or `None` when `url`
      * may not receive the token: another host, plain `http://` off loopback (unless
      * `allow_insecure_http`), a scheme other than http(s), or a value no header can carry.
@@ -2083,8 +2100,11 @@ open class Session: Disposable, AutoCloseable, SessionInterface
         this.cleanable = null
     }
     /**
-     * Builds a session and reads the store, so a user who signed in before is
-     * signed in again. Reads the store on the calling thread.
+     * Builds a session and starts reading the store in the background, so a user who
+     * signed in before is signed in again. Never reads the store on the calling thread:
+     * safe on the main thread. `state()` is `Loading` until the read ends; every call
+     * waits for it (bounded by `store_timeout_ms`), and `restored_state()` says how it
+     * ended.
      */
     constructor(`config`: SessionConfig, `store`: TokenStore, `listener`: SessionListener? = null) :
         this(UniffiWithHandle, 
@@ -2258,6 +2278,24 @@ open class Session: Disposable, AutoCloseable, SessionInterface
         
         FfiConverterUShort.lower(`status`),
         FfiConverterByteArray.lower(`body`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whether a request to `url` may carry the token: a token host, over https (or plain
+     * http only to loopback, unless `allow_insecure_http`). Cheap; no token is fetched.
+     */override fun `mayReceiveToken`(`url`: kotlin.String): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_session_may_receive_token(
+        it,
+        
+        FfiConverterString.lower(`url`),_status)
 }
     }
     )
@@ -3373,6 +3411,12 @@ data class HttpRequest (
     var `headers`: List<HttpHeader> = listOf() 
     , 
     var `body`: kotlin.ByteArray? = null 
+    , 
+    /**
+     * This request's own bound, queueing and sending included, in place of the
+     * session's `request_timeout_ms` (like OkHttp's `callTimeout`).
+     */
+    var `timeoutMs`: kotlin.ULong? = null 
     
 ){
     
@@ -3393,6 +3437,7 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeHttpHeader.read(buf),
             FfiConverterOptionalByteArray.read(buf),
+            FfiConverterOptionalULong.read(buf),
         )
     }
 
@@ -3400,7 +3445,8 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
             FfiConverterString.allocationSize(value.`method`) +
             FfiConverterString.allocationSize(value.`url`) +
             FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
-            FfiConverterOptionalByteArray.allocationSize(value.`body`)
+            FfiConverterOptionalByteArray.allocationSize(value.`body`) +
+            FfiConverterOptionalULong.allocationSize(value.`timeoutMs`)
     )
 
     override fun write(value: HttpRequest, buf: ByteBuffer) {
@@ -3408,6 +3454,7 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
             FfiConverterString.write(value.`url`, buf)
             FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
             FfiConverterOptionalByteArray.write(value.`body`, buf)
+            FfiConverterOptionalULong.write(value.`timeoutMs`, buf)
     }
 }
 
@@ -3673,6 +3720,17 @@ data class SessionMetrics (
      * Requests sent again after a refresh.
      */
     var `replays`: kotlin.ULong
+    , 
+    /**
+     * Refreshes whose result was thrown away: the user signed out, or another signed
+     * in, while they ran.
+     */
+    var `refreshesDiscarded`: kotlin.ULong
+    , 
+    /**
+     * Calls waiting for a refresh right now.
+     */
+    var `waitingForRefresh`: kotlin.ULong
     
 ){
     
@@ -3693,6 +3751,8 @@ public object FfiConverterTypeSessionMetrics: FfiConverterRustBuffer<SessionMetr
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
         )
     }
 
@@ -3700,7 +3760,9 @@ public object FfiConverterTypeSessionMetrics: FfiConverterRustBuffer<SessionMetr
             FfiConverterULong.allocationSize(value.`requests`) +
             FfiConverterULong.allocationSize(value.`refreshes`) +
             FfiConverterULong.allocationSize(value.`refreshFailures`) +
-            FfiConverterULong.allocationSize(value.`replays`)
+            FfiConverterULong.allocationSize(value.`replays`) +
+            FfiConverterULong.allocationSize(value.`refreshesDiscarded`) +
+            FfiConverterULong.allocationSize(value.`waitingForRefresh`)
     )
 
     override fun write(value: SessionMetrics, buf: ByteBuffer) {
@@ -3708,6 +3770,8 @@ public object FfiConverterTypeSessionMetrics: FfiConverterRustBuffer<SessionMetr
             FfiConverterULong.write(value.`refreshes`, buf)
             FfiConverterULong.write(value.`refreshFailures`, buf)
             FfiConverterULong.write(value.`replays`, buf)
+            FfiConverterULong.write(value.`refreshesDiscarded`, buf)
+            FfiConverterULong.write(value.`waitingForRefresh`, buf)
     }
 }
 
@@ -4262,7 +4326,29 @@ sealed class SessionException: kotlin.Exception() {
     
 
     
+        /**
+         * True when the same call may succeed later without the user signing in again.
+         */ fun `isRetryable`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_sessionerror_is_retryable(FfiConverterTypeSessionError.lower(this),
+        _status)
+}
+    )
+    }
+    
 
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_sessionerror_uniffi_trait_display(FfiConverterTypeSessionError.lower(this),
+        _status)
+}
+    )
+    }
 
     companion object ErrorHandler : UniffiRustCallStatusErrorHandler<SessionException> {
         override fun lift(error_buf: RustBuffer.ByValue): SessionException = FfiConverterTypeSessionError.lift(error_buf)
@@ -4786,6 +4872,38 @@ public object FfiConverterTypeStoreError : FfiConverterRustBuffer<StoreException
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
+    override fun read(buf: ByteBuffer): kotlin.ULong? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterULong.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ULong?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterULong.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ULong?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterULong.write(value, buf)
+        }
+    }
 }
 
 

@@ -1,0 +1,59 @@
+//! Requests beyond `max_concurrent_requests` queue, within their own time bound, and
+//! leave with the token that is current when they leave.
+
+use std::sync::Arc;
+
+use refreshkit::{HttpRequest, SessionError};
+use serde_json::json;
+
+use crate::helpers::{eventually, session_with, AuthServer, MemoryStore};
+
+/// Fails before queueing counted against the request timeout: it waited without bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_queued_behind_a_full_wire_is_bounded_by_the_request_timeout() {
+    let server = AuthServer::start();
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |c| {
+        c.max_concurrent_requests = 1;
+        c.request_timeout_ms = 400;
+    });
+    session.sign_in(server.login().await).await.unwrap();
+    let blocking_the_wire = tokio::spawn({
+        let session = Arc::clone(&session);
+        async move { session.execute(HttpRequest { timeout_ms: Some(60_000), ..HttpRequest::get("/held") }).await }
+    });
+    eventually("the first request to hold the only place", || async { server.stat("held_waiting").await == 1 }).await;
+
+    let queued = session.execute(HttpRequest::get("/api/resource")).await;
+
+    assert_eq!(queued.unwrap_err(), SessionError::Timeout, "timed out in the queue");
+    server.post_json("/control/release-held", json!({})).await;
+    assert_eq!(blocking_the_wire.await.unwrap().unwrap().status, 200);
+    assert_eq!(server.stat("served").await, 1, "the queued request never went out");
+}
+
+/// Fails before the token was chosen again on leaving the queue: it left with the old one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_request_leaves_with_the_token_current_when_it_leaves() {
+    let server = AuthServer::start();
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |c| c.max_concurrent_requests = 1);
+    let first = server.login().await;
+    session.sign_in(first.clone()).await.unwrap();
+    let spawn_held = || {
+        let session = Arc::clone(&session);
+        tokio::spawn(async move { session.execute(HttpRequest::get("/held")).await })
+    };
+    let holding = spawn_held();
+    eventually("the first request to hold the only place", || async { server.stat("held_waiting").await == 1 }).await;
+    let queued = spawn_held();
+    eventually("the second request to queue", || std::future::ready(session.metrics().requests == 2)).await;
+
+    let replaced = session.refresh_after_unauthorized(first.access_token.clone()).await.unwrap();
+    server.post_json("/control/release-held", json!({})).await;
+    assert_eq!(holding.await.unwrap().unwrap().status, 200);
+    eventually("the queued request to reach the server", || async { server.stat("held_waiting").await == 1 }).await;
+    server.post_json("/control/release-held", json!({})).await;
+    assert_eq!(queued.await.unwrap().unwrap().status, 200);
+
+    let seen = server.stats().await["held_seen"].clone();
+    assert_eq!(seen, json!([first.access_token, replaced]));
+}
