@@ -159,8 +159,7 @@ final class URLSessionTrustTests: XCTestCase {
     }
 }
 
-/// How the tests build the client.
+/// How the tests build the client: the session's config decides hosts, header and expiry.
 func authorizedClient(_ session: Session, _ config: SessionConfig) -> AuthorizedURLSession {
-    let hosts = config.tokenHosts + [URL(string: config.baseUrl)!.host!]
-    return AuthorizedURLSession(session: session, tokenHosts: Set(hosts), headerName: config.headerName, scheme: config.headerScheme)
+    AuthorizedURLSession(session: session)
 }
