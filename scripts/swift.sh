@@ -9,9 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 profile=${REFRESHKIT_PROFILE:-debug}
+# What to run in ios/: swift by default; scripts/swift-typecheck-keychain.sh runs a shell.
+tool=${REFRESHKIT_SWIFT_TOOL:-swift}
 
 if command -v swift >/dev/null; then
-  cd ios && REFRESHKIT_PROFILE="$profile" LD_LIBRARY_PATH="$repo/target/$profile" swift "$@"
+  cd ios && REFRESHKIT_PROFILE="$profile" LD_LIBRARY_PATH="$repo/target/$profile" "$tool" "$@"
   exit
 fi
 
@@ -31,4 +33,4 @@ mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
 mountpoint -q "$root$repo" || mount --bind "$repo" "$root$repo"
 chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root REFRESHKIT_PROFILE="$profile" \
   LD_LIBRARY_PATH="$repo/target/$profile" ${REFRESHKIT_AUTH_SERVER:+REFRESHKIT_AUTH_SERVER="$REFRESHKIT_AUTH_SERVER"} \
-  /bin/sh -c 'cd "$0/ios" && exec swift "$@"' "$repo" "$@"
+  /bin/sh -c 'cd "$0/ios" && tool=$1 && shift && exec "$tool" "$@"' "$repo" "$tool" "$@"
