@@ -2,29 +2,35 @@
 # Runs `swift ARGS...` in the Swift package (ios/), linking the host library. Uses
 # `swift` from the PATH where there is one (macOS, a Linux toolchain); otherwise a
 # Debian 13 root file system with Debian's Swift 6 (scripts/swift-root.sh), entered with
-# chroot, with this repository bind-mounted at /src. REFRESHKIT_PROFILE (debug or
-# release) picks the cargo build to link.
+# chroot, with this repository bind-mounted at its own path inside the root (so two
+# checkouts, e.g. git worktrees, never see each other's files). REFRESHKIT_PROFILE
+# (debug or release) picks the cargo build to link.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 profile=${REFRESHKIT_PROFILE:-debug}
+# What to run in ios/: swift by default; scripts/swift-typecheck-keychain.sh runs a shell.
+tool=${REFRESHKIT_SWIFT_TOOL:-swift}
 
 if command -v swift >/dev/null; then
-  cd ios && REFRESHKIT_PROFILE="$profile" LD_LIBRARY_PATH="$repo/target/$profile" swift "$@"
+  cd ios && REFRESHKIT_PROFILE="$profile" LD_LIBRARY_PATH="$repo/target/$profile" "$tool" "$@"
   exit
 fi
 
 root=$(scripts/swift-root.sh | tail -n 1)
-mkdir -p "$root/src"
+mkdir -p "$root$repo"
+# Runs of other checkouts may share the root: hold a shared lock while running, and
+# unmount /proc only when nobody else holds one.
+exec 9>"$root/.refreshkit-lock"
+flock -s 9
 cleanup() {
   # Auth servers started by the tests exit when the test process does; give them a moment.
-  for _ in 1 2 3 4 5; do umount "$root/src" 2>/dev/null && break; sleep 1; done
-  umount "$root/proc" 2>/dev/null || true
+  for _ in 1 2 3 4 5; do umount "$root$repo" 2>/dev/null && break; sleep 1; done
+  flock -x -n 9 && umount "$root/proc" 2>/dev/null || true
 }
 trap cleanup EXIT
 mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
-mountpoint -q "$root/src" || mount --bind "$repo" "$root/src"
-auth_server=${REFRESHKIT_AUTH_SERVER:+/src/${REFRESHKIT_AUTH_SERVER#"$repo"/}}
+mountpoint -q "$root$repo" || mount --bind "$repo" "$root$repo"
 chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root REFRESHKIT_PROFILE="$profile" \
-  LD_LIBRARY_PATH="/src/target/$profile" ${auth_server:+REFRESHKIT_AUTH_SERVER="$auth_server"} \
-  /bin/sh -c 'cd /src/ios && exec swift "$@"' swift "$@"
+  LD_LIBRARY_PATH="$repo/target/$profile" ${REFRESHKIT_AUTH_SERVER:+REFRESHKIT_AUTH_SERVER="$REFRESHKIT_AUTH_SERVER"} \
+  /bin/sh -c 'cd "$0/ios" && tool=$1 && shift && exec "$tool" "$@"' "$repo" "$tool" "$@"

@@ -5,3 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet -p refreshkit -p auth-server
 scripts/swift.sh test --disable-swift-testing --scratch-path /var/tmp/refreshkit-swift-build "$@"
+scripts/swift-typecheck-keychain.sh

@@ -32,9 +32,10 @@ final class SampleModel: ObservableObject {
         } catch {
             fatalError("refreshkit configuration: \(error)")
         }
-        state = session.state()
-        Task { [events, weak self] in
-            for await event in events.stream {
+        state = session.state()  // .loading until the Keychain has been read
+        Task { [session, weak self] in self?.state = await session.restoredState() }
+        Task { [stream = events.stream, weak self] in
+            for await event in stream {
                 self?.state = self?.session.state() ?? .signedOut
                 if case .expired = event { self?.report = "Session expired: sign in again" }
             }

@@ -1,15 +1,13 @@
 import Foundation
 
-// UniFFI's async calls ignore Swift Task cancellation: the Rust future runs to the end.
-// These entry points return `CancellationError` as soon as the calling Task is cancelled;
-// the Rust work (a refresh other requests wait on) carries on and its result is kept.
+// The cancellable Swift API: `execute(_:)` (RustFutureCall.swift), `validAccessToken()`
+// and `token(replacing:)`. Use these rather than the generated `execute(request:)`,
+// `accessToken()` and `refreshAfterUnauthorized(rejectedAccessToken:)`, which ignore
+// Task cancellation. The two below send nothing for the app: they return
+// `CancellationError` as soon as the calling Task is cancelled, and the refresh they
+// waited for carries on for the others and its result is kept.
 
 extension Session {
-    /// `execute(request:)` that honours Task cancellation.
-    public func execute(_ request: HttpRequest) async throws -> HttpResponse {
-        try await cancellable { try await self.execute(request: request) }
-    }
-
     /// A valid access token (refreshed first when near expiry); honours Task cancellation.
     public func validAccessToken() async throws -> String {
         try await cancellable { try await self.accessToken() }

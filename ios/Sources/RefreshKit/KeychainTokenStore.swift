@@ -12,13 +12,15 @@ import Security
 ///   each refresh, so the app and its extensions never spend one refresh token twice.
 /// - A locked Keychain (`errSecInteractionNotAllowed`) throws `StoreError.Locked`; it is
 ///   never mistaken for "no tokens".
+/// - Keychain items survive uninstalling the app: call `clearIfFirstLaunch()` on the
+///   result (from the app, not its extensions) so a reinstall starts signed out.
 public enum KeychainTokenStore {
     public static func make(
         service: String = "dev.refreshkit.tokens",
         account: String = "default",
         accessGroup: String? = nil,
         accessibility: CFString = kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly
-    ) -> TokenStore {
+    ) -> SecureItemTokenStore {
         SecureItemTokenStore(item: KeychainItem(
             service: service, account: account, accessGroup: accessGroup, accessibility: accessibility
         ))
@@ -60,10 +62,10 @@ struct KeychainItem: SecureItem, @unchecked Sendable {
             kSecValueData as String: data,
             kSecAttrAccessible as String: accessibility,
         ]
-        var status = SecItemUpdate(query as CFDictionary, attributes as CFDictionary)
-        if status == errSecItemNotFound {
-            status = SecItemAdd(query.merging(attributes) { $1 } as CFDictionary, nil)
-        }
+        let status = upsert(
+            update: { SecItemUpdate(query as CFDictionary, attributes as CFDictionary) },
+            add: { SecItemAdd(query.merging(attributes) { $1 } as CFDictionary, nil) }
+        )
         guard status == errSecSuccess else { throw Self.error(status) }
     }
 

@@ -45,6 +45,16 @@ public final class SecureItemTokenStore: TokenStore, @unchecked Sendable {
         try mapped { try item.delete() }
     }
 
+    /// Clears the store on the first launch after an install. Keychain items outlive the
+    /// app, so without this a reinstall silently resumes the old session. Call it from the
+    /// app before creating the `Session`, never from an extension (its `defaults` are its
+    /// own). A failed clear (a locked Keychain) throws and is tried again next launch.
+    public func clearIfFirstLaunch(defaults: UserDefaults = .standard, key: String = "dev.refreshkit.installed") throws {
+        guard !defaults.bool(forKey: key) else { return }
+        try clear()
+        defaults.set(true, forKey: key)
+    }
+
     private func mapped<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
@@ -54,4 +64,14 @@ public final class SecureItemTokenStore: TokenStore, @unchecked Sendable {
             throw StoreError.Failed(detail: "keychain status \(status)")
         }
     }
+}
+
+/// Update, else add; if another process (an app extension) added the item between the
+/// two, its add fails with errSecDuplicateItem and the update is tried once more.
+func upsert(update: () -> Int32, add: () -> Int32) -> Int32 {
+    let notFound: Int32 = -25300, duplicate: Int32 = -25299  // errSecItemNotFound, errSecDuplicateItem
+    let updated = update()
+    guard updated == notFound else { return updated }
+    let added = add()
+    return added == duplicate ? update() : added
 }

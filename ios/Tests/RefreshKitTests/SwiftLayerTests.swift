@@ -56,7 +56,7 @@ final class SwiftLayerTests: XCTestCase {
         let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore())
         try await session.signIn(tokens: try await server.login())
         try await server.expireAll()
-        let client = AuthorizedURLSession(session: session, tokenHosts: ["127.0.0.1"])
+        let client = AuthorizedURLSession(session: session)
         let url = URL(string: "\(server.baseURL)/api/resource")!
 
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -69,19 +69,6 @@ final class SwiftLayerTests: XCTestCase {
         XCTAssertEqual(statuses, Array(repeating: 200, count: 200))
         let refreshes = try await server.stat("refreshes")
         XCTAssertEqual(refreshes, 1)
-    }
-
-    func testURLSessionIntegrationSendsNoTokenToOtherHosts() async throws {
-        let server = try AuthServer()
-        let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore())
-        try await session.signIn(tokens: try await server.login())
-        let client = AuthorizedURLSession(session: session, tokenHosts: ["127.0.0.1"])
-        var request = URLRequest(url: URL(string: "http://localhost:\(server.port)/echo")!)
-        request.setValue("Bearer app-copy", forHTTPHeaderField: "Authorization")
-
-        let (data, _) = try await client.data(for: request)
-
-        XCTAssertFalse(String(decoding: data, as: UTF8.self).lowercased().contains("authorization"))
     }
 
     func testTokensDescriptionShowsNoSecret() {

@@ -1,0 +1,44 @@
+import Foundation
+import RefreshKit
+import RefreshKitTestSupport
+import XCTest
+
+final class CancellationTests: XCTestCase {
+    func testACancelledExecuteWaitingForARefreshIsNeverSent() async throws {
+        let server = try AuthServer()
+        let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore())
+        let login = try await server.login()
+        // Expired on the client's clock: every request waits for a refresh before it is sent.
+        try await session.signIn(tokens: Tokens(accessToken: login.accessToken, refreshToken: login.refreshToken,
+                                                expiresAt: Date(timeIntervalSinceNow: -60)))
+        try await server.fault(#"{"kind": "delay", "ms": 0, "gated": true}"#)
+
+        let calls = (0..<50).map { _ in
+            Task { try await session.execute(HttpRequest(method: "POST", url: "/api/resource")) }
+        }
+        try await waitFor { session.metrics().requests == 50 }
+        try await waitFor { try await server.stat("refresh_requests") == 1 }
+        calls.forEach { $0.cancel() }
+        for call in calls {
+            let outcome = await call.result
+            guard case .failure(let error) = outcome, error is CancellationError else {
+                return XCTFail("expected CancellationError, got \(outcome)")
+            }
+        }
+        try await server.release()
+
+        let after = try await session.execute(HttpRequest(url: "/api/resource"))
+        XCTAssertEqual(after.status, 200)
+        let served = try await server.stat("served")
+        XCTAssertEqual(served, 1, "cancelled requests reached the server")
+    }
+
+    private func waitFor(_ condition: () async throws -> Bool) async throws {
+        for _ in 0..<500 {
+            if try await condition() { return }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        XCTFail("the condition never held")
+        throw CancellationError()
+    }
+}

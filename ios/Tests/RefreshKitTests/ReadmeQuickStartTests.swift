@@ -1,0 +1,48 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import RefreshKit
+import XCTest
+
+/// The README's iOS quick start, kept compiling. It is not run (it talks to
+/// api.example.com); on Linux a file store stands in for the Keychain, which needs
+/// Security.
+final class ReadmeQuickStartTests: XCTestCase {
+    func testTheQuickStartCompiles() {
+        _ = readmeQuickStart
+    }
+}
+
+private func readmeQuickStart(url: URL, showLogin: @escaping @Sendable () -> Void) async throws {
+    #if canImport(Security)
+    let store = KeychainTokenStore.make(accessGroup: "TEAMID.com.example.shared")
+    #else
+    let store = SecureItemTokenStore(item: FileItem())
+    #endif
+    try store.clearIfFirstLaunch()   // Keychain items outlive an uninstall (the app only, not extensions)
+    let events = SessionEvents()
+    let session = try Session(
+        config: SessionConfig(baseUrl: "https://api.example.com"),
+        store: store,
+        listener: events
+    )
+    let me = try await session.execute(HttpRequest(url: "/me"))   // cancelling the Task cancels the request
+
+    // Capture the stream, not `events`: the loop ends with the session, or at `events.finish()`.
+    Task { [stream = events.stream] in
+        for await case .expired in stream { showLogin() }
+    }
+
+    // Apps that keep URLSession. The session's config decides hosts, header and what
+    // "expired" means; every redirect hop is checked; cancelling the Task cancels the task.
+    let client = AuthorizedURLSession(session: session)
+    let (data, response) = try await client.data(for: URLRequest(url: url))
+    _ = (me, data, response)
+}
+
+private struct FileItem: SecureItem {
+    func read() throws -> Data? { nil }
+    func write(_ data: Data) throws {}
+    func delete() throws {}
+}
