@@ -26,9 +26,9 @@ public struct AuthorizedURLSession: @unchecked Sendable {
     }
 
     public func data(for request: URLRequest) async throws -> (Data, HTTPURLResponse) {
-        // Host and scheme decide, not the token: a placeholder asks the core about them
-        // without fetching (or refreshing) a token for a request that will not carry it.
-        guard let url = request.url?.absoluteString, session.tokenHeaderFor(url: url, accessToken: "probe") != nil else {
+        // Host and scheme decide: no token is fetched (or refreshed) for a request that
+        // will not carry it.
+        guard let url = request.url?.absoluteString, session.mayReceiveToken(url: url) else {
             return try await send(request, hops: nil).reply
         }
         let token = try await session.validAccessToken()

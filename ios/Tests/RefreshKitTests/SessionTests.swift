@@ -39,7 +39,8 @@ final class SessionTests: XCTestCase {
         XCTAssertNotEqual(saved.refreshToken, first.refreshToken)
 
         let restarted = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FileTokenStore(url: url))
-        XCTAssertEqual(restarted.state(), .active)
+        let restored = await restarted.restoredState()
+        XCTAssertEqual(restored, .active)
         let token = try await restarted.accessToken()
         XCTAssertEqual(token, saved.accessToken)
         let refreshes = try await server.stat("refreshes")
@@ -51,14 +52,15 @@ final class SessionTests: XCTestCase {
         let store = FlakyStore(try await server.login())
         store.failLoad(StoreError.Locked)
         let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: store)
-        XCTAssertEqual(session.state(), .locked)
+        let restored = await session.restoredState()
+        XCTAssertEqual(restored, .locked)
 
         do {
             _ = try await session.execute(HttpRequest(url: "/api/resource"))
             XCTFail("a locked store must fail the request")
         } catch let error as SessionError {
             guard case .Store = error else { return XCTFail("\(error)") }
-            XCTAssertTrue(error.isRetryable)
+            XCTAssertTrue(error.isRetryable())
         }
 
         struct KeychainExploded: Error {}
