@@ -6,12 +6,13 @@ use std::fs;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
+use crate::refresh_lock::{FileRefreshLock, RefreshLock};
 use crate::store::TokenStore;
 use crate::tokens::Tokens;
 
@@ -99,6 +100,13 @@ impl TokenStore for FileTokenStore {
             let _ = fs::File::open(dir).and_then(|d| d.sync_all());
         }
         Ok(())
+    }
+
+    /// A lock file beside the token file, so processes sharing it refresh one at a time.
+    fn refresh_lock(&self) -> Option<Arc<dyn RefreshLock>> {
+        let mut name = self.path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        name.push(".lock");
+        Some(Arc::new(FileRefreshLock::new(self.path.with_file_name(name))))
     }
 
     fn clear(&self) -> Result<(), StoreError> {

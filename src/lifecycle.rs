@@ -18,9 +18,9 @@ const RESAVE_INTERVAL: Duration = Duration::from_secs(2);
 impl Engine {
     pub async fn sign_in(&self, tokens: Tokens) -> Result<(), SessionError> {
         check_usable(&tokens).map_err(|detail| SessionError::InvalidRequest { detail: detail.into() })?;
-        self.settings
-            .authorization(&tokens.access_token)
-            .map_err(|_| SessionError::InvalidRequest { detail: "the access token cannot be sent in a header".into() })?;
+        self.settings.authorization(&tokens.access_token).map_err(|_| SessionError::InvalidRequest {
+            detail: "the access token cannot be sent in a header".into(),
+        })?;
         let _writes = self.writes.lock().await;
         self.store.save(tokens.clone()).await?;
         {
@@ -71,10 +71,7 @@ impl Engine {
         result
     }
 
-    fn load_in_background(
-        self: &Arc<Self>,
-        st: &mut State,
-    ) -> watch::Receiver<Option<Result<(), SessionError>>> {
+    fn load_in_background(self: &Arc<Self>, st: &mut State) -> watch::Receiver<Option<Result<(), SessionError>>> {
         let (tx, rx) = watch::channel(None);
         st.loading = Some(rx.clone());
         let epoch = st.epoch;
@@ -118,8 +115,9 @@ impl Engine {
         let engine = Arc::clone(self);
         crate::runtime::spawn_detached(async move {
             let _writes = engine.writes.lock().await;
-            let still_current =
-                |st: &State| st.epoch == epoch && matches!(&st.phase, Phase::Active(ts) if ts.generation == current.generation);
+            let still_current = |st: &State| {
+                st.epoch == epoch && matches!(&st.phase, Phase::Active(ts) if ts.generation == current.generation)
+            };
             if !still_current(&engine.lock()) {
                 return;
             }

@@ -82,7 +82,9 @@ pub(crate) fn parse_answer(
                 .and_then(|v| v.get("error").and_then(Value::as_str).map(short));
             return Err(match code {
                 // RFC 6749 section 5.2: these are the client's or the request's fault.
-                Some(code) if matches!(protocol, RefreshProtocol::OAuth2 { .. }) && CLIENT_ERRORS.contains(&code.as_str()) => {
+                Some(code)
+                    if matches!(protocol, RefreshProtocol::OAuth2 { .. }) && CLIENT_ERRORS.contains(&code.as_str()) =>
+                {
                     RefreshFailure::ClientRejected { detail: code }
                 }
                 Some(code) => RefreshFailure::Rejected { detail: code },

@@ -12,8 +12,8 @@ const MAX_REDIRECTS: usize = 10;
 pub(crate) fn policy(settings: &Settings) -> Policy {
     let rules = settings.transport_rules();
     Policy::custom(move |attempt| {
-        let downgrade = attempt.previous().last().is_some_and(|from| from.scheme() == "https")
-            && attempt.url().scheme() != "https";
+        let downgrade =
+            attempt.previous().last().is_some_and(|from| from.scheme() == "https") && attempt.url().scheme() != "https";
         let allowed = !downgrade && rules.allows_token(attempt.url());
         if attempt.previous().len() >= MAX_REDIRECTS {
             attempt.error("too many redirects")

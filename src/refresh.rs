@@ -42,6 +42,15 @@ impl Engine {
     }
 
     async fn run_refresh(&self, id: u64, epoch: u64, from: Arc<TokenSet>, after_rejection: bool) -> RefreshResult {
+        // Under the store's lock (when it has one), until the rotated tokens are saved:
+        // another process that refreshes meanwhile waits, then finds them in the store.
+        let _lock = match self.store.lock_for_refresh(self.settings.refresh_timeout).await {
+            Ok(held) => held,
+            Err(e) => {
+                log::info!(target: "refreshkit", "refresh {id}: the store's refresh lock was not free in time");
+                return self.fail(id, epoch, e);
+            }
+        };
         // Another process or Session sharing the store may have rotated the tokens:
         // adopt theirs rather than spend a refresh token that is already used. Tokens
         // this session held are never news, even when a failed save left them there.

@@ -196,7 +196,9 @@ impl Session {
             let need = {
                 let st = engine.lock();
                 match &st.phase {
-                    Phase::Active(ts) if ts.tokens.access_token == rejected_access_token => Need::Replacing(ts.generation),
+                    Phase::Active(ts) if ts.tokens.access_token == rejected_access_token => {
+                        Need::Replacing(ts.generation)
+                    }
                     Phase::Active(_) if st.generation_of(&rejected_access_token).is_some() => Need::Current,
                     Phase::Active(_) => return Err(SessionError::SessionChanged),
                     _ => return Err(st.changed_error_or_state()),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{SessionError, StoreError};
+use crate::refresh_lock::RefreshLock;
 use crate::tokens::Tokens;
 
 /// Where tokens persist, so users stay signed in across launches. Implemented in Kotlin
@@ -24,6 +25,10 @@ pub trait TokenStore: Send + Sync {
     fn save(&self, tokens: Tokens) -> Result<(), StoreError>;
     /// Removes the saved tokens.
     fn clear(&self) -> Result<(), StoreError>;
+    /// The lock that processes sharing this store take around a refresh (see
+    /// `file_refresh_lock`), or `None`: then only one process may use the store, or two
+    /// may refresh at once and spend one refresh token twice.
+    fn refresh_lock(&self) -> Option<Arc<dyn RefreshLock>>;
 }
 
 /// The store as the engine uses it: one call at a time, in the order the session made
@@ -33,6 +38,27 @@ pub trait TokenStore: Send + Sync {
 pub(crate) struct StoreHandle {
     line: mpsc::UnboundedSender<Job>,
     timeout: Duration,
+    store: Arc<dyn TokenStore>,
+    /// The store's lock, asked for once, off the caller's thread.
+    lock: tokio::sync::OnceCell<Option<Arc<dyn RefreshLock>>>,
+}
+
+/// The refresh lock while a refresh holds it; released when dropped, on every path.
+pub(crate) struct HeldLock(Option<Arc<dyn RefreshLock>>);
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        if let Some(lock) = self.0.take() {
+            tokio::task::spawn_blocking(move || release(lock.as_ref()));
+        }
+    }
+}
+
+fn release(lock: &dyn RefreshLock) {
+    let released = catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| lock.release())));
+    if !matches!(released, Ok(Ok(()))) {
+        log::warn!(target: "refreshkit", "the refresh lock could not be released");
+    }
 }
 
 type Job = Box<dyn FnOnce(&dyn TokenStore) + Send>;
@@ -40,14 +66,54 @@ type Job = Box<dyn FnOnce(&dyn TokenStore) + Send>;
 impl StoreHandle {
     pub fn new(store: Arc<dyn TokenStore>, timeout: Duration) -> Self {
         let (line, mut jobs) = mpsc::unbounded_channel::<Job>();
+        let worker_store = Arc::clone(&store);
         crate::runtime::spawn_detached(async move {
+            let store = worker_store;
             while let Some(job) = jobs.recv().await {
                 let store = Arc::clone(&store);
                 // On the blocking pool: a slow Keychain must not stall requests.
                 let _ = tokio::task::spawn_blocking(move || job(store.as_ref())).await;
             }
         });
-        StoreHandle { line, timeout }
+        StoreHandle { line, timeout, store: Arc::clone(&store), lock: tokio::sync::OnceCell::new() }
+    }
+
+    /// Takes the store's refresh lock, waiting up to `bound`. `Ok(None)` when the store
+    /// offers none; an error when another holder kept it all that time.
+    pub async fn lock_for_refresh(&self, bound: Duration) -> Result<HeldLock, SessionError> {
+        let store = Arc::clone(&self.store);
+        let lock = self
+            .lock
+            .get_or_init(|| async move {
+                let asked = tokio::task::spawn_blocking(move || {
+                    catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| store.refresh_lock())))
+                });
+                asked.await.ok().and_then(Result::ok).flatten()
+            })
+            .await;
+        let Some(lock) = lock.clone() else { return Ok(HeldLock(None)) };
+        let given_up = Arc::new(AtomicBool::new(false));
+        let (attempt, gave_up) = (Arc::clone(&lock), Arc::clone(&given_up));
+        let millis = bound.as_millis().min(u64::MAX as u128) as u64;
+        let acquiring = tokio::task::spawn_blocking(move || {
+            let acquired = catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| attempt.acquire(millis))));
+            // A caller that stopped waiting must not leave the lock held by nobody.
+            if matches!(acquired, Ok(Ok(true))) && gave_up.load(Ordering::SeqCst) {
+                release(attempt.as_ref());
+            }
+            acquired
+        });
+        let outcome = tokio::time::timeout(bound + self.timeout, acquiring).await;
+        match outcome {
+            Ok(Ok(Ok(Ok(true)))) => Ok(HeldLock(Some(lock))),
+            Ok(Ok(Ok(Ok(false)))) => Err(SessionError::Timeout),
+            Ok(Ok(Ok(Err(e)))) => Err(SessionError::from(e)),
+            Ok(Ok(Err(_))) | Ok(Err(_)) => Err(SessionError::Store { detail: "the refresh lock panicked".into() }),
+            Err(_) => {
+                given_up.store(true, Ordering::SeqCst);
+                Err(SessionError::Timeout)
+            }
+        }
     }
 
     pub async fn load(&self) -> Result<Option<Tokens>, SessionError> {

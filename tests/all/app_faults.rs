@@ -44,6 +44,10 @@ impl TokenStore for TroubledStore {
     fn clear(&self) -> Result<(), StoreError> {
         self.inner.clear()
     }
+
+    fn refresh_lock(&self) -> Option<std::sync::Arc<dyn refreshkit::RefreshLock>> {
+        None
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

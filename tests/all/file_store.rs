@@ -15,7 +15,11 @@ fn scratch(name: &str) -> std::path::PathBuf {
 }
 
 fn tokens(writer: &str, n: usize) -> Tokens {
-    Tokens::new(format!("{writer}-access-{n}"), Some(format!("{writer}-refresh-{n}")), Some(UNIX_EPOCH + Duration::from_secs(n as u64)))
+    Tokens::new(
+        format!("{writer}-access-{n}"),
+        Some(format!("{writer}-refresh-{n}")),
+        Some(UNIX_EPOCH + Duration::from_secs(n as u64)),
+    )
 }
 
 /// Fails before the file was created with mode 0600: it was 0644, readable by all.

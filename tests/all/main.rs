@@ -17,6 +17,7 @@ mod hosts;
 mod json_protocol;
 mod killed_mid_refresh;
 mod proactive;
+mod processes;
 mod queue;
 mod secrets;
 mod sign_out;

@@ -51,6 +51,10 @@ impl TokenStore for MemoryStore {
         *self.tokens.lock().unwrap() = None;
         Ok(())
     }
+
+    fn refresh_lock(&self) -> Option<std::sync::Arc<dyn refreshkit::RefreshLock>> {
+        None
+    }
 }
 
 /// A gate a store call can be held at, from the test's side.
@@ -108,5 +112,9 @@ impl TokenStore for GatedStore {
             return Err(StoreError::Failed { detail: "keychain delete failed".into() });
         }
         self.inner.clear()
+    }
+
+    fn refresh_lock(&self) -> Option<std::sync::Arc<dyn refreshkit::RefreshLock>> {
+        None
     }
 }

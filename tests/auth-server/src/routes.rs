@@ -99,9 +99,9 @@ fn fault_answer(fault: Fault) -> Option<Response> {
         Fault::Malformed => Some((StatusCode::OK, "{\"access_token\": ").into_response()),
         Fault::MissingAccessToken => Some(Json(json!({ "token_type": "Bearer" })).into_response()),
         Fault::InvalidGrant => Some(invalid_grant()),
-        Fault::Answer { status, body } => {
-            Some((StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Json(body)).into_response())
-        }
+        Fault::Answer { status, body } => Some(
+            (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Json(body)).into_response(),
+        ),
         Fault::Huge { bytes } => Some(huge(bytes)),
         Fault::Redirect { status, location } => Some(redirect_to(status, location)),
     }

@@ -1,0 +1,134 @@
+//! Several OS processes on one `FileTokenStore`, as an app and its extensions share one
+//! Keychain item: each bursts requests right after the tokens expired. With the store's
+//! refresh lock, one process refreshes and the others adopt what it saved: no refresh
+//! token is spent twice, and nobody is signed out.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use refreshkit::{FileTokenStore, TokenStore};
+use serde_json::json;
+
+use crate::helpers::AuthServer;
+
+const ROUNDS: usize = 30;
+const REQUESTS: usize = 50;
+
+fn child_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().and_then(|d| d.parent()).unwrap().join("examples").join("session-child")
+}
+
+struct Process {
+    child: Child,
+    out: BufReader<std::process::ChildStdout>,
+}
+
+impl Process {
+    /// Starts a process and waits until it has read the store.
+    fn ready(server: &AuthServer, store: &Path) -> Process {
+        let mut child = Command::new(child_binary())
+            .args([server.base_url(), store.display().to_string(), REQUESTS.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start session-child");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        assert_eq!(line(&mut out), "ready");
+        Process { child, out }
+    }
+
+    fn go(&mut self) {
+        writeln!(self.child.stdin.as_mut().unwrap(), "go").unwrap();
+    }
+
+    /// The process's summary line (and its first error, if any).
+    fn outcome(mut self) -> String {
+        let summary = line(&mut self.out);
+        let rest = line(&mut self.out);
+        self.child.wait().unwrap();
+        format!("{summary} {rest}").trim().to_owned()
+    }
+}
+
+fn line(out: &mut impl BufRead) -> String {
+    let mut line = String::new();
+    out.read_line(&mut line).expect("read from session-child");
+    line.trim().to_owned()
+}
+
+/// Fails without the lock: in most rounds two processes spent one refresh token.
+async fn rounds_of_processes_bursting_after_expiry(processes: usize) {
+    let server = AuthServer::start();
+    let dir = std::env::temp_dir().join(format!("refreshkit-procs{processes}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("tokens.json");
+    FileTokenStore::new(&path).save(server.login().await).unwrap();
+    let mut refreshes_per_round = Vec::new();
+
+    for round in 0..ROUNDS {
+        server.expire_all().await;
+        let before = server.stat("refreshes").await;
+        let mut started: Vec<Process> = (0..processes).map(|_| Process::ready(&server, &path)).collect();
+        started.iter_mut().for_each(Process::go);
+        let outcomes: Vec<String> = started.into_iter().map(Process::outcome).collect();
+
+        let all_ok = format!("ok={REQUESTS} expired=0 errors=0");
+        for outcome in &outcomes {
+            assert!(outcome.starts_with(&all_ok), "round {round}: {outcome}");
+        }
+        assert_eq!(server.stat("reuse_detected").await, 0, "round {round}: a refresh token was spent twice");
+        assert!(FileTokenStore::new(&path).load().unwrap().is_some(), "round {round}: the store is readable");
+        refreshes_per_round.push(server.stat("refreshes").await - before);
+    }
+
+    let total: u64 = refreshes_per_round.iter().sum();
+    println!(
+        "{processes} processes x {REQUESTS} requests, {ROUNDS} rounds: {total} refreshes ({:?} per round), \
+         0 refresh tokens spent twice, 0 processes expired",
+        refreshes_per_round.iter().copied().collect::<std::collections::BTreeSet<_>>()
+    );
+    assert_eq!(total, ROUNDS as u64, "one refresh per expiry across all processes");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_store_refresh_once_per_expiry() {
+    rounds_of_processes_bursting_after_expiry(2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_on_one_store_refresh_once_per_expiry() {
+    rounds_of_processes_bursting_after_expiry(4).await;
+}
+
+/// A process killed while it holds the lock: the OS releases it, and the others go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_killed_holding_the_refresh_lock_does_not_block_the_others() {
+    let server = AuthServer::start();
+    let dir = std::env::temp_dir().join(format!("refreshkit-lockkill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("tokens.json");
+    FileTokenStore::new(&path).save(server.login().await).unwrap();
+    server.expire_all().await;
+    // The first process's refresh is held by the server: it holds the lock meanwhile.
+    server.fault(json!({"kind": "delay", "ms": 0, "gated": true})).await;
+    let mut holder = Process::ready(&server, &path);
+    holder.go();
+    crate::helpers::eventually("the first process to be refreshing", || async {
+        server.stat("refresh_requests").await == 1
+    })
+    .await;
+    let lock = refreshkit::FileRefreshLock::new(dir.join("tokens.json.lock"));
+    assert_eq!(refreshkit::RefreshLock::acquire(&lock, 0), Ok(false), "the lock is held");
+
+    holder.child.kill().unwrap();
+    holder.child.wait().unwrap();
+    let mut next = Process::ready(&server, &path);
+    next.go();
+
+    let outcome = next.outcome();
+    assert!(outcome.starts_with(&format!("ok={REQUESTS} expired=0 errors=0")), "{outcome}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
