@@ -856,6 +856,259 @@ public func FfiConverterTypeLogger_lower(_ value: Logger) -> UInt64 {
 
 
 /**
+ * A lock shared by every process (and `Session`) that uses one token store.
+ */
+public protocol RefreshLock: AnyObject, Sendable {
+    
+    /**
+     * Waits up to `timeout_ms` for the lock. True when this caller now holds it; false
+     * when another holder kept it all that time.
+     */
+    func acquire(timeoutMs: UInt64) throws  -> Bool
+    
+    /**
+     * Gives the lock up.
+     */
+    func release() throws 
+    
+}
+/**
+ * A lock shared by every process (and `Session`) that uses one token store.
+ */
+open class RefreshLockImpl: RefreshLock, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_refreshkit_fn_clone_refreshlock(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_refreshkit_fn_free_refreshlock(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Waits up to `timeout_ms` for the lock. True when this caller now holds it; false
+     * when another holder kept it all that time.
+     */
+open func acquire(timeoutMs: UInt64)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeStoreError_lift) {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_refreshlock_acquire(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(timeoutMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Gives the lock up.
+     */
+open func release()throws   {try rustCallWithError(FfiConverterTypeStoreError_lift) {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_refreshlock_release(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceRefreshLock {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceRefreshLock = UniffiVTableCallbackInterfaceRefreshLock(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeRefreshLock.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface RefreshLock: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeRefreshLock.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface RefreshLock: handle missing in uniffiClone")
+            }
+        },
+        acquire: { (
+            uniffiHandle: UInt64,
+            timeoutMs: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<Int8>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Bool in
+                guard let uniffiObj = try? FfiConverterTypeRefreshLock.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.acquire(
+                     timeoutMs: try FfiConverterUInt64.lift(timeoutMs)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterBool.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeStoreError_lower
+            )
+        },
+        release: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeRefreshLock.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.release(
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeStoreError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceRefreshLock> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceRefreshLock>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitRefreshLock() {
+    uniffi_refreshkit_fn_init_callback_vtable_refreshlock(UniffiCallbackInterfaceRefreshLock.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRefreshLock: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<RefreshLock>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = RefreshLock
+
+    public static func lift(_ handle: UInt64) throws -> RefreshLock {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return RefreshLockImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: RefreshLock) -> UInt64 {
+         if let rustImpl = value as? RefreshLockImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RefreshLock {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: RefreshLock, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRefreshLock_lift(_ handle: UInt64) throws -> RefreshLock {
+    return try FfiConverterTypeRefreshLock.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRefreshLock_lower(_ value: RefreshLock) -> UInt64 {
+    return FfiConverterTypeRefreshLock.lower(value)
+}
+
+
+
+
+
+
+/**
  * A signed-in user's session: sends requests with a valid access token, refreshes it
  * once when it expires (however many requests notice at the same time), replays the
  * requests that met the old one, and persists rotated tokens through the `TokenStore`.
@@ -1577,6 +1830,13 @@ public protocol TokenStore: AnyObject, Sendable {
      */
     func clear() throws 
     
+    /**
+     * The lock that processes sharing this store take around a refresh (see
+     * `file_refresh_lock`), or `None`: then only one process may use the store, or two
+     * may refresh at once and spend one refresh token twice.
+     */
+    func refreshLock()  -> RefreshLock?
+    
 }
 /**
  * Where tokens persist, so users stay signed in across launches. Implemented in Kotlin
@@ -1671,6 +1931,20 @@ open func clear()throws   {try rustCallWithError(FfiConverterTypeStoreError_lift
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * The lock that processes sharing this store take around a refresh (see
+     * `file_refresh_lock`), or `None`: then only one process may use the store, or two
+     * may refresh at once and spend one refresh token twice.
+     */
+open func refreshLock() -> RefreshLock?  {
+    return try!  FfiConverterOptionTypeRefreshLock.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_tokenstore_refresh_lock(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
 
@@ -1770,6 +2044,28 @@ fileprivate struct UniffiCallbackInterfaceTokenStore {
                 makeCall: makeCall,
                 writeReturn: writeReturn,
                 lowerError: FfiConverterTypeStoreError_lower
+            )
+        },
+        refreshLock: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> RefreshLock? in
+                guard let uniffiObj = try? FfiConverterTypeTokenStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.refreshLock(
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterOptionTypeRefreshLock.lower($0) }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
             )
         }
     )
@@ -3674,6 +3970,30 @@ fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeRefreshLock: FfiConverterRustBuffer {
+    typealias SwiftType = RefreshLock?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRefreshLock.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRefreshLock.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeSessionListener: FfiConverterRustBuffer {
     typealias SwiftType = SessionListener?
 
@@ -3977,6 +4297,19 @@ public func installLogger(logger: Logger, level: LogLevel)  {try! rustCall() {
     )
 }
 }
+/**
+ * A `RefreshLock` on the file at `path` (created if missing, next to the tokens: for
+ * iOS extensions in the App Group container, on Android in the app's files directory).
+ * The Keychain and Keystore stores, and `FileTokenStore`, use it.
+ */
+public func fileRefreshLock(path: String) -> RefreshLock  {
+    return try!  FfiConverterTypeRefreshLock_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_func_file_refresh_lock(
+        FfiConverterString.lower(path),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -3996,10 +4329,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_func_install_logger() != 24951) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_refreshkit_checksum_func_file_refresh_lock() != 21452) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_refreshkit_checksum_method_sessionlistener_on_event() != 56366) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_logger_log() != 26343) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_method_refreshlock_acquire() != 60258) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_method_refreshlock_release() != 49865) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_access_token_blocking() != 51381) {
@@ -4062,11 +4404,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_tokenstore_clear() != 20193) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_refreshkit_checksum_method_tokenstore_refresh_lock() != 8522) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_refreshkit_checksum_constructor_session_new() != 52639) {
         return InitializationResult.apiChecksumMismatch
     }
 
     uniffiCallbackInitLogger()
+    uniffiCallbackInitRefreshLock()
     uniffiCallbackInitSessionListener()
     uniffiCallbackInitTokenStore()
     return InitializationResult.ok

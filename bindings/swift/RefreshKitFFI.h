@@ -257,6 +257,20 @@ typedef void (*UniffiCallbackInterfaceLoggerMethod0)(uint64_t, RustBuffer, void*
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_REFRESH_LOCK_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_REFRESH_LOCK_METHOD0
+typedef void (*UniffiCallbackInterfaceRefreshLockMethod0)(uint64_t, uint64_t, int8_t* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_REFRESH_LOCK_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_REFRESH_LOCK_METHOD1
+typedef void (*UniffiCallbackInterfaceRefreshLockMethod1)(uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOKEN_STORE_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOKEN_STORE_METHOD0
 typedef void (*UniffiCallbackInterfaceTokenStoreMethod0)(uint64_t, RustBuffer* _Nonnull, 
@@ -274,6 +288,13 @@ typedef void (*UniffiCallbackInterfaceTokenStoreMethod1)(uint64_t, RustBuffer, v
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOKEN_STORE_METHOD2
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOKEN_STORE_METHOD2
 typedef void (*UniffiCallbackInterfaceTokenStoreMethod2)(uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOKEN_STORE_METHOD3
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOKEN_STORE_METHOD3
+typedef void (*UniffiCallbackInterfaceTokenStoreMethod3)(uint64_t, RustBuffer* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -296,6 +317,16 @@ typedef struct UniffiVTableCallbackInterfaceLogger {
 } UniffiVTableCallbackInterfaceLogger;
 
 #endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_REFRESH_LOCK
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_REFRESH_LOCK
+typedef struct UniffiVTableCallbackInterfaceRefreshLock {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceRefreshLockMethod0 _Nonnull acquire;
+    UniffiCallbackInterfaceRefreshLockMethod1 _Nonnull release;
+} UniffiVTableCallbackInterfaceRefreshLock;
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TOKEN_STORE
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TOKEN_STORE
 typedef struct UniffiVTableCallbackInterfaceTokenStore {
@@ -304,6 +335,7 @@ typedef struct UniffiVTableCallbackInterfaceTokenStore {
     UniffiCallbackInterfaceTokenStoreMethod0 _Nonnull load;
     UniffiCallbackInterfaceTokenStoreMethod1 _Nonnull save;
     UniffiCallbackInterfaceTokenStoreMethod2 _Nonnull clear;
+    UniffiCallbackInterfaceTokenStoreMethod3 _Nonnull refreshLock;
 } UniffiVTableCallbackInterfaceTokenStore;
 
 #endif
@@ -345,6 +377,31 @@ void uniffi_refreshkit_fn_init_callback_vtable_logger(const UniffiVTableCallback
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_LOGGER_LOG
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_LOGGER_LOG
 void uniffi_refreshkit_fn_method_logger_log(uint64_t ptr, RustBuffer record, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_REFRESHLOCK
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_REFRESHLOCK
+uint64_t uniffi_refreshkit_fn_clone_refreshlock(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_REFRESHLOCK
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_REFRESHLOCK
+void uniffi_refreshkit_fn_free_refreshlock(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_REFRESHLOCK
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_REFRESHLOCK
+void uniffi_refreshkit_fn_init_callback_vtable_refreshlock(const UniffiVTableCallbackInterfaceRefreshLock* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_REFRESHLOCK_ACQUIRE
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_REFRESHLOCK_ACQUIRE
+int8_t uniffi_refreshkit_fn_method_refreshlock_acquire(uint64_t ptr, uint64_t timeout_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_REFRESHLOCK_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_REFRESHLOCK_RELEASE
+void uniffi_refreshkit_fn_method_refreshlock_release(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_SESSION
@@ -477,6 +534,11 @@ void uniffi_refreshkit_fn_method_tokenstore_save(uint64_t ptr, RustBuffer tokens
 void uniffi_refreshkit_fn_method_tokenstore_clear(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_TOKENSTORE_REFRESH_LOCK
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_TOKENSTORE_REFRESH_LOCK
+RustBuffer uniffi_refreshkit_fn_method_tokenstore_refresh_lock(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSIONERROR_IS_RETRYABLE
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSIONERROR_IS_RETRYABLE
 int8_t uniffi_refreshkit_fn_method_sessionerror_is_retryable(RustBuffer ptr, RustCallStatus *_Nonnull out_status
@@ -510,6 +572,11 @@ RustBuffer uniffi_refreshkit_fn_method_tokens_uniffi_trait_display(RustBuffer pt
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_INSTALL_LOGGER
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_INSTALL_LOGGER
 void uniffi_refreshkit_fn_func_install_logger(uint64_t logger, RustBuffer level, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_FILE_REFRESH_LOCK
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_FILE_REFRESH_LOCK
+uint64_t uniffi_refreshkit_fn_func_file_refresh_lock(RustBuffer path, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_REFRESHKIT_RUSTBUFFER_ALLOC
@@ -778,6 +845,12 @@ uint16_t uniffi_refreshkit_checksum_func_install_logger(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_FUNC_FILE_REFRESH_LOCK
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_FUNC_FILE_REFRESH_LOCK
+uint16_t uniffi_refreshkit_checksum_func_file_refresh_lock(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSIONLISTENER_ON_EVENT
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSIONLISTENER_ON_EVENT
 uint16_t uniffi_refreshkit_checksum_method_sessionlistener_on_event(void
@@ -787,6 +860,18 @@ uint16_t uniffi_refreshkit_checksum_method_sessionlistener_on_event(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_LOGGER_LOG
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_LOGGER_LOG
 uint16_t uniffi_refreshkit_checksum_method_logger_log(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_REFRESHLOCK_ACQUIRE
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_REFRESHLOCK_ACQUIRE
+uint16_t uniffi_refreshkit_checksum_method_refreshlock_acquire(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_REFRESHLOCK_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_REFRESHLOCK_RELEASE
+uint16_t uniffi_refreshkit_checksum_method_refreshlock_release(void
     
 );
 #endif
@@ -907,6 +992,12 @@ uint16_t uniffi_refreshkit_checksum_method_tokenstore_save(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_TOKENSTORE_CLEAR
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_TOKENSTORE_CLEAR
 uint16_t uniffi_refreshkit_checksum_method_tokenstore_clear(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_TOKENSTORE_REFRESH_LOCK
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_TOKENSTORE_REFRESH_LOCK
+uint16_t uniffi_refreshkit_checksum_method_tokenstore_refresh_lock(void
     
 );
 #endif

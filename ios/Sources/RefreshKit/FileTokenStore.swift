@@ -2,13 +2,18 @@ import Foundation
 
 /// A `TokenStore` in a file, replaced atomically: a crash leaves the old tokens or the
 /// new ones. For Linux, macOS tools and tests; iOS apps use `KeychainTokenStore`.
+/// Processes sharing the file refresh one at a time, through a lock file beside it.
 public final class FileTokenStore: TokenStore, @unchecked Sendable {
     private let url: URL
     private let lock = NSLock()
+    private let refresh: RefreshLock
 
     public init(url: URL) {
         self.url = url
+        self.refresh = fileRefreshLock(path: url.path + ".lock")
     }
+
+    public func refreshLock() -> RefreshLock? { refresh }
 
     public func load() throws -> Tokens? {
         lock.lock()

@@ -8,8 +8,10 @@ import Security
 ///   the background once the device has been unlocked after boot, and the tokens do
 ///   not travel to another device in a backup.
 /// - `accessGroup` shares the session with app extensions (a widget, a share extension)
-///   that are in the same Keychain access group; refreshkit re-reads the store before
-///   each refresh, so the app and its extensions never spend one refresh token twice.
+///   that are in the same Keychain access group. Give them one `lockFile` in the App
+///   Group container, e.g. `FileManager.default.containerURL(forSecurityApplicationGroupIdentifier:
+///   "group.com.example")!.appendingPathComponent("refreshkit.lock")`: they then refresh
+///   one at a time and never spend one refresh token twice.
 /// - A locked Keychain (`errSecInteractionNotAllowed`) throws `StoreError.Locked`; it is
 ///   never mistaken for "no tokens".
 /// - Keychain items survive uninstalling the app: call `clearIfFirstLaunch()` on the
@@ -19,11 +21,12 @@ public enum KeychainTokenStore {
         service: String = "dev.refreshkit.tokens",
         account: String = "default",
         accessGroup: String? = nil,
-        accessibility: CFString = kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly
+        accessibility: CFString = kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly,
+        lockFile: URL? = nil
     ) -> SecureItemTokenStore {
         SecureItemTokenStore(item: KeychainItem(
             service: service, account: account, accessGroup: accessGroup, accessibility: accessibility
-        ))
+        ), lockFile: lockFile)
     }
 }
 

@@ -21,10 +21,17 @@ public protocol SecureItem: Sendable {
 /// "there are no tokens", so a locked device never signs the user out.
 public final class SecureItemTokenStore: TokenStore, @unchecked Sendable {
     private let item: SecureItem
+    private let refresh: RefreshLock?
 
-    public init(item: SecureItem) {
+    /// `lockFile`: where processes sharing the item (the app and its extensions) take
+    /// turns to refresh, in a folder all of them reach (the App Group container). Without
+    /// it, only one process may use the item, or two may spend one refresh token twice.
+    public init(item: SecureItem, lockFile: URL? = nil) {
         self.item = item
+        self.refresh = lockFile.map { fileRefreshLock(path: $0.path) }
     }
+
+    public func refreshLock() -> RefreshLock? { refresh }
 
     public func load() throws -> Tokens? {
         guard let data = try mapped({ try item.read() }) else { return nil }

@@ -103,6 +103,7 @@ public final class FlakyStore: TokenStore, @unchecked Sendable {
     public func save(tokens: Tokens) throws { lock.lock(); stored = tokens; lock.unlock() }
 
     public func clear() throws { lock.lock(); stored = nil; lock.unlock() }
+    public func refreshLock() -> RefreshLock? { nil }
 }
 
 /// Records events in order.

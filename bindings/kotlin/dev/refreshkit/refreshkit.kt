@@ -663,6 +663,12 @@ internal interface UniffiCallbackInterfaceSessionListenerMethod0 : com.sun.jna.C
 internal interface UniffiCallbackInterfaceLoggerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`record`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceRefreshLockMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`timeoutMs`: Long,`uniffiOutReturn`: ByteByReference,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceRefreshLockMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceTokenStoreMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -671,6 +677,9 @@ internal interface UniffiCallbackInterfaceTokenStoreMethod1 : com.sun.jna.Callba
 }
 internal interface UniffiCallbackInterfaceTokenStoreMethod2 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceTokenStoreMethod3 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onEvent")
 internal open class UniffiVTableCallbackInterfaceSessionListener(
@@ -710,13 +719,36 @@ internal open class UniffiVTableCallbackInterfaceLogger(
     }
 
 }
-@Structure.FieldOrder("uniffiFree", "uniffiClone", "load", "save", "clear")
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "acquire", "release")
+internal open class UniffiVTableCallbackInterfaceRefreshLock(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `acquire`: UniffiCallbackInterfaceRefreshLockMethod0? = null,
+    @JvmField internal var `release`: UniffiCallbackInterfaceRefreshLockMethod1? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `acquire`: UniffiCallbackInterfaceRefreshLockMethod0? = null,
+        `release`: UniffiCallbackInterfaceRefreshLockMethod1? = null,
+    ): UniffiVTableCallbackInterfaceRefreshLock(`uniffiFree`,`uniffiClone`,`acquire`,`release`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceRefreshLock) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `acquire` = other.`acquire`
+        `release` = other.`release`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "load", "save", "clear", "refreshLock")
 internal open class UniffiVTableCallbackInterfaceTokenStore(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
     @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
     @JvmField internal var `load`: UniffiCallbackInterfaceTokenStoreMethod0? = null,
     @JvmField internal var `save`: UniffiCallbackInterfaceTokenStoreMethod1? = null,
     @JvmField internal var `clear`: UniffiCallbackInterfaceTokenStoreMethod2? = null,
+    @JvmField internal var `refreshLock`: UniffiCallbackInterfaceTokenStoreMethod3? = null,
 ) : Structure() {
     class UniffiByValue(
         `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -724,7 +756,8 @@ internal open class UniffiVTableCallbackInterfaceTokenStore(
         `load`: UniffiCallbackInterfaceTokenStoreMethod0? = null,
         `save`: UniffiCallbackInterfaceTokenStoreMethod1? = null,
         `clear`: UniffiCallbackInterfaceTokenStoreMethod2? = null,
-    ): UniffiVTableCallbackInterfaceTokenStore(`uniffiFree`,`uniffiClone`,`load`,`save`,`clear`,), Structure.ByValue
+        `refreshLock`: UniffiCallbackInterfaceTokenStoreMethod3? = null,
+    ): UniffiVTableCallbackInterfaceTokenStore(`uniffiFree`,`uniffiClone`,`load`,`save`,`clear`,`refreshLock`,), Structure.ByValue
 
    internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceTokenStore) {
         `uniffiFree` = other.`uniffiFree`
@@ -732,6 +765,7 @@ internal open class UniffiVTableCallbackInterfaceTokenStore(
         `load` = other.`load`
         `save` = other.`save`
         `clear` = other.`clear`
+        `refreshLock` = other.`refreshLock`
     }
 
 }
@@ -762,9 +796,15 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_refreshkit_checksum_func_install_logger(
     ): Int
+    external fun uniffi_refreshkit_checksum_func_file_refresh_lock(
+    ): Int
     external fun uniffi_refreshkit_checksum_method_sessionlistener_on_event(
     ): Int
     external fun uniffi_refreshkit_checksum_method_logger_log(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_refreshlock_acquire(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_refreshlock_release(
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_access_token_blocking(
     ): Int
@@ -806,6 +846,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_refreshkit_checksum_method_tokenstore_clear(
     ): Int
+    external fun uniffi_refreshkit_checksum_method_tokenstore_refresh_lock(
+    ): Int
     external fun uniffi_refreshkit_checksum_constructor_session_new(
     ): Int
     external fun ffi_refreshkit_uniffi_contract_version(
@@ -825,6 +867,7 @@ internal object UniffiLib {
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "refreshkit"))
         uniffiCallbackInterfaceLogger.register(this)
+        uniffiCallbackInterfaceRefreshLock.register(this)
         uniffiCallbackInterfaceSessionListener.register(this)
         uniffiCallbackInterfaceTokenStore.register(this)
         
@@ -846,6 +889,16 @@ internal object UniffiLib {
     external fun uniffi_refreshkit_fn_init_callback_vtable_logger(`vtable`: UniffiVTableCallbackInterfaceLogger,
     ): Unit
     external fun uniffi_refreshkit_fn_method_logger_log(`ptr`: Long,`record`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_refreshkit_fn_clone_refreshlock(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_refreshkit_fn_free_refreshlock(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_refreshkit_fn_init_callback_vtable_refreshlock(`vtable`: UniffiVTableCallbackInterfaceRefreshLock,
+    ): Unit
+    external fun uniffi_refreshkit_fn_method_refreshlock_acquire(`ptr`: Long,`timeoutMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_refreshkit_fn_method_refreshlock_release(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_refreshkit_fn_clone_session(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -899,6 +952,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_refreshkit_fn_method_tokenstore_clear(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_refreshkit_fn_method_tokenstore_refresh_lock(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_sessionerror_is_retryable(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_refreshkit_fn_method_sessionerror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -913,6 +968,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_func_install_logger(`logger`: Long,`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_refreshkit_fn_func_file_refresh_lock(`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun ffi_refreshkit_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_refreshkit_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1035,10 +1092,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_func_install_logger() and 0xFFFF) != 24951) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_refreshkit_checksum_func_file_refresh_lock() and 0xFFFF) != 21452) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_refreshkit_checksum_method_sessionlistener_on_event() and 0xFFFF) != 56366) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_logger_log() and 0xFFFF) != 26343) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_refreshlock_acquire() and 0xFFFF) != 60258) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_refreshlock_release() and 0xFFFF) != 49865) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_access_token_blocking() and 0xFFFF) != 51381) {
@@ -1099,6 +1165,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_tokenstore_clear() and 0xFFFF) != 20193) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_tokenstore_refresh_lock() and 0xFFFF) != 8522) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_constructor_session_new() and 0xFFFF) != 52639) {
@@ -1866,6 +1935,376 @@ public object FfiConverterTypeLogger: FfiConverter<Logger, Long> {
     override fun allocationSize(value: Logger) = 8UL
 
     override fun write(value: Logger, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A lock shared by every process (and `Session`) that uses one token store.
+ */
+public interface RefreshLock {
+    
+    /**
+     * Waits up to `timeout_ms` for the lock. True when this caller now holds it; false
+     * when another holder kept it all that time.
+     */
+    fun `acquire`(`timeoutMs`: kotlin.ULong): kotlin.Boolean
+    
+    /**
+     * Gives the lock up.
+     */
+    fun `release`()
+    
+    companion object
+}
+
+/**
+ * A lock shared by every process (and `Session`) that uses one token store.
+ */
+open class RefreshLockImpl: Disposable, AutoCloseable, RefreshLock
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_refreshkit_fn_free_refreshlock(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_refreshkit_fn_clone_refreshlock(handle, status)
+        }
+    }
+
+    
+    /**
+     * Waits up to `timeout_ms` for the lock. True when this caller now holds it; false
+     * when another holder kept it all that time.
+     */
+    @Throws(StoreException::class)override fun `acquire`(`timeoutMs`: kotlin.ULong): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCallWithError(StoreException) { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_refreshlock_acquire(
+        it,
+        
+        FfiConverterULong.lower(`timeoutMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Gives the lock up.
+     */
+    @Throws(StoreException::class)override fun `release`()
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(StoreException) { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_refreshlock_release(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceRefreshLock {
+    internal object `acquire`: UniffiCallbackInterfaceRefreshLockMethod0 {
+        override fun callback(`uniffiHandle`: Long,`timeoutMs`: Long,`uniffiOutReturn`: ByteByReference,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeRefreshLock.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`acquire`(
+                    FfiConverterULong.lift(`timeoutMs`),
+                )
+            }
+            val writeReturn = { value: kotlin.Boolean -> uniffiOutReturn.setValue(FfiConverterBoolean.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: StoreException -> FfiConverterTypeStoreError.lower(e) }
+            )
+        }
+    }
+    internal object `release`: UniffiCallbackInterfaceRefreshLockMethod1 {
+        override fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeRefreshLock.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`release`(
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: StoreException -> FfiConverterTypeStoreError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeRefreshLock.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeRefreshLock.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceRefreshLock.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `acquire`,
+        `release`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_refreshkit_fn_init_callback_vtable_refreshlock(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRefreshLock: FfiConverter<RefreshLock, Long> {
+    internal val handleMap = UniffiHandleMap<RefreshLock>()
+
+    override fun lower(value: RefreshLock): Long {
+        if (value is RefreshLockImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): RefreshLock {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return RefreshLockImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): RefreshLock {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: RefreshLock) = 8UL
+
+    override fun write(value: RefreshLock, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -3021,6 +3460,13 @@ public interface TokenStore {
      */
     fun `clear`()
     
+    /**
+     * The lock that processes sharing this store take around a refresh (see
+     * `file_refresh_lock`), or `None`: then only one process may use the store, or two
+     * may refresh at once and spend one refresh token twice.
+     */
+    fun `refreshLock`(): RefreshLock?
+    
     companion object
 }
 
@@ -3183,6 +3629,24 @@ open class TokenStoreImpl: Disposable, AutoCloseable, TokenStore
     
 
     
+    /**
+     * The lock that processes sharing this store take around a refresh (see
+     * `file_refresh_lock`), or `None`: then only one process may use the store, or two
+     * may refresh at once and spend one refresh token twice.
+     */override fun `refreshLock`(): RefreshLock? {
+            return FfiConverterOptionalTypeRefreshLock.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_tokenstore_refresh_lock(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
 
     
 
@@ -3249,6 +3713,17 @@ internal object uniffiCallbackInterfaceTokenStore {
             )
         }
     }
+    internal object `refreshLock`: UniffiCallbackInterfaceTokenStoreMethod3 {
+        override fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeTokenStore.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`refreshLock`(
+                )
+            }
+            val writeReturn = { value: RefreshLock? -> uniffiOutReturn.setValue(FfiConverterOptionalTypeRefreshLock.lower(value)) }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
 
     internal object uniffiFree: UniffiCallbackInterfaceFree {
         override fun callback(handle: Long) {
@@ -3268,6 +3743,7 @@ internal object uniffiCallbackInterfaceTokenStore {
         `load`,
         `save`,
         `clear`,
+        `refreshLock`,
     )
 
     // Registers the foreign callback with the Rust side.
@@ -5008,6 +5484,38 @@ public object FfiConverterOptionalTimestamp: FfiConverterRustBuffer<java.time.In
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeRefreshLock: FfiConverterRustBuffer<RefreshLock?> {
+    override fun read(buf: ByteBuffer): RefreshLock? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeRefreshLock.read(buf)
+    }
+
+    override fun allocationSize(value: RefreshLock?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeRefreshLock.allocationSize(value)
+        }
+    }
+
+    override fun write(value: RefreshLock?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeRefreshLock.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeSessionListener: FfiConverterRustBuffer<SessionListener?> {
     override fun read(buf: ByteBuffer): SessionListener? {
         if (buf.get().toInt() == 0) {
@@ -5339,6 +5847,22 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
         FfiConverterTypeLogLevel.lower(`level`),_status)
 }
     
+    
+
+        /**
+         * A `RefreshLock` on the file at `path` (created if missing, next to the tokens: for
+         * iOS extensions in the App Group container, on Android in the app's files directory).
+         * The Keychain and Keystore stores, and `FileTokenStore`, use it.
+         */ fun `fileRefreshLock`(`path`: kotlin.String): RefreshLock {
+            return FfiConverterTypeRefreshLock.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_func_file_refresh_lock(
+    
+        
+        FfiConverterString.lower(`path`),_status)
+}
+    )
+    }
     
 
 
