@@ -101,3 +101,25 @@ async fn the_refresh_call_follows_no_redirect() {
     assert_eq!(server.stat("refresh_requests").await, 1, "the refresh token was posted once, to its endpoint");
     assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
 }
+
+/// Proxies from the environment are ignored (a phone's environment is not the user's
+/// proxy setting): a process with every proxy variable pointing at a dead port still
+/// reaches the server directly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_variables_in_the_environment_are_ignored() {
+    let server = AuthServer::start();
+    let path = std::env::temp_dir().join(format!("refreshkit-proxy-{}.json", std::process::id()));
+    refreshkit::TokenStore::save(&refreshkit::FileTokenStore::new(&path), server.login().await).unwrap();
+    let child = std::env::current_exe().unwrap().parent().and_then(|d| d.parent()).unwrap().join("examples/session-child");
+
+    let mut command = std::process::Command::new(child);
+    command.arg(server.base_url()).arg(&path);
+    for name in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+        command.env(name, "http://127.0.0.1:9");
+    }
+    command.env_remove("NO_PROXY").env_remove("no_proxy");
+    let out = command.output().unwrap();
+
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok 200");
+    std::fs::remove_file(&path).unwrap();
+}
