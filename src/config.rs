@@ -95,9 +95,13 @@ pub struct SessionConfig {
     /// Allow plain `http://` to hosts other than loopback. Never do this in production.
     #[uniffi(default = false)]
     pub allow_insecure_http: bool,
-    /// The refresh guard: at most this many successful refreshes per window.
-    #[uniffi(default = 5)]
+    /// The refresh guard's backstop: at most this many refreshes after a rejected token
+    /// per window. The guard itself trips on a loop (3 fresh tokens in a row rejected
+    /// before they served a request); this cap only catches what that cannot, so it
+    /// lets tokens that live a second run.
+    #[uniffi(default = 30)]
     pub max_refreshes_per_window: u32,
+    /// The backstop's window, and how long the tripped guard waits before one more try.
     #[uniffi(default = 30000)]
     pub refresh_window_ms: u64,
     /// Requests on the wire at once; the rest queue, as in OkHttp's dispatcher.
@@ -126,7 +130,7 @@ impl SessionConfig {
             header_scheme: "Bearer".into(),
             token_hosts: Vec::new(),
             allow_insecure_http: false,
-            max_refreshes_per_window: 5,
+            max_refreshes_per_window: 30,
             refresh_window_ms: 30_000,
             max_concurrent_requests: 64,
             max_response_bytes: 10 * 1024 * 1024,
@@ -281,4 +285,11 @@ fn check_pointer(what: &str, pointer: &str) -> Result<(), SessionError> {
     } else {
         Err(invalid(format!("{what} must be a JSON pointer starting with '/'")))
     }
+}
+
+/// `SessionConfig::new` for Kotlin and Swift, so their suites can check that the
+/// defaults their generated constructors carry are the ones Rust uses.
+#[uniffi::export]
+pub fn default_session_config(base_url: String) -> SessionConfig {
+    SessionConfig::new(base_url)
 }

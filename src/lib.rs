@@ -50,7 +50,7 @@ mod token_lease;
 mod tokens;
 mod transport;
 
-pub use config::{BodyRule, RefreshProtocol, SessionConfig};
+pub use config::{default_session_config, BodyRule, RefreshProtocol, SessionConfig};
 pub use error::{CallbackError, ExpiryReason, SessionError, StoreError};
 pub use events::{SessionEvent, SessionListener};
 pub use file_store::FileTokenStore;

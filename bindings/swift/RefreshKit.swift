@@ -2508,9 +2508,15 @@ public struct SessionConfig: Equatable, Hashable {
      */
     public var allowInsecureHttp: Bool
     /**
-     * The refresh guard: at most this many successful refreshes per window.
+     * The refresh guard's backstop: at most this many refreshes after a rejected token
+     * per window. The guard itself trips on a loop (3 fresh tokens in a row rejected
+     * before they served a request); this cap only catches what that cannot, so it
+     * lets tokens that live a second run.
      */
     public var maxRefreshesPerWindow: UInt32
+    /**
+     * The backstop's window, and how long the tripped guard waits before one more try.
+     */
     public var refreshWindowMs: UInt64
     /**
      * Requests on the wire at once; the rest queue, as in OkHttp's dispatcher.
@@ -2560,8 +2566,14 @@ public struct SessionConfig: Equatable, Hashable {
          * Allow plain `http://` to hosts other than loopback. Never do this in production.
          */allowInsecureHttp: Bool = false, 
         /**
-         * The refresh guard: at most this many successful refreshes per window.
-         */maxRefreshesPerWindow: UInt32 = UInt32(5), refreshWindowMs: UInt64 = UInt64(30000), 
+         * The refresh guard's backstop: at most this many refreshes after a rejected token
+         * per window. The guard itself trips on a loop (3 fresh tokens in a row rejected
+         * before they served a request); this cap only catches what that cannot, so it
+         * lets tokens that live a second run.
+         */maxRefreshesPerWindow: UInt32 = UInt32(30), 
+        /**
+         * The backstop's window, and how long the tripped guard waits before one more try.
+         */refreshWindowMs: UInt64 = UInt64(30000), 
         /**
          * Requests on the wire at once; the rest queue, as in OkHttp's dispatcher.
          */maxConcurrentRequests: UInt32 = UInt32(64), 
@@ -4284,6 +4296,18 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * `SessionConfig::new` for Kotlin and Swift, so their suites can check that the
+ * defaults their generated constructors carry are the ones Rust uses.
+ */
+public func defaultSessionConfig(baseUrl: String) -> SessionConfig  {
+    return try!  FfiConverterTypeSessionConfig_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_func_default_session_config(
+        FfiConverterString.lower(baseUrl),uniffiCallStatus
+    )
+})
+}
+/**
  * Installs (or replaces) the app's logger and the most detailed level it wants.
  * Records from the library and the HTTP stack below it are forwarded, in order, from a
  * thread of their own: a slow logger never holds up a request, and a logger may call
@@ -4325,6 +4349,9 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_refreshkit_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_refreshkit_checksum_func_default_session_config() != 12435) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_func_install_logger() != 24951) {
         return InitializationResult.apiChecksumMismatch

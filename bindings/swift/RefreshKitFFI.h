@@ -569,6 +569,11 @@ RustBuffer uniffi_refreshkit_fn_method_tokens_uniffi_trait_debug(RustBuffer ptr,
 RustBuffer uniffi_refreshkit_fn_method_tokens_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_DEFAULT_SESSION_CONFIG
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_DEFAULT_SESSION_CONFIG
+RustBuffer uniffi_refreshkit_fn_func_default_session_config(RustBuffer base_url, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_INSTALL_LOGGER
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_INSTALL_LOGGER
 void uniffi_refreshkit_fn_func_install_logger(uint64_t logger, RustBuffer level, RustCallStatus *_Nonnull out_status
@@ -837,6 +842,12 @@ void ffi_refreshkit_rust_future_free_void(uint64_t handle
 #ifndef UNIFFI_FFIDEF_FFI_REFRESHKIT_RUST_FUTURE_COMPLETE_VOID
 #define UNIFFI_FFIDEF_FFI_REFRESHKIT_RUST_FUTURE_COMPLETE_VOID
 void ffi_refreshkit_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_FUNC_DEFAULT_SESSION_CONFIG
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_FUNC_DEFAULT_SESSION_CONFIG
+uint16_t uniffi_refreshkit_checksum_func_default_session_config(void
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_FUNC_INSTALL_LOGGER

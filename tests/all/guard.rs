@@ -22,7 +22,7 @@ async fn the_guard_stops_a_server_that_keeps_rejecting_fresh_tokens() {
 /// Fails with a guard that only counts refreshes per window: 2 s tokens need 15 per 30 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_second_tokens_learned_only_from_the_api_run_for_a_minute_without_a_failure() {
-    let server = AuthServer::start_with(&["--access-ttl-ms", "2000"]);
+    let server = AuthServer::start_with(&["--access-ttl-ms", "2000", "--opaque-tokens"]);
     let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |c| {
         crate::json_protocol::recipe_config(c, "demo-client-credential")
     });

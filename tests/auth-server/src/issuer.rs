@@ -58,6 +58,8 @@ pub struct Issued {
 
 pub struct Issuer {
     pub access_ttl: Duration,
+    /// Access tokens without a readable expiry (not JWTs): clients learn of it from the API.
+    pub opaque_tokens: bool,
     pub credential: String,
     pub stats: Stats,
     pub faults: Vec<QueuedFault>,
@@ -76,6 +78,7 @@ impl Issuer {
     pub fn new(access_ttl_ms: u64, credential: String) -> Issuer {
         Issuer {
             access_ttl: Duration::from_millis(access_ttl_ms),
+            opaque_tokens: false,
             credential,
             stats: Stats::default(),
             faults: Vec::new(),
@@ -155,7 +158,11 @@ impl Issuer {
         let claims = serde_json::json!({ "sub": user, "exp": exp, "iat": iat, "jti": self.next_id });
         let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
         let signature = URL_SAFE_NO_PAD.encode(self.random().to_le_bytes());
-        let access_token = format!("{header}.{payload}.{signature}");
+        let access_token = if self.opaque_tokens {
+            format!("at{}.{signature}", self.next_id)
+        } else {
+            format!("{header}.{payload}.{signature}")
+        };
         let (serial, random) = (self.next_id, self.random());
         let refresh_token = format!("rt{serial}.{random:016x}");
         self.access.insert(access_token.clone(), Access { expires, family });

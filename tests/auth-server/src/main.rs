@@ -1,7 +1,7 @@
 //! A local auth server for refreshkit's tests, demo and benchmarks. It listens on
 //! loopback only and prints `listening on 127.0.0.1:PORT` as its first line.
 //!
-//! Usage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S] [--exit-on-stdin-eof]
+//! Usage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S] [--opaque-tokens] [--exit-on-stdin-eof]
 
 mod faults;
 mod issuer;
@@ -15,10 +15,15 @@ fn main() {
     let mut port = 0u16;
     let mut access_ttl_ms = 60_000u64;
     let mut credential = "demo-client-credential".to_owned();
+    let mut opaque_tokens = false;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         if flag == "--exit-on-stdin-eof" {
             exit_when_stdin_closes();
+            continue;
+        }
+        if flag == "--opaque-tokens" {
+            opaque_tokens = true;
             continue;
         }
         let value = args.next().unwrap_or_else(|| usage(&format!("{flag} needs a value")));
@@ -38,7 +43,9 @@ fn main() {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind loopback");
         let address = listener.local_addr().expect("local address");
         println!("listening on {address}");
-        let state = Arc::new(Mutex::new(Issuer::new(access_ttl_ms, credential)));
+        let mut issuer = Issuer::new(access_ttl_ms, credential);
+        issuer.opaque_tokens = opaque_tokens;
+        let state = Arc::new(Mutex::new(issuer));
         axum::serve(listener, routes::router(state)).await.expect("serve");
     });
 }
@@ -54,6 +61,6 @@ fn exit_when_stdin_closes() {
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!("auth-server: {problem}\nusage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S] [--exit-on-stdin-eof]");
+    eprintln!("auth-server: {problem}\nusage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S] [--opaque-tokens] [--exit-on-stdin-eof]");
     std::process::exit(2)
 }

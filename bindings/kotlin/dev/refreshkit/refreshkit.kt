@@ -794,6 +794,8 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_refreshkit_checksum_func_default_session_config(
+    ): Int
     external fun uniffi_refreshkit_checksum_func_install_logger(
     ): Int
     external fun uniffi_refreshkit_checksum_func_file_refresh_lock(
@@ -966,6 +968,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_tokens_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_func_default_session_config(`baseUrl`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_func_install_logger(`logger`: Long,`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_refreshkit_fn_func_file_refresh_lock(`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1089,6 +1093,9 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_refreshkit_checksum_func_default_session_config() and 0xFFFF) != 12435) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_refreshkit_checksum_func_install_logger() and 0xFFFF) != 24951) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -4087,10 +4094,16 @@ data class SessionConfig (
     var `allowInsecureHttp`: kotlin.Boolean = false 
     , 
     /**
-     * The refresh guard: at most this many successful refreshes per window.
+     * The refresh guard's backstop: at most this many refreshes after a rejected token
+     * per window. The guard itself trips on a loop (3 fresh tokens in a row rejected
+     * before they served a request); this cap only catches what that cannot, so it
+     * lets tokens that live a second run.
      */
-    var `maxRefreshesPerWindow`: kotlin.UInt = 5u 
+    var `maxRefreshesPerWindow`: kotlin.UInt = 30u 
     , 
+    /**
+     * The backstop's window, and how long the tripped guard waits before one more try.
+     */
     var `refreshWindowMs`: kotlin.ULong = 30000uL 
     , 
     /**
@@ -5831,6 +5844,21 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
 
 
 
+
+        /**
+         * `SessionConfig::new` for Kotlin and Swift, so their suites can check that the
+         * defaults their generated constructors carry are the ones Rust uses.
+         */ fun `defaultSessionConfig`(`baseUrl`: kotlin.String): SessionConfig {
+            return FfiConverterTypeSessionConfig.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_func_default_session_config(
+    
+        
+        FfiConverterString.lower(`baseUrl`),_status)
+}
+    )
+    }
+    
 
         /**
          * Installs (or replaces) the app's logger and the most detailed level it wants.
