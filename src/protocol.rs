@@ -13,7 +13,8 @@ use crate::tokens::{check_usable, Tokens};
 /// The largest refresh answer read; real ones are a few hundred bytes.
 const MAX_ANSWER: u64 = 64 * 1024;
 
-/// OAuth 2.0 error codes that blame the client or the request, not the refresh token.
+/// OAuth 2.0 error codes that blame the client or the request, not the refresh token
+/// (also when a JSON-protocol server uses them).
 /// (`invalid_request` is left out: some servers send it for a malformed refresh token.)
 const CLIENT_ERRORS: [&str; 4] = ["invalid_client", "unauthorized_client", "invalid_scope", "unsupported_grant_type"];
 
@@ -82,11 +83,7 @@ pub(crate) fn parse_answer(
                 .and_then(|v| v.get("error").and_then(Value::as_str).map(short));
             return Err(match code {
                 // RFC 6749 section 5.2: these are the client's or the request's fault.
-                Some(code)
-                    if matches!(protocol, RefreshProtocol::OAuth2 { .. }) && CLIENT_ERRORS.contains(&code.as_str()) =>
-                {
-                    RefreshFailure::ClientRejected { detail: code }
-                }
+                Some(code) if CLIENT_ERRORS.contains(&code.as_str()) => RefreshFailure::ClientRejected { detail: code },
                 Some(code) => RefreshFailure::Rejected { detail: code },
                 None => RefreshFailure::Rejected { detail: format!("status {status}") },
             });

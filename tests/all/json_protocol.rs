@@ -47,15 +47,16 @@ async fn code_1002_answers_trigger_one_json_refresh_and_replay() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_wrong_client_credential_ends_the_session() {
+async fn a_wrong_client_credential_keeps_the_tokens_and_is_a_client_error() {
     let server = AuthServer::start();
     let store = Arc::new(MemoryStore::default());
     let (session, _) = session_with(&server, store.clone(), |c| recipe_config(c, "wrong"));
-    session.sign_in(server.login().await).await.unwrap();
+    let first = server.login().await;
+    session.sign_in(first.clone()).await.unwrap();
     server.expire_all().await;
 
     let error = session.execute(HttpRequest::get("/app/resource")).await.unwrap_err();
 
-    assert!(matches!(error, refreshkit::SessionError::SessionExpired { .. }), "{error:?}");
-    assert!(store.get().is_none());
+    assert_eq!(error, refreshkit::SessionError::ClientRejected { detail: "invalid_client".into() });
+    assert_eq!(store.get(), Some(first), "the app's mistake does not sign the user out");
 }
