@@ -50,6 +50,12 @@ let package = Package(
             dependencies: ["RefreshKit", "RefreshKitTestSupport"],
             path: "Sources/RefreshKitBench"
         ),
+        // A session in another OS process over a FileTokenStore, for ProcessesTests.
+        .executableTarget(
+            name: "RefreshKitChild",
+            dependencies: ["RefreshKit"],
+            path: "Sources/RefreshKitChild"
+        ),
         .testTarget(
             name: "RefreshKitTests",
             dependencies: ["RefreshKit", "RefreshKitTestSupport"],

@@ -52,6 +52,16 @@ public final class AuthServer: @unchecked Sendable {
         (try await call("GET", "/control/stats"))[name] as! Int
     }
 
+    /// The bearer tokens `/held` received, in order. Compare them, never print them.
+    public func heldSeen() async throws -> [String] {
+        (try await call("GET", "/control/stats"))["held_seen"] as? [String] ?? []
+    }
+
+    /// Lets the requests held at `/held` go on (each then answers like `/api/resource`).
+    public func releaseHeld() async throws {
+        _ = try await call("POST", "/control/release-held", body: "{}")
+    }
+
     public func expireAll() async throws {
         _ = try await call("POST", "/control/expire-all", body: "{}")
     }
@@ -87,6 +97,8 @@ public final class FlakyStore: TokenStore, @unchecked Sendable {
     private let lock = NSLock()
     private var stored: Tokens?
     private var loadError: Error?
+    private var saveError: Error?
+    private var clearError: Error?
 
     public init(_ tokens: Tokens? = nil) { stored = tokens }
 
@@ -94,15 +106,29 @@ public final class FlakyStore: TokenStore, @unchecked Sendable {
 
     public func failLoad(_ error: Error?) { lock.lock(); loadError = error; lock.unlock() }
 
+    /// Makes `save` throw `error` (a locked Keychain, a full disk) until called with nil.
+    public func failSave(_ error: Error?) { lock.lock(); saveError = error; lock.unlock() }
+
+    /// Makes `clear` throw `error` until called with nil.
+    public func failClear(_ error: Error?) { lock.lock(); clearError = error; lock.unlock() }
+
     public func load() throws -> Tokens? {
         lock.lock(); defer { lock.unlock() }
         if let loadError { throw loadError }
         return stored
     }
 
-    public func save(tokens: Tokens) throws { lock.lock(); stored = tokens; lock.unlock() }
+    public func save(tokens: Tokens) throws {
+        lock.lock(); defer { lock.unlock() }
+        if let saveError { throw saveError }
+        stored = tokens
+    }
 
-    public func clear() throws { lock.lock(); stored = nil; lock.unlock() }
+    public func clear() throws {
+        lock.lock(); defer { lock.unlock() }
+        if let clearError { throw clearError }
+        stored = nil
+    }
     public func refreshLock() -> RefreshLock? { nil }
 }
 
