@@ -144,10 +144,9 @@ public final class Recorder: SessionListener, @unchecked Sendable {
     public func onEvent(event: SessionEvent) throws { lock.lock(); seen.append(event); lock.unlock() }
 
     /// Waits (bounded) until `done` holds.
+    /// The events once `done` holds for them; throws when that never comes.
     public func wait(until done: ([SessionEvent]) -> Bool) async throws -> [SessionEvent] {
-        for _ in 0..<1000 where !done(events) {
-            try await Task.sleep(nanoseconds: 10_000_000)
-        }
+        try await eventually("the listener to hear the expected events") { done(events) }
         return events
     }
 }
