@@ -19,6 +19,8 @@ suite() {
 }
 
 run_rust() {
+  step "Rust: clippy, warnings as errors (missing docs included)"
+  cargo clippy --quiet -p refreshkit -p auth-server --all-targets -- -D warnings
   step "Rust: unit and integration tests"
   suite rust cargo test -p refreshkit
   step "bindings: committed Kotlin and Swift match the library"

@@ -16,14 +16,27 @@ use crate::transport::TransportRules;
 pub enum RefreshProtocol {
     /// RFC 6749 section 6: a form-encoded `grant_type=refresh_token` request; the answer
     /// has `access_token`, and optionally `refresh_token` and `expires_in`.
-    OAuth2 { client_id: Option<String>, client_secret: Option<String>, scope: Option<String> },
+    OAuth2 {
+        /// Sent as `client_id` for clients that identify themselves; absent for none.
+        client_id: Option<String>,
+        /// Sent as `client_secret` in the form (`client_secret_post`); absent for
+        /// public clients, which mobile apps usually are.
+        client_secret: Option<String>,
+        /// Sent as `scope` to narrow the new access token; absent keeps the grant's scope.
+        scope: Option<String>,
+    },
     /// A JSON body with the refresh token under `refresh_token_field` plus
     /// `extra_fields`; the answer is read with JSON pointers (RFC 6901, like `/data/token`).
     Json {
+        /// The JSON field that carries the refresh token, like `refreshToken`.
         refresh_token_field: String,
+        /// Other fields sent with it, like a client credential.
         extra_fields: HashMap<String, String>,
+        /// Where the answer has the new access token.
         access_token_pointer: String,
+        /// Where the answer has a rotated refresh token, if it rotates them.
         refresh_token_pointer: Option<String>,
+        /// Where the answer has the access token's lifetime in seconds, if it says.
         expires_in_pointer: Option<String>,
     },
 }
@@ -51,7 +64,9 @@ impl fmt::Debug for RefreshProtocol {
 /// `values` (compared as text, so `1002` matches the number 1002).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct BodyRule {
+    /// A JSON pointer (RFC 6901) into the response body, like `/code`.
     pub pointer: String,
+    /// The values at `pointer` that mean "expired", like `1002`.
     pub values: Vec<String>,
 }
 
@@ -64,6 +79,8 @@ pub struct SessionConfig {
     #[uniffi(default = "/oauth/token")]
     pub refresh_path: String,
     #[uniffi(default = 30000)]
+    /// Bound on each request, from waiting for a place on the wire to the last byte of
+    /// the answer (a request's own `timeout_ms` overrides it).
     pub request_timeout_ms: u64,
     /// How long requests wait for a refresh. The refresh call itself is given four
     /// times as long in the background, so rotated tokens from a slow server are kept.
@@ -85,6 +102,7 @@ pub struct SessionConfig {
     #[uniffi(default = 60000)]
     pub refresh_leeway_ms: u64,
     #[uniffi(default = "Authorization")]
+    /// The header that carries the token.
     pub header_name: String,
     /// Put before the token in the header; empty sends the bare token.
     #[uniffi(default = "Bearer")]

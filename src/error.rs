@@ -31,25 +31,43 @@ pub enum SessionError {
     NotSignedIn,
     /// The session is over: show the login screen.
     #[error("session expired: {reason}")]
-    SessionExpired { reason: ExpiryReason },
+    SessionExpired {
+        /// Why it is over.
+        reason: ExpiryReason,
+    },
     /// A network failure; retrying later may succeed. The tokens are kept.
     #[error("network error: {detail}")]
-    Network { detail: String },
+    Network {
+        /// What failed, without URLs or tokens.
+        detail: String,
+    },
     /// A request or the refresh took longer than its timeout; retrying may succeed.
     #[error("timed out")]
     Timeout,
     /// The app's token store failed; the session stays as it was.
     #[error("token store failed: {detail}")]
-    Store { detail: String },
+    Store {
+        /// What the store said.
+        detail: String,
+    },
     /// The configuration cannot work; fix it in code.
     #[error("invalid configuration: {detail}")]
-    InvalidConfig { detail: String },
+    InvalidConfig {
+        /// Which setting, and why.
+        detail: String,
+    },
     /// The request cannot be sent as given (bad URL, method or header).
     #[error("invalid request: {detail}")]
-    InvalidRequest { detail: String },
+    InvalidRequest {
+        /// What is wrong with it.
+        detail: String,
+    },
     /// The refresh endpoint answered with something unreadable; retrying may succeed.
     #[error("invalid response from the refresh endpoint: {detail}")]
-    InvalidResponse { detail: String },
+    InvalidResponse {
+        /// What was wrong with the answer.
+        detail: String,
+    },
     /// The call was cancelled.
     #[error("cancelled")]
     Cancelled,
@@ -62,18 +80,27 @@ pub enum SessionError {
     /// `unauthorized_client`, `invalid_scope`, ...): a mistake in the app's configuration
     /// that signing in again would not fix. The tokens are kept.
     #[error("the auth server refused the app's client configuration: {detail}")]
-    ClientRejected { detail: String },
+    ClientRejected {
+        /// The server's error code, like `invalid_client`.
+        detail: String,
+    },
     /// The server's answer was larger than the session accepts (`max_response_bytes`,
     /// or 64 KiB for the refresh endpoint).
     #[error("the response is larger than {limit_bytes} bytes")]
-    ResponseTooLarge { limit_bytes: u64 },
+    ResponseTooLarge {
+        /// The limit the answer went past.
+        limit_bytes: u64,
+    },
     /// The refresh guard tripped: too many successful refreshes in a short window,
     /// which means the server keeps rejecting fresh tokens.
     #[error("too many refreshes in a short time")]
     TooManyRefreshes,
     /// A bug in refreshkit; please report it.
     #[error("internal error: {detail}")]
-    Internal { detail: String },
+    Internal {
+        /// What went wrong.
+        detail: String,
+    },
 }
 
 #[uniffi::export]
@@ -137,7 +164,10 @@ pub enum StoreError {
     Locked,
     /// Any other failure.
     #[error("{detail}")]
-    Failed { detail: String },
+    Failed {
+        /// What failed, for the logs; never a token.
+        detail: String,
+    },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for StoreError {
@@ -155,8 +185,12 @@ impl From<StoreError> for SessionError {
 /// An error thrown by the app's listener or logger; refreshkit logs it and goes on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum CallbackError {
+    /// The callback failed; `detail` goes to the log.
     #[error("{detail}")]
-    Failed { detail: String },
+    Failed {
+        /// What failed.
+        detail: String,
+    },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for CallbackError {

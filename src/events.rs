@@ -7,29 +7,37 @@ use tokio::sync::mpsc;
 use crate::error::{CallbackError, ExpiryReason};
 
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+/// Something that happened to the session, for the app's listener.
 pub enum SessionEvent {
+    /// `sign_in` saved the tokens; the session is active.
     SignedIn,
     /// New tokens were issued (or adopted from the store) and saved.
     Refreshed,
     /// A refresh failed. When `retryable`, the tokens were kept and a later request
     /// tries again; otherwise an `Expired` event follows.
     RefreshFailed {
+        /// True when the tokens were kept and a later request tries again.
         retryable: bool,
+        /// What failed, never a token.
         detail: String,
     },
     /// The session is over: show the login screen.
     Expired {
+        /// Why it is over.
         reason: ExpiryReason,
     },
     /// The auth server refused the app's client or scope (`invalid_client`,
     /// `invalid_scope`): fix the app's configuration. The tokens are kept.
     ClientRejected {
+        /// The server's error code.
         detail: String,
     },
     /// New tokens are in use but could not be saved; they are lost if the app dies now.
     StoreFailed {
+        /// What the store said.
         detail: String,
     },
+    /// `sign_out` cleared the store; nobody is signed in.
     SignedOut,
 }
 
@@ -37,6 +45,7 @@ pub enum SessionEvent {
 /// It may call back into the session.
 #[uniffi::export(with_foreign)]
 pub trait SessionListener: Send + Sync {
+    /// Hears one event; an error is logged and changes nothing.
     fn on_event(&self, event: SessionEvent) -> Result<(), CallbackError>;
 }
 

@@ -118,5 +118,5 @@ pub(crate) fn body_matches(rule: &BodyRule, body: &[u8]) -> bool {
         Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string(),
         _ => return false,
     };
-    rule.values.iter().any(|v| *v == found)
+    rule.values.contains(&found)
 }

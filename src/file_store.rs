@@ -16,6 +16,8 @@ use crate::refresh_lock::{FileRefreshLock, RefreshLock};
 use crate::store::TokenStore;
 use crate::tokens::Tokens;
 
+/// Tokens in a JSON file, private to its owner, replaced atomically; processes sharing
+/// the file refresh one at a time through a lock file beside it.
 pub struct FileTokenStore {
     path: PathBuf,
     /// Serialises writers within this process; across processes, each writes a file of
@@ -31,6 +33,7 @@ struct OnDisk {
 }
 
 impl FileTokenStore {
+    /// A store at `path` (the file need not exist yet).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         FileTokenStore { path: path.into(), write_lock: Mutex::new(()) }
     }

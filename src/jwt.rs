@@ -27,7 +27,7 @@ pub(crate) fn expiry_of(token: &str) -> Option<SystemTime> {
     let bytes = BASE64URL.decode(payload).ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let exp = claims.get("exp")?.as_f64()?;
-    if !exp.is_finite() || exp < 0.0 || exp > 1e11 {
+    if !exp.is_finite() || !(0.0..=1e11).contains(&exp) {
         return None;
     }
     Some(UNIX_EPOCH + Duration::from_secs_f64(exp))

@@ -21,6 +21,8 @@
 //! seams the app implements in Kotlin, Swift or Rust; `config`, `error` and `runtime` are
 //! the glue.
 
+#![warn(missing_docs)]
+
 #[cfg(target_os = "android")]
 mod android;
 mod blocking;

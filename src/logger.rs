@@ -11,24 +11,35 @@ use once_cell::sync::OnceCell;
 use crate::error::CallbackError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+/// How much a log record matters, as in every logging library.
 pub enum LogLevel {
+    /// Something failed.
     Error,
+    /// Something went wrong and was handled.
     Warn,
+    /// What the session did.
     Info,
+    /// Details for debugging (compiled out of release builds).
     Debug,
+    /// Every step (compiled out of release builds).
     Trace,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// One log record; it never contains a token.
 pub struct LogRecord {
+    /// How much it matters.
     pub level: LogLevel,
+    /// Where it comes from (`refreshkit`, or a library it uses).
     pub target: String,
+    /// The text.
     pub message: String,
 }
 
 /// The app's log sink. Called on the library's logging thread, one record at a time.
 #[uniffi::export(with_foreign)]
 pub trait Logger: Send + Sync {
+    /// Takes one record, on a thread of the library's own.
     fn log(&self, record: LogRecord) -> Result<(), CallbackError>;
 }
 

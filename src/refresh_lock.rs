@@ -34,6 +34,7 @@ pub fn file_refresh_lock(path: String) -> Arc<dyn RefreshLock> {
     Arc::new(FileRefreshLock::new(path))
 }
 
+/// A `RefreshLock` on a lock file (`flock`), released by the OS if the process dies.
 pub struct FileRefreshLock {
     path: PathBuf,
     /// The open, locked file while this object holds the lock. Also what makes two
@@ -46,6 +47,7 @@ pub struct FileRefreshLock {
 const POLL: Duration = Duration::from_millis(5);
 
 impl FileRefreshLock {
+    /// A lock on the file at `path`, created when first taken.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         FileRefreshLock { path: path.into(), held: Mutex::new(None) }
     }

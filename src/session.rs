@@ -17,10 +17,13 @@ use crate::{redirect, tls};
 use reqwest::redirect::Policy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+/// Where the session stands.
 pub enum SessionState {
     /// The store is being read, just after `Session::new`; `restored_state()` waits for it.
     Loading,
+    /// Nobody is signed in.
     SignedOut,
+    /// Signed in; requests carry the token.
     Active,
     /// Active, with a refresh in flight; requests wait for it.
     Refreshing,
@@ -32,10 +35,13 @@ pub enum SessionState {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+/// Counters since the session was built, for the app's diagnostics.
 pub struct SessionMetrics {
+    /// Requests given to `execute`.
     pub requests: u64,
     /// Successful refreshes against the server.
     pub refreshes: u64,
+    /// Refreshes that failed (or ended the session).
     pub refresh_failures: u64,
     /// Requests sent again after a refresh.
     pub replays: u64,
@@ -117,6 +123,7 @@ impl Session {
         self.state()
     }
 
+    /// Where the session stands now; never blocks.
     pub fn state(&self) -> SessionState {
         let st = self.engine.lock();
         match st.phase {
@@ -129,6 +136,7 @@ impl Session {
         }
     }
 
+    /// The session's counters now; never blocks.
     pub fn metrics(&self) -> SessionMetrics {
         let m = &self.engine.metrics;
         SessionMetrics {

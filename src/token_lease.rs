@@ -27,6 +27,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 #[uniffi::export(Debug, Display)]
 pub struct TokenLease {
+    /// The token to send.
     pub access_token: String,
     /// Which token this is in the session's history of tokens.
     pub generation: u64,

@@ -11,7 +11,9 @@ use crate::jwt;
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 #[uniffi::export(Debug, Display)]
 pub struct Tokens {
+    /// Sent with every request.
     pub access_token: String,
+    /// Renews the access token; without it, a rejected token ends the session.
     #[uniffi(default)]
     pub refresh_token: Option<String>,
     /// When the access token expires. When absent, the JWT `exp` claim is used if the
@@ -21,6 +23,7 @@ pub struct Tokens {
 }
 
 impl Tokens {
+    /// Tokens as the login answer gave them.
     pub fn new(access_token: impl Into<String>, refresh_token: Option<String>, expires_at: Option<SystemTime>) -> Self {
         Tokens { access_token: access_token.into(), refresh_token, expires_at }
     }

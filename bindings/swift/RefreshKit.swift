@@ -655,6 +655,9 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
  */
 public protocol Logger: AnyObject, Sendable {
     
+    /**
+     * Takes one record, on a thread of the library's own.
+     */
     func log(record: LogRecord) throws 
     
 }
@@ -714,6 +717,9 @@ open class LoggerImpl: Logger, @unchecked Sendable {
     
 
     
+    /**
+     * Takes one record, on a thread of the library's own.
+     */
 open func log(record: LogRecord)throws   {try rustCallWithError(FfiConverterTypeCallbackError_lift) {
         uniffiCallStatus in
     uniffi_refreshkit_fn_method_logger_log(
@@ -1175,6 +1181,9 @@ public protocol SessionProtocol: AnyObject, Sendable {
      */
     func execute(request: HttpRequest) async throws  -> HttpResponse
     
+    /**
+     * The session's counters now; never blocks.
+     */
     func metrics()  -> SessionMetrics
     
     /**
@@ -1201,6 +1210,9 @@ public protocol SessionProtocol: AnyObject, Sendable {
      */
     func signOut() async throws 
     
+    /**
+     * Where the session stands now; never blocks.
+     */
     func state()  -> SessionState
     
     /**
@@ -1437,6 +1449,9 @@ open func execute(request: HttpRequest)async throws  -> HttpResponse  {
         )
 }
     
+    /**
+     * The session's counters now; never blocks.
+     */
 open func metrics() -> SessionMetrics  {
     return try!  FfiConverterTypeSessionMetrics_lift(try! rustCall() {
         uniffiCallStatus in
@@ -1527,6 +1542,9 @@ open func signOut()async throws   {
         )
 }
     
+    /**
+     * Where the session stands now; never blocks.
+     */
 open func state() -> SessionState  {
     return try!  FfiConverterTypeSessionState_lift(try! rustCall() {
         uniffiCallStatus in
@@ -1605,6 +1623,9 @@ public func FfiConverterTypeSession_lower(_ value: Session) -> UInt64 {
  */
 public protocol SessionListener: AnyObject, Sendable {
     
+    /**
+     * Hears one event; an error is logged and changes nothing.
+     */
     func onEvent(event: SessionEvent) throws 
     
 }
@@ -1665,6 +1686,9 @@ open class SessionListenerImpl: SessionListener, @unchecked Sendable {
     
 
     
+    /**
+     * Hears one event; an error is logged and changes nothing.
+     */
 open func onEvent(event: SessionEvent)throws   {try rustCallWithError(FfiConverterTypeCallbackError_lift) {
         uniffiCallStatus in
     uniffi_refreshkit_fn_method_sessionlistener_on_event(
@@ -2150,12 +2174,24 @@ public func FfiConverterTypeTokenStore_lower(_ value: TokenStore) -> UInt64 {
  * `values` (compared as text, so `1002` matches the number 1002).
  */
 public struct BodyRule: Equatable, Hashable {
+    /**
+     * A JSON pointer (RFC 6901) into the response body, like `/code`.
+     */
     public var pointer: String
+    /**
+     * The values at `pointer` that mean "expired", like `1002`.
+     */
     public var values: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(pointer: String, values: [String]) {
+    public init(
+        /**
+         * A JSON pointer (RFC 6901) into the response body, like `/code`.
+         */pointer: String, 
+        /**
+         * The values at `pointer` that mean "expired", like `1002`.
+         */values: [String]) {
         self.pointer = pointer
         self.values = values
     }
@@ -2203,13 +2239,28 @@ public func FfiConverterTypeBodyRule_lower(_ value: BodyRule) -> RustBuffer {
 }
 
 
+/**
+ * One HTTP header. `Debug` shows the name and the value's length only.
+ */
 public struct HttpHeader: Equatable, Hashable {
+    /**
+     * The header's name; case does not matter.
+     */
     public var name: String
+    /**
+     * The header's value.
+     */
     public var value: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(name: String, value: String) {
+    public init(
+        /**
+         * The header's name; case does not matter.
+         */name: String, 
+        /**
+         * The header's value.
+         */value: String) {
         self.name = name
         self.value = value
     }
@@ -2261,12 +2312,21 @@ public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer 
  * A request to send with the session's token.
  */
 public struct HttpRequest: Equatable, Hashable {
+    /**
+     * `GET`, `POST`, ...
+     */
     public var method: String
     /**
      * An absolute URL, or a path resolved against the base URL.
      */
     public var url: String
+    /**
+     * The app's own headers; the token's header is added by the session.
+     */
     public var headers: [HttpHeader]
+    /**
+     * The body, sent again as it is if the request is replayed after a refresh.
+     */
     public var body: Data?
     /**
      * This request's own bound, queueing and sending included, in place of the
@@ -2276,10 +2336,19 @@ public struct HttpRequest: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(method: String = "GET", 
+    public init(
+        /**
+         * `GET`, `POST`, ...
+         */method: String = "GET", 
         /**
          * An absolute URL, or a path resolved against the base URL.
-         */url: String, headers: [HttpHeader] = [], body: Data? = nil, 
+         */url: String, 
+        /**
+         * The app's own headers; the token's header is added by the session.
+         */headers: [HttpHeader] = [], 
+        /**
+         * The body, sent again as it is if the request is replayed after a refresh.
+         */body: Data? = nil, 
         /**
          * This request's own bound, queueing and sending included, in place of the
          * session's `request_timeout_ms` (like OkHttp's `callTimeout`).
@@ -2340,14 +2409,35 @@ public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffe
 }
 
 
+/**
+ * The server's answer, as received (after at most one replay).
+ */
 public struct HttpResponse: Equatable, Hashable {
+    /**
+     * The HTTP status.
+     */
     public var status: UInt16
+    /**
+     * The response headers whose values are text.
+     */
     public var headers: [HttpHeader]
+    /**
+     * The body, at most `max_response_bytes`.
+     */
     public var body: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(status: UInt16, headers: [HttpHeader], body: Data) {
+    public init(
+        /**
+         * The HTTP status.
+         */status: UInt16, 
+        /**
+         * The response headers whose values are text.
+         */headers: [HttpHeader], 
+        /**
+         * The body, at most `max_response_bytes`.
+         */body: Data) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -2398,14 +2488,35 @@ public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuf
 }
 
 
+/**
+ * One log record; it never contains a token.
+ */
 public struct LogRecord: Equatable, Hashable {
+    /**
+     * How much it matters.
+     */
     public var level: LogLevel
+    /**
+     * Where it comes from (`refreshkit`, or a library it uses).
+     */
     public var target: String
+    /**
+     * The text.
+     */
     public var message: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(level: LogLevel, target: String, message: String) {
+    public init(
+        /**
+         * How much it matters.
+         */level: LogLevel, 
+        /**
+         * Where it comes from (`refreshkit`, or a library it uses).
+         */target: String, 
+        /**
+         * The text.
+         */message: String) {
         self.level = level
         self.target = target
         self.message = message
@@ -2468,6 +2579,10 @@ public struct SessionConfig: Equatable, Hashable {
      * Path (or absolute URL) of the refresh endpoint.
      */
     public var refreshPath: String
+    /**
+     * Bound on each request, from waiting for a place on the wire to the last byte of
+     * the answer (a request's own `timeout_ms` overrides it).
+     */
     public var requestTimeoutMs: UInt64
     /**
      * How long requests wait for a refresh. The refresh call itself is given four
@@ -2494,6 +2609,9 @@ public struct SessionConfig: Equatable, Hashable {
      * Refresh before a request when the access token expires within this time.
      */
     public var refreshLeewayMs: UInt64
+    /**
+     * The header that carries the token.
+     */
     public var headerName: String
     /**
      * Put before the token in the header; empty sends the bare token.
@@ -2536,7 +2654,11 @@ public struct SessionConfig: Equatable, Hashable {
          */baseUrl: String, 
         /**
          * Path (or absolute URL) of the refresh endpoint.
-         */refreshPath: String = "/oauth/token", requestTimeoutMs: UInt64 = UInt64(30000), 
+         */refreshPath: String = "/oauth/token", 
+        /**
+         * Bound on each request, from waiting for a place on the wire to the last byte of
+         * the answer (a request's own `timeout_ms` overrides it).
+         */requestTimeoutMs: UInt64 = UInt64(30000), 
         /**
          * How long requests wait for a refresh. The refresh call itself is given four
          * times as long in the background, so rotated tokens from a slow server are kept.
@@ -2555,7 +2677,10 @@ public struct SessionConfig: Equatable, Hashable {
          */expiredBodyRule: BodyRule? = nil, 
         /**
          * Refresh before a request when the access token expires within this time.
-         */refreshLeewayMs: UInt64 = UInt64(60000), headerName: String = "Authorization", 
+         */refreshLeewayMs: UInt64 = UInt64(60000), 
+        /**
+         * The header that carries the token.
+         */headerName: String = "Authorization", 
         /**
          * Put before the token in the header; empty sends the bare token.
          */headerScheme: String = "Bearer", 
@@ -2673,12 +2798,21 @@ public func FfiConverterTypeSessionConfig_lower(_ value: SessionConfig) -> RustB
 }
 
 
+/**
+ * Counters since the session was built, for the app's diagnostics.
+ */
 public struct SessionMetrics: Equatable, Hashable {
+    /**
+     * Requests given to `execute`.
+     */
     public var requests: UInt64
     /**
      * Successful refreshes against the server.
      */
     public var refreshes: UInt64
+    /**
+     * Refreshes that failed (or ended the session).
+     */
     public var refreshFailures: UInt64
     /**
      * Requests sent again after a refresh.
@@ -2696,10 +2830,16 @@ public struct SessionMetrics: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(requests: UInt64, 
+    public init(
+        /**
+         * Requests given to `execute`.
+         */requests: UInt64, 
         /**
          * Successful refreshes against the server.
-         */refreshes: UInt64, refreshFailures: UInt64, 
+         */refreshes: UInt64, 
+        /**
+         * Refreshes that failed (or ended the session).
+         */refreshFailures: UInt64, 
         /**
          * Requests sent again after a refresh.
          */replays: UInt64, 
@@ -2774,6 +2914,9 @@ public func FfiConverterTypeSessionMetrics_lower(_ value: SessionMetrics) -> Rus
  * `description` never show the token.
  */
 public struct TokenLease: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
+    /**
+     * The token to send.
+     */
     public var accessToken: String
     /**
      * Which token this is in the session's history of tokens.
@@ -2786,7 +2929,10 @@ public struct TokenLease: Equatable, Hashable, CustomDebugStringConvertible, Cus
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(accessToken: String, 
+    public init(
+        /**
+         * The token to send.
+         */accessToken: String, 
         /**
          * Which token this is in the session's history of tokens.
          */generation: UInt64, 
@@ -2871,7 +3017,13 @@ public func FfiConverterTypeTokenLease_lower(_ value: TokenLease) -> RustBuffer 
  * `description` use them too.
  */
 public struct Tokens: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
+    /**
+     * Sent with every request.
+     */
     public var accessToken: String
+    /**
+     * Renews the access token; without it, a rejected token ends the session.
+     */
     public var refreshToken: String?
     /**
      * When the access token expires. When absent, the JWT `exp` claim is used if the
@@ -2881,7 +3033,13 @@ public struct Tokens: Equatable, Hashable, CustomDebugStringConvertible, CustomS
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(accessToken: String, refreshToken: String? = nil, 
+    public init(
+        /**
+         * Sent with every request.
+         */accessToken: String, 
+        /**
+         * Renews the access token; without it, a rejected token ends the session.
+         */refreshToken: String? = nil, 
         /**
          * When the access token expires. When absent, the JWT `exp` claim is used if the
          * access token is a JWT; otherwise expiry is found out from the server's answers.
@@ -2966,7 +3124,13 @@ enum CallbackError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
 
     
     
-    case Failed(detail: String
+    /**
+     * The callback failed; `detail` goes to the log.
+     */
+    case Failed(
+        /**
+         * What failed.
+         */detail: String
     )
 
     
@@ -3121,13 +3285,31 @@ public func FfiConverterTypeExpiryReason_lower(_ value: ExpiryReason) -> RustBuf
 
 
 
+/**
+ * How much a log record matters, as in every logging library.
+ */
 
 public enum LogLevel: Equatable, Hashable {
     
+    /**
+     * Something failed.
+     */
     case error
+    /**
+     * Something went wrong and was handled.
+     */
     case warn
+    /**
+     * What the session did.
+     */
     case info
+    /**
+     * Details for debugging (compiled out of release builds).
+     */
     case debug
+    /**
+     * Every step (compiled out of release builds).
+     */
     case trace
 
 
@@ -3218,13 +3400,38 @@ public enum RefreshProtocol: Equatable, Hashable {
      * RFC 6749 section 6: a form-encoded `grant_type=refresh_token` request; the answer
      * has `access_token`, and optionally `refresh_token` and `expires_in`.
      */
-    case oAuth2(clientId: String?, clientSecret: String?, scope: String?
+    case oAuth2(
+        /**
+         * Sent as `client_id` for clients that identify themselves; absent for none.
+         */clientId: String?, 
+        /**
+         * Sent as `client_secret` in the form (`client_secret_post`); absent for
+         * public clients, which mobile apps usually are.
+         */clientSecret: String?, 
+        /**
+         * Sent as `scope` to narrow the new access token; absent keeps the grant's scope.
+         */scope: String?
     )
     /**
      * A JSON body with the refresh token under `refresh_token_field` plus
      * `extra_fields`; the answer is read with JSON pointers (RFC 6901, like `/data/token`).
      */
-    case json(refreshTokenField: String, extraFields: [String: String], accessTokenPointer: String, refreshTokenPointer: String?, expiresInPointer: String?
+    case json(
+        /**
+         * The JSON field that carries the refresh token, like `refreshToken`.
+         */refreshTokenField: String, 
+        /**
+         * Other fields sent with it, like a client credential.
+         */extraFields: [String: String], 
+        /**
+         * Where the answer has the new access token.
+         */accessTokenPointer: String, 
+        /**
+         * Where the answer has a rotated refresh token, if it rotates them.
+         */refreshTokenPointer: String?, 
+        /**
+         * Where the answer has the access token's lifetime in seconds, if it says.
+         */expiresInPointer: String?
     )
 
 
@@ -3312,12 +3519,18 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The session is over: show the login screen.
      */
-    case SessionExpired(reason: ExpiryReason
+    case SessionExpired(
+        /**
+         * Why it is over.
+         */reason: ExpiryReason
     )
     /**
      * A network failure; retrying later may succeed. The tokens are kept.
      */
-    case Network(detail: String
+    case Network(
+        /**
+         * What failed, without URLs or tokens.
+         */detail: String
     )
     /**
      * A request or the refresh took longer than its timeout; retrying may succeed.
@@ -3326,22 +3539,34 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The app's token store failed; the session stays as it was.
      */
-    case Store(detail: String
+    case Store(
+        /**
+         * What the store said.
+         */detail: String
     )
     /**
      * The configuration cannot work; fix it in code.
      */
-    case InvalidConfig(detail: String
+    case InvalidConfig(
+        /**
+         * Which setting, and why.
+         */detail: String
     )
     /**
      * The request cannot be sent as given (bad URL, method or header).
      */
-    case InvalidRequest(detail: String
+    case InvalidRequest(
+        /**
+         * What is wrong with it.
+         */detail: String
     )
     /**
      * The refresh endpoint answered with something unreadable; retrying may succeed.
      */
-    case InvalidResponse(detail: String
+    case InvalidResponse(
+        /**
+         * What was wrong with the answer.
+         */detail: String
     )
     /**
      * The call was cancelled.
@@ -3358,13 +3583,19 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * `unauthorized_client`, `invalid_scope`, ...): a mistake in the app's configuration
      * that signing in again would not fix. The tokens are kept.
      */
-    case ClientRejected(detail: String
+    case ClientRejected(
+        /**
+         * The server's error code, like `invalid_client`.
+         */detail: String
     )
     /**
      * The server's answer was larger than the session accepts (`max_response_bytes`,
      * or 64 KiB for the refresh endpoint).
      */
-    case ResponseTooLarge(limitBytes: UInt64
+    case ResponseTooLarge(
+        /**
+         * The limit the answer went past.
+         */limitBytes: UInt64
     )
     /**
      * The refresh guard tripped: too many successful refreshes in a short window,
@@ -3374,7 +3605,10 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * A bug in refreshkit; please report it.
      */
-    case Internal(detail: String
+    case Internal(
+        /**
+         * What went wrong.
+         */detail: String
     )
 
     
@@ -3556,9 +3790,15 @@ public func FfiConverterTypeSessionError_lower(_ value: SessionError) -> RustBuf
 }
 
 
+/**
+ * Something that happened to the session, for the app's listener.
+ */
 
 public enum SessionEvent: Equatable, Hashable {
     
+    /**
+     * `sign_in` saved the tokens; the session is active.
+     */
     case signedIn
     /**
      * New tokens were issued (or adopted from the store) and saved.
@@ -3568,24 +3808,42 @@ public enum SessionEvent: Equatable, Hashable {
      * A refresh failed. When `retryable`, the tokens were kept and a later request
      * tries again; otherwise an `Expired` event follows.
      */
-    case refreshFailed(retryable: Bool, detail: String
+    case refreshFailed(
+        /**
+         * True when the tokens were kept and a later request tries again.
+         */retryable: Bool, 
+        /**
+         * What failed, never a token.
+         */detail: String
     )
     /**
      * The session is over: show the login screen.
      */
-    case expired(reason: ExpiryReason
+    case expired(
+        /**
+         * Why it is over.
+         */reason: ExpiryReason
     )
     /**
      * The auth server refused the app's client or scope (`invalid_client`,
      * `invalid_scope`): fix the app's configuration. The tokens are kept.
      */
-    case clientRejected(detail: String
+    case clientRejected(
+        /**
+         * The server's error code.
+         */detail: String
     )
     /**
      * New tokens are in use but could not be saved; they are lost if the app dies now.
      */
-    case storeFailed(detail: String
+    case storeFailed(
+        /**
+         * What the store said.
+         */detail: String
     )
+    /**
+     * `sign_out` cleared the store; nobody is signed in.
+     */
     case signedOut
 
 
@@ -3687,6 +3945,9 @@ public func FfiConverterTypeSessionEvent_lower(_ value: SessionEvent) -> RustBuf
 
 
 
+/**
+ * Where the session stands.
+ */
 
 public enum SessionState: Equatable, Hashable {
     
@@ -3694,7 +3955,13 @@ public enum SessionState: Equatable, Hashable {
      * The store is being read, just after `Session::new`; `restored_state()` waits for it.
      */
     case loading
+    /**
+     * Nobody is signed in.
+     */
     case signedOut
+    /**
+     * Signed in; requests carry the token.
+     */
     case active
     /**
      * Active, with a refresh in flight; requests wait for it.
@@ -3809,7 +4076,10 @@ enum StoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * Any other failure.
      */
-    case Failed(detail: String
+    case Failed(
+        /**
+         * What failed, for the logs; never a token.
+         */detail: String
     )
 
     
@@ -4359,10 +4629,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_func_file_refresh_lock() != 21452) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_sessionlistener_on_event() != 56366) {
+    if (uniffi_refreshkit_checksum_method_sessionlistener_on_event() != 60069) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_logger_log() != 26343) {
+    if (uniffi_refreshkit_checksum_method_logger_log() != 15292) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_refreshlock_acquire() != 60258) {
@@ -4401,7 +4671,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_session_execute() != 51046) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_metrics() != 33249) {
+    if (uniffi_refreshkit_checksum_method_session_metrics() != 15777) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized() != 58615) {
@@ -4416,7 +4686,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_session_sign_out() != 1418) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_state() != 34163) {
+    if (uniffi_refreshkit_checksum_method_session_state() != 34960) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_access_token_lease_blocking() != 40931) {

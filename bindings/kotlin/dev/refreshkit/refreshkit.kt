@@ -1102,10 +1102,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_func_file_refresh_lock() and 0xFFFF) != 21452) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_sessionlistener_on_event() and 0xFFFF) != 56366) {
+    if ((lib.uniffi_refreshkit_checksum_method_sessionlistener_on_event() and 0xFFFF) != 60069) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_logger_log() and 0xFFFF) != 26343) {
+    if ((lib.uniffi_refreshkit_checksum_method_logger_log() and 0xFFFF) != 15292) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_refreshlock_acquire() and 0xFFFF) != 60258) {
@@ -1144,7 +1144,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_session_execute() and 0xFFFF) != 51046) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_metrics() and 0xFFFF) != 33249) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_metrics() and 0xFFFF) != 15777) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized() and 0xFFFF) != 58615) {
@@ -1159,7 +1159,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_session_sign_out() and 0xFFFF) != 1418) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_state() and 0xFFFF) != 34163) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_state() and 0xFFFF) != 34960) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_access_token_lease_blocking() and 0xFFFF) != 40931) {
@@ -1724,6 +1724,9 @@ public object FfiConverterTimestamp: FfiConverterRustBuffer<java.time.Instant> {
  */
 public interface Logger {
     
+    /**
+     * Takes one record, on a thread of the library's own.
+     */
     fun `log`(`record`: LogRecord)
     
     companion object
@@ -1834,6 +1837,9 @@ open class LoggerImpl: Disposable, AutoCloseable, Logger
     }
 
     
+    /**
+     * Takes one record, on a thread of the library's own.
+     */
     @Throws(CallbackException::class)override fun `log`(`record`: LogRecord)
         = 
     callWithHandle {
@@ -2479,6 +2485,9 @@ public interface SessionInterface {
      */
     suspend fun `execute`(`request`: HttpRequest): HttpResponse
     
+    /**
+     * The session's counters now; never blocks.
+     */
     fun `metrics`(): SessionMetrics
     
     /**
@@ -2505,6 +2514,9 @@ public interface SessionInterface {
      */
     suspend fun `signOut`()
     
+    /**
+     * Where the session stands now; never blocks.
+     */
     fun `state`(): SessionState
     
     /**
@@ -2837,7 +2849,10 @@ open class Session: Disposable, AutoCloseable, SessionInterface
     )
     }
 
-    override fun `metrics`(): SessionMetrics {
+    
+    /**
+     * The session's counters now; never blocks.
+     */override fun `metrics`(): SessionMetrics {
             return FfiConverterTypeSessionMetrics.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
@@ -2953,7 +2968,10 @@ open class Session: Disposable, AutoCloseable, SessionInterface
     )
     }
 
-    override fun `state`(): SessionState {
+    
+    /**
+     * Where the session stands now; never blocks.
+     */override fun `state`(): SessionState {
             return FfiConverterTypeSessionState.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
@@ -3124,6 +3142,9 @@ public object FfiConverterTypeSession: FfiConverter<Session, Long> {
  */
 public interface SessionListener {
     
+    /**
+     * Hears one event; an error is logged and changes nothing.
+     */
     fun `onEvent`(`event`: SessionEvent)
     
     companion object
@@ -3235,6 +3256,9 @@ open class SessionListenerImpl: Disposable, AutoCloseable, SessionListener
     }
 
     
+    /**
+     * Hears one event; an error is logged and changes nothing.
+     */
     @Throws(CallbackException::class)override fun `onEvent`(`event`: SessionEvent)
         = 
     callWithHandle {
@@ -3805,8 +3829,14 @@ public object FfiConverterTypeTokenStore: FfiConverter<TokenStore, Long> {
  * `values` (compared as text, so `1002` matches the number 1002).
  */
 data class BodyRule (
+    /**
+     * A JSON pointer (RFC 6901) into the response body, like `/code`.
+     */
     var `pointer`: kotlin.String
     , 
+    /**
+     * The values at `pointer` that mean "expired", like `1002`.
+     */
     var `values`: List<kotlin.String>
     
 ){
@@ -3842,9 +3872,18 @@ public object FfiConverterTypeBodyRule: FfiConverterRustBuffer<BodyRule> {
 
 
 
+/**
+ * One HTTP header. `Debug` shows the name and the value's length only.
+ */
 data class HttpHeader (
+    /**
+     * The header's name; case does not matter.
+     */
     var `name`: kotlin.String
     , 
+    /**
+     * The header's value.
+     */
     var `value`: kotlin.String
     
 ){
@@ -3884,6 +3923,9 @@ public object FfiConverterTypeHttpHeader: FfiConverterRustBuffer<HttpHeader> {
  * A request to send with the session's token.
  */
 data class HttpRequest (
+    /**
+     * `GET`, `POST`, ...
+     */
     var `method`: kotlin.String = "GET" 
     , 
     /**
@@ -3891,8 +3933,14 @@ data class HttpRequest (
      */
     var `url`: kotlin.String
     , 
+    /**
+     * The app's own headers; the token's header is added by the session.
+     */
     var `headers`: List<HttpHeader> = listOf() 
     , 
+    /**
+     * The body, sent again as it is if the request is replayed after a refresh.
+     */
     var `body`: kotlin.ByteArray? = null 
     , 
     /**
@@ -3943,11 +3991,23 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
 
 
 
+/**
+ * The server's answer, as received (after at most one replay).
+ */
 data class HttpResponse (
+    /**
+     * The HTTP status.
+     */
     var `status`: kotlin.UShort
     , 
+    /**
+     * The response headers whose values are text.
+     */
     var `headers`: List<HttpHeader>
     , 
+    /**
+     * The body, at most `max_response_bytes`.
+     */
     var `body`: kotlin.ByteArray
     
 ){
@@ -3986,11 +4046,23 @@ public object FfiConverterTypeHttpResponse: FfiConverterRustBuffer<HttpResponse>
 
 
 
+/**
+ * One log record; it never contains a token.
+ */
 data class LogRecord (
+    /**
+     * How much it matters.
+     */
     var `level`: LogLevel
     , 
+    /**
+     * Where it comes from (`refreshkit`, or a library it uses).
+     */
     var `target`: kotlin.String
     , 
+    /**
+     * The text.
+     */
     var `message`: kotlin.String
     
 ){
@@ -4043,6 +4115,10 @@ data class SessionConfig (
      */
     var `refreshPath`: kotlin.String = "/oauth/token" 
     , 
+    /**
+     * Bound on each request, from waiting for a place on the wire to the last byte of
+     * the answer (a request's own `timeout_ms` overrides it).
+     */
     var `requestTimeoutMs`: kotlin.ULong = 30000uL 
     , 
     /**
@@ -4076,6 +4152,9 @@ data class SessionConfig (
      */
     var `refreshLeewayMs`: kotlin.ULong = 60000uL 
     , 
+    /**
+     * The header that carries the token.
+     */
     var `headerName`: kotlin.String = "Authorization" 
     , 
     /**
@@ -4195,7 +4274,13 @@ public object FfiConverterTypeSessionConfig: FfiConverterRustBuffer<SessionConfi
 
 
 
+/**
+ * Counters since the session was built, for the app's diagnostics.
+ */
 data class SessionMetrics (
+    /**
+     * Requests given to `execute`.
+     */
     var `requests`: kotlin.ULong
     , 
     /**
@@ -4203,6 +4288,9 @@ data class SessionMetrics (
      */
     var `refreshes`: kotlin.ULong
     , 
+    /**
+     * Refreshes that failed (or ended the session).
+     */
     var `refreshFailures`: kotlin.ULong
     , 
     /**
@@ -4271,6 +4359,9 @@ public object FfiConverterTypeSessionMetrics: FfiConverterRustBuffer<SessionMetr
  * `description` never show the token.
  */
 data class TokenLease (
+    /**
+     * The token to send.
+     */
     var `accessToken`: kotlin.String
     , 
     /**
@@ -4334,8 +4425,14 @@ public object FfiConverterTypeTokenLease: FfiConverterRustBuffer<TokenLease> {
  * `description` use them too.
  */
 data class Tokens (
+    /**
+     * Sent with every request.
+     */
     var `accessToken`: kotlin.String
     , 
+    /**
+     * Renews the access token; without it, a rejected token ends the session.
+     */
     var `refreshToken`: kotlin.String? = null 
     , 
     /**
@@ -4396,8 +4493,14 @@ public object FfiConverterTypeTokens: FfiConverterRustBuffer<Tokens> {
  */
 sealed class CallbackException: kotlin.Exception() {
     
+    /**
+     * The callback failed; `detail` goes to the log.
+     */
     class Failed(
         
+        /**
+         * What failed.
+         */
         val `detail`: kotlin.String
         ) : CallbackException() {
         override val message
@@ -4501,13 +4604,31 @@ public object FfiConverterTypeExpiryReason: FfiConverterRustBuffer<ExpiryReason>
 
 
 
+/**
+ * How much a log record matters, as in every logging library.
+ */
 
 enum class LogLevel {
     
+    /**
+     * Something failed.
+     */
     ERROR,
+    /**
+     * Something went wrong and was handled.
+     */
     WARN,
+    /**
+     * What the session did.
+     */
     INFO,
+    /**
+     * Details for debugging (compiled out of release builds).
+     */
     DEBUG,
+    /**
+     * Every step (compiled out of release builds).
+     */
     TRACE;
 
     
@@ -4548,8 +4669,18 @@ sealed class RefreshProtocol {
      * has `access_token`, and optionally `refresh_token` and `expires_in`.
      */
     data class OAuth2(
+        /**
+         * Sent as `client_id` for clients that identify themselves; absent for none.
+         */
         val `clientId`: kotlin.String?, 
+        /**
+         * Sent as `client_secret` in the form (`client_secret_post`); absent for
+         * public clients, which mobile apps usually are.
+         */
         val `clientSecret`: kotlin.String?, 
+        /**
+         * Sent as `scope` to narrow the new access token; absent keeps the grant's scope.
+         */
         val `scope`: kotlin.String?) : RefreshProtocol()
         
     {
@@ -4563,10 +4694,25 @@ sealed class RefreshProtocol {
      * `extra_fields`; the answer is read with JSON pointers (RFC 6901, like `/data/token`).
      */
     data class Json(
+        /**
+         * The JSON field that carries the refresh token, like `refreshToken`.
+         */
         val `refreshTokenField`: kotlin.String, 
+        /**
+         * Other fields sent with it, like a client credential.
+         */
         val `extraFields`: Map<kotlin.String, kotlin.String>, 
+        /**
+         * Where the answer has the new access token.
+         */
         val `accessTokenPointer`: kotlin.String, 
+        /**
+         * Where the answer has a rotated refresh token, if it rotates them.
+         */
         val `refreshTokenPointer`: kotlin.String?, 
+        /**
+         * Where the answer has the access token's lifetime in seconds, if it says.
+         */
         val `expiresInPointer`: kotlin.String?) : RefreshProtocol()
         
     {
@@ -4677,6 +4823,9 @@ sealed class SessionException: kotlin.Exception() {
      */
     class SessionExpired(
         
+        /**
+         * Why it is over.
+         */
         val `reason`: ExpiryReason
         ) : SessionException() {
         override val message
@@ -4688,6 +4837,9 @@ sealed class SessionException: kotlin.Exception() {
      */
     class Network(
         
+        /**
+         * What failed, without URLs or tokens.
+         */
         val `detail`: kotlin.String
         ) : SessionException() {
         override val message
@@ -4708,6 +4860,9 @@ sealed class SessionException: kotlin.Exception() {
      */
     class Store(
         
+        /**
+         * What the store said.
+         */
         val `detail`: kotlin.String
         ) : SessionException() {
         override val message
@@ -4719,6 +4874,9 @@ sealed class SessionException: kotlin.Exception() {
      */
     class InvalidConfig(
         
+        /**
+         * Which setting, and why.
+         */
         val `detail`: kotlin.String
         ) : SessionException() {
         override val message
@@ -4730,6 +4888,9 @@ sealed class SessionException: kotlin.Exception() {
      */
     class InvalidRequest(
         
+        /**
+         * What is wrong with it.
+         */
         val `detail`: kotlin.String
         ) : SessionException() {
         override val message
@@ -4741,6 +4902,9 @@ sealed class SessionException: kotlin.Exception() {
      */
     class InvalidResponse(
         
+        /**
+         * What was wrong with the answer.
+         */
         val `detail`: kotlin.String
         ) : SessionException() {
         override val message
@@ -4774,6 +4938,9 @@ sealed class SessionException: kotlin.Exception() {
      */
     class ClientRejected(
         
+        /**
+         * The server's error code, like `invalid_client`.
+         */
         val `detail`: kotlin.String
         ) : SessionException() {
         override val message
@@ -4786,6 +4953,9 @@ sealed class SessionException: kotlin.Exception() {
      */
     class ResponseTooLarge(
         
+        /**
+         * The limit the answer went past.
+         */
         val `limitBytes`: kotlin.ULong
         ) : SessionException() {
         override val message
@@ -4807,6 +4977,9 @@ sealed class SessionException: kotlin.Exception() {
      */
     class Internal(
         
+        /**
+         * What went wrong.
+         */
         val `detail`: kotlin.String
         ) : SessionException() {
         override val message
@@ -5034,8 +5207,14 @@ public object FfiConverterTypeSessionError : FfiConverterRustBuffer<SessionExcep
 
 
 
+/**
+ * Something that happened to the session, for the app's listener.
+ */
 sealed class SessionEvent {
     
+    /**
+     * `sign_in` saved the tokens; the session is active.
+     */
     object SignedIn : SessionEvent()
     
     
@@ -5050,7 +5229,13 @@ sealed class SessionEvent {
      * tries again; otherwise an `Expired` event follows.
      */
     data class RefreshFailed(
+        /**
+         * True when the tokens were kept and a later request tries again.
+         */
         val `retryable`: kotlin.Boolean, 
+        /**
+         * What failed, never a token.
+         */
         val `detail`: kotlin.String) : SessionEvent()
         
     {
@@ -5063,6 +5248,9 @@ sealed class SessionEvent {
      * The session is over: show the login screen.
      */
     data class Expired(
+        /**
+         * Why it is over.
+         */
         val `reason`: dev.refreshkit.ExpiryReason) : SessionEvent()
         
     {
@@ -5076,6 +5264,9 @@ sealed class SessionEvent {
      * `invalid_scope`): fix the app's configuration. The tokens are kept.
      */
     data class ClientRejected(
+        /**
+         * The server's error code.
+         */
         val `detail`: kotlin.String) : SessionEvent()
         
     {
@@ -5088,6 +5279,9 @@ sealed class SessionEvent {
      * New tokens are in use but could not be saved; they are lost if the app dies now.
      */
     data class StoreFailed(
+        /**
+         * What the store said.
+         */
         val `detail`: kotlin.String) : SessionEvent()
         
     {
@@ -5096,6 +5290,9 @@ sealed class SessionEvent {
         companion object
     }
     
+    /**
+     * `sign_out` cleared the store; nobody is signed in.
+     */
     object SignedOut : SessionEvent()
     
     
@@ -5228,6 +5425,9 @@ public object FfiConverterTypeSessionEvent : FfiConverterRustBuffer<SessionEvent
 
 
 
+/**
+ * Where the session stands.
+ */
 
 enum class SessionState {
     
@@ -5235,7 +5435,13 @@ enum class SessionState {
      * The store is being read, just after `Session::new`; `restored_state()` waits for it.
      */
     LOADING,
+    /**
+     * Nobody is signed in.
+     */
     SIGNED_OUT,
+    /**
+     * Signed in; requests carry the token.
+     */
     ACTIVE,
     /**
      * Active, with a refresh in flight; requests wait for it.
@@ -5300,6 +5506,9 @@ sealed class StoreException: kotlin.Exception() {
      */
     class Failed(
         
+        /**
+         * What failed, for the logs; never a token.
+         */
         val `detail`: kotlin.String
         ) : StoreException() {
         override val message
