@@ -61,6 +61,7 @@ class InterceptorCancelTest {
         val other = http.newCall(resource(server)).execute().use { it.code }
         assertEquals(200, other, "the refresh went on for the next call")
         assertEquals(1L, server.stat("refreshes"))
+        assertEquals(1L, server.stat("served"), "the cancelled call was replayed after the refresh")
     }
 
     @Test
