@@ -20,6 +20,9 @@ import okhttp3.Response
  * gets the token and retries; [network] puts the token on each hop OkHttp sends, redirects
  * included, and only on hops whose URL may receive it. OkHttp builds a redirect from the
  * request before the network interceptors, so the token never follows a redirect by itself.
+ * A call that starts at a URL that may not receive the token never gets it, wherever it is
+ * redirected. An OkHttp `Cache` sits above the network part, so it sees requests without
+ * the token.
  *
  * Only an answer to a hop that carried the token can mean "expired": a 401 from a host the
  * token never went to refreshes nothing.
@@ -46,7 +49,7 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
 
     override fun intercept(chain: Interceptor.Chain): Response {
         val request = chain.request()
-        if (!rules.mayReceiveToken(request.url)) return chain.proceed(request)
+        if (!guarded { rules.mayReceiveToken(request.url) }) return chain.proceed(request)
         val first = send(chain, request, currentToken(chain))
         val sent = first.sentToken ?: return first.response
         if (request.body?.isOneShot() == true || !expired(first.response)) return first.response
@@ -59,7 +62,7 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
         val request = chain.request()
         val hops = request.tag(Hops::class.java) ?: return chain.proceed(request)
         hops.seen = true
-        val header = rules.header(request.url, hops.token)
+        val header = guarded { rules.header(request.url, hops.token) }
         hops.sentToken = if (header != null) hops.token else null
         if (header == null) return chain.proceed(request)
         return chain.proceed(request.newBuilder().header(header.name, header.value).build())
@@ -77,24 +80,28 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
 
     private fun expired(response: Response): Boolean =
         try {
-            rules.isExpired(response)
-        } catch (e: Exception) {
+            guarded { rules.isExpired(response) }
+        } catch (e: IOException) {
             response.close()
-            throw asIOException(e)
+            throw e
         }
 
     private fun currentToken(chain: Interceptor.Chain): String {
         lease?.let { if (LeaseCheck.isCurrent(it)) return it.accessToken }
+        // The suspend call waits for a refresh and can be given up; then the lease is at hand.
+        chain.call().await { session.accessToken() }
+        return guarded { session.accessTokenLeaseBlocking() }.also { lease = it }.accessToken
+    }
+
+    /** Runs a call into the session; whatever it throws reaches OkHttp as an IOException. */
+    private inline fun <T> guarded(call: () -> T): T =
         try {
-            // The suspend call waits for a refresh and can be given up; then the lease is at hand.
-            chain.call().await { session.accessToken() }
-            return session.accessTokenLeaseBlocking().also { lease = it }.accessToken
+            call()
         } catch (e: IOException) {
             throw e
         } catch (e: Exception) {
             throw asIOException(e)
         }
-    }
 
     /** What the hops of one attempt did; the last hop's answer is the call's answer. */
     private class Hops(val token: String) {

@@ -12,8 +12,11 @@ import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.future.future
 import okhttp3.Call
 
-/** Where the interceptor's waits run: on no thread of their own until the core answers. */
-private val waits = CoroutineScope(SupervisorJob() + Dispatchers.Unconfined)
+/**
+ * Where the interceptor's waits run. Not Unconfined: the rest of the call would then run on
+ * the refreshkit thread that wakes it, which has other work to do.
+ */
+private val waits = CoroutineScope(SupervisorJob() + Dispatchers.Default)
 
 /** How often a waiting call looks at `isCanceled()`; `callTimeout` cancels the call too. */
 private const val POLL_MS = 20L

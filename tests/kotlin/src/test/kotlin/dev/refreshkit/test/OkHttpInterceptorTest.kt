@@ -127,4 +127,13 @@ class OkHttpInterceptorTest {
             }
         }
     }
+
+    @Test
+    fun `a closed session fails OkHttp calls with an IOException, not a crash of the dispatcher`() {
+        val session = Session(SessionConfig(baseUrl = "http://127.0.0.1:1"), FlakyStore())
+        val http = OkHttpClient.Builder().addRefreshKit(session).build()
+        session.close()
+        val error = assertThrows<IOException> { http.newCall(Request.Builder().url("http://127.0.0.1:1/me").build()).execute() }
+        assertEquals("refreshkit: IllegalStateException", error.message, "the session's failure, before any connection")
+    }
 }
