@@ -83,8 +83,13 @@ class OkHttpInterceptorTest {
     /** Counts the calls that cross the bindings for a token. */
     private class CountingSession(val inner: Session) : SessionInterface by inner {
         val leases = AtomicInteger()
+        val rules = AtomicInteger()
 
         override fun accessTokenLeaseBlocking(): TokenLease = inner.accessTokenLeaseBlocking().also { leases.incrementAndGet() }
+
+        override fun tokenHeaderFor(url: String, accessToken: String) = inner.tokenHeaderFor(url, accessToken).also { rules.incrementAndGet() }
+
+        override fun isExpiredResponse(status: UShort, body: ByteArray) = inner.isExpiredResponse(status, body).also { rules.incrementAndGet() }
     }
 
     @Test
@@ -98,6 +103,7 @@ class OkHttpInterceptorTest {
                 fun echoed() = http.newCall(Request.Builder().url("${server.baseUrl}/echo").build()).execute().use { it.body!!.string() }
                 repeat(20) { assertTrue(echoed().contains(login.accessToken)) }
                 assertEquals(1, session.leases.get(), "one lease served every request while the token was current")
+                assertEquals(3, session.rules.get(), "the rules were asked once each (host, header, status 200), not per request")
 
                 server.expireAll()
                 http.newCall(Request.Builder().url("${server.baseUrl}/api/resource").build()).execute().use { assertEquals(200, it.code) }
