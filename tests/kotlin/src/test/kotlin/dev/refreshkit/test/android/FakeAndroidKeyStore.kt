@@ -35,10 +35,12 @@ class FakeAndroidKeyStore : Provider("AndroidKeyStore", "1.0", "in-memory Androi
         const val RIVAL_WAIT_MS = 300L
         val keys = ConcurrentHashMap<String, SecretKey>()
         val generated = AtomicInteger()
+        @Volatile var lastSpec: KeyGenParameterSpec? = null
 
         fun install() {
             keys.clear()
             generated.set(0)
+            lastSpec = null
             Security.removeProvider("AndroidKeyStore")
             Security.addProvider(FakeAndroidKeyStore())
         }
@@ -48,7 +50,8 @@ class FakeAndroidKeyStore : Provider("AndroidKeyStore", "1.0", "in-memory Androi
         private var alias: String? = null
 
         override fun engineInit(params: AlgorithmParameterSpec?, random: SecureRandom?) {
-            alias = (params as KeyGenParameterSpec).keystoreAlias
+            lastSpec = params as KeyGenParameterSpec
+            alias = params.keystoreAlias
         }
 
         override fun engineInit(random: SecureRandom?) = throw UnsupportedOperationException()

@@ -58,4 +58,14 @@ class KeystoreTokenStoreTest {
         assertEquals("keys created", 1, FakeAndroidKeyStore.generated.get())
         assertNotNull("the saved tokens no longer decrypt: the user would be signed out", KeystoreTokenStore(context).load())
     }
+
+    @Test
+    fun `the key is bound to an unlocked device only when the app asks`() {
+        KeystoreTokenStore(context).save(tokens(1))
+        assertEquals(false, FakeAndroidKeyStore.lastSpec!!.isUnlockedDeviceRequired)
+
+        FakeAndroidKeyStore.install()
+        KeystoreTokenStore(context, keyAlias = "bound", requireUnlockedDevice = true).save(tokens(2))
+        assertEquals(true, FakeAndroidKeyStore.lastSpec!!.isUnlockedDeviceRequired)
+    }
 }
