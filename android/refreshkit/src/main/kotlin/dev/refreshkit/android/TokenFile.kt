@@ -14,12 +14,17 @@ import java.io.RandomAccessFile
  */
 internal class TokenFile(private val file: File, private val lockFile: File) {
     /** The contents, or null when there is no file. */
-    fun read(): ByteArray? =
-        try {
+    fun read(): ByteArray? {
+        // Earlier versions wrote through AtomicFile, which keeps the last good file as
+        // `.bak` while it writes: after a crash mid-write, that one holds the tokens.
+        val backup = File(file.path + ".bak")
+        if (backup.exists() && !backup.renameTo(file)) throw IOException("restore failed")
+        return try {
             file.readBytes()
         } catch (e: FileNotFoundException) {
             null
         }
+    }
 
     /** Writes to a file of its own, syncs it, renames it over [file] and reads it back. */
     fun write(bytes: ByteArray) {

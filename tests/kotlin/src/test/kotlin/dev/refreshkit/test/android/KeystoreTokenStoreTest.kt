@@ -68,4 +68,13 @@ class KeystoreTokenStoreTest {
         KeystoreTokenStore(context, keyAlias = "bound", requireUnlockedDevice = true).save(tokens(2))
         assertEquals(true, FakeAndroidKeyStore.lastSpec!!.isUnlockedDeviceRequired)
     }
+
+    @Test
+    fun `tokens an earlier version left in AtomicFile's backup after a crash mid-write are read`() {
+        KeystoreTokenStore(context).save(tokens(3))
+        val file = File(context.noBackupFilesDir, "refreshkit.tokens")
+        file.renameTo(File(file.path + ".bak"))
+        file.writeBytes(byteArrayOf(1, 2, 3)) // the interrupted write
+        assertEquals(tokens(3), KeystoreTokenStore(context).load())
+    }
 }
