@@ -1,16 +1,16 @@
 package dev.refreshkit.android
 
 import android.content.Context
+import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
 import android.security.keystore.UserNotAuthenticatedException
-import android.util.AtomicFile
 import dev.refreshkit.StoreException
 import dev.refreshkit.TokenStore
 import dev.refreshkit.Tokens
 import java.io.File
-import java.io.FileNotFoundException
+import java.io.IOException
 import java.nio.ByteBuffer
 import java.security.GeneralSecurityException
 import java.security.KeyStore
@@ -31,26 +31,32 @@ import org.json.JSONObject
  * - When the key is gone or unusable (the app was restored to a new device, the user
  *   removed the screen lock, the file was damaged), [load] says "no tokens" and the user
  *   signs in again; it never crashes.
- * - When the key exists but cannot be used right now (a key bound to user
- *   authentication), [load] throws `StoreException.Locked`, which refreshkit keeps apart
- *   from "signed out".
+ * - A save that did not reach the disk throws `StoreException.Failed`, so refreshkit
+ *   sends a `StoreFailed` event (after a refresh it goes on with the new tokens in memory).
+ * - Every instance and process of the app takes one lock (a file in `noBackupFilesDir`)
+ *   around the key's creation and the file, so two stores never make two keys.
+ *
+ * [requireUnlockedDevice] (API 28 and later; off by default) binds a key created from then
+ * on to an unlocked device: tokens at rest are then useless to someone who takes a locked
+ * phone apart, but while the phone is locked [load] and [save] throw `StoreException.Locked`.
+ * refreshkit keeps that apart from "signed out", yet a refresh in the background (a push, a
+ * WorkManager job) while locked cannot save what the server rotated: if the process dies
+ * before a later save, the stored refresh token is already spent and the user must sign in
+ * again. The default favours staying signed in. StrongBox is not used: each operation costs tens of milliseconds on the secure
+ * element, it is missing on many devices, and the tokens live in the app's memory anyway.
  */
 class KeystoreTokenStore(
     context: Context,
     fileName: String = "refreshkit.tokens",
     private val keyAlias: String = "dev.refreshkit.tokens",
+    private val requireUnlockedDevice: Boolean = false,
 ) : TokenStore {
-    private val file = AtomicFile(File(context.noBackupFilesDir, fileName))
+    private val file = TokenFile(File(context.noBackupFilesDir, fileName), File(context.noBackupFilesDir, LOCK_FILE))
 
-    @Synchronized
-    override fun load(): Tokens? {
-        val sealed = try {
-            file.readFully()
-        } catch (e: FileNotFoundException) {
-            return null
-        }
-        val key = existingKey() ?: return discard()
-        return try {
+    override fun load(): Tokens? = locked {
+        val sealed = file.read() ?: return@locked null
+        try {
+            val key = existingKey() ?: return@locked discard()
             decode(open(key, sealed))
         } catch (e: UserNotAuthenticatedException) {
             throw StoreException.Locked()
@@ -67,8 +73,7 @@ class KeystoreTokenStore(
         }
     }
 
-    @Synchronized
-    override fun save(tokens: Tokens) {
+    override fun save(tokens: Tokens) = locked {
         val sealed = try {
             seal(existingKey() ?: newKey(), encode(tokens))
         } catch (e: UserNotAuthenticatedException) {
@@ -76,20 +81,18 @@ class KeystoreTokenStore(
         } catch (e: GeneralSecurityException) {
             throw StoreException.Failed("keystore: ${e.javaClass.simpleName}")
         }
-        val out = file.startWrite()
-        try {
-            out.write(sealed)
-            file.finishWrite(out) // fsync, then rename over the old file
-        } catch (e: Exception) {
-            file.failWrite(out)
-            throw StoreException.Failed("write: ${e.javaClass.simpleName}")
-        }
+        file.write(sealed)
     }
 
-    @Synchronized
-    override fun clear() {
-        file.delete()
-    }
+    override fun clear() = locked { file.delete() }
+
+    /** Runs [block] under the app-wide lock; a file that cannot be used is a failed store call. */
+    private fun <T> locked(block: () -> T): T =
+        try {
+            file.locked(block)
+        } catch (e: IOException) {
+            throw StoreException.Failed("file: ${e.javaClass.simpleName}")
+        }
 
     private fun discard(): Tokens? {
         file.delete()
@@ -106,6 +109,7 @@ class KeystoreTokenStore(
             .setBlockModes(KeyProperties.BLOCK_MODE_GCM)
             .setEncryptionPaddings(KeyProperties.ENCRYPTION_PADDING_NONE)
             .setKeySize(256)
+            .apply { if (requireUnlockedDevice && Build.VERSION.SDK_INT >= 28) setUnlockedDeviceRequired(true) }
             .build()
         return KeyGenerator.getInstance(KeyProperties.KEY_ALGORITHM_AES, KEYSTORE).apply { init(spec) }.generateKey()
     }
@@ -145,6 +149,7 @@ class KeystoreTokenStore(
 
     private companion object {
         const val KEYSTORE = "AndroidKeyStore"
+        const val LOCK_FILE = "dev.refreshkit.lock"
         const val TRANSFORMATION = "AES/GCM/NoPadding"
     }
 }

@@ -6,19 +6,24 @@ import dev.refreshkit.HttpResponse
 import dev.refreshkit.Session
 import dev.refreshkit.SessionConfig
 import dev.refreshkit.SessionEvent
+import dev.refreshkit.SessionException
 import dev.refreshkit.SessionListener
 import dev.refreshkit.SessionMetrics
 import dev.refreshkit.SessionState
 import dev.refreshkit.TokenStore
 import dev.refreshkit.Tokens
+import kotlinx.coroutines.CoroutineExceptionHandler
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.cancel
 import kotlinx.coroutines.channels.BufferOverflow
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.MutableSharedFlow
-import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.SharedFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asSharedFlow
-import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.filterIsInstance
 import kotlinx.coroutines.flow.map
 
@@ -42,10 +47,19 @@ class ObservableSession(config: SessionConfig, store: TokenStore) : AutoCloseabl
     /** The generated binding, for anything this wrapper does not cover. */
     val session: Session = Session(config, store, relay)
 
-    private val mutableState = MutableStateFlow(session.state())
+    private val publisher = StatePublisher { session.state() }
 
-    /** The session's state, updated after every event and every call. */
-    val state: StateFlow<SessionState> = mutableState.asStateFlow()
+    /**
+     * Runs the wait for the first store read. A publish that races [close] finds the
+     * session gone: nothing to publish then, so the error is dropped, not thrown at the app.
+     */
+    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineExceptionHandler { _, _ -> })
+
+    /**
+     * The session's state, updated after every event and every call. It starts as
+     * `LOADING` while the store is read, and moves on when the read is done.
+     */
+    val state: StateFlow<SessionState> = publisher.state
 
     /** Every event, in order. Hot: collectors see the events after they subscribe. */
     val events: SharedFlow<SessionEvent> = relay.events.asSharedFlow()
@@ -54,8 +68,19 @@ class ObservableSession(config: SessionConfig, store: TokenStore) : AutoCloseabl
     val expired: Flow<ExpiryReason> = events.filterIsInstance<SessionEvent.Expired>().map { it.reason }
 
     init {
-        relay.onEvent = { publishState() }
+        relay.onEvent = { publisher.publish() }
+        scope.launch {
+            try {
+                session.restoredState()
+            } catch (e: SessionException) {
+                // The state says what went wrong.
+            }
+            publisher.publish()
+        }
     }
+
+    /** Waits for the first store read and returns the state then (`ACTIVE` for a returning user). */
+    suspend fun restoredState(): SessionState = published { session.restoredState() }
 
     suspend fun signIn(tokens: Tokens) = published { session.signIn(tokens) }
 
@@ -70,17 +95,16 @@ class ObservableSession(config: SessionConfig, store: TokenStore) : AutoCloseabl
 
     fun metrics(): SessionMetrics = session.metrics()
 
-    override fun close() = session.close()
-
-    private fun publishState() {
-        mutableState.value = session.state()
+    override fun close() {
+        scope.cancel()
+        session.close()
     }
 
     private inline fun <T> published(block: () -> T): T =
         try {
             block()
         } finally {
-            publishState()
+            publisher.publish()
         }
 
     /** Receives events on a refreshkit thread; must not block, so it only hands them on. */

@@ -3,7 +3,7 @@ package dev.refreshkit.bench
 import dev.refreshkit.HttpRequest
 import dev.refreshkit.Session
 import dev.refreshkit.SessionConfig
-import dev.refreshkit.okhttp.RefreshKitInterceptor
+import dev.refreshkit.okhttp.addRefreshKit
 import dev.refreshkit.test.AuthServer
 import dev.refreshkit.test.FlakyStore
 import java.io.IOException
@@ -126,7 +126,7 @@ private fun peerRow(server: AuthServer, name: String, n: Int, makeClient: (Token
                     if (expired) server.expireAll()
                     server.fault("""{"kind": "delay", "ms": 50}""")
                     val client = OkHttpClient.Builder().dispatcher(dispatcher())
-                        .addInterceptor(RefreshKitInterceptor(session, setOf("127.0.0.1"))).build()
+                        .addRefreshKit(session).build()
                     return okHttpBurst(server, client, n) { null }.also { server.reset(); client.close() }
                 }
             }
@@ -166,7 +166,7 @@ private fun latencyAndThroughput(server: AuthServer) = runBlocking {
     Session(SessionConfig(baseUrl = server.baseUrl), FlakyStore()).use { session ->
         session.signIn(login)
         val okhttp = okHttpFor64().build()
-        val intercepted = okHttpFor64().addInterceptor(RefreshKitInterceptor(session, setOf("127.0.0.1"))).build()
+        val intercepted = okHttpFor64().addRefreshKit(session).build()
         val url = "${server.baseUrl}/api/resource"
         val plain: suspend () -> Int = { okhttp.newCall(Request.Builder().url(url).header("Authorization", "Bearer ${login.accessToken}").build()).execute().okBodySize() }
         val viaInterceptor: suspend () -> Int = { intercepted.newCall(Request.Builder().url(url).build()).execute().okBodySize() }

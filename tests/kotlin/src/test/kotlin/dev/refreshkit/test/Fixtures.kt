@@ -39,3 +39,12 @@ fun recipeConfig(baseUrl: String) = SessionConfig(
         expiresInPointer = null,
     ),
 )
+
+/** Waits (bounded) until [done] holds; fails the test when it never does. */
+fun waitUntil(what: String, timeoutMs: Long = 10_000, done: () -> Boolean) {
+    val deadline = System.nanoTime() + timeoutMs * 1_000_000
+    while (!done()) {
+        check(System.nanoTime() < deadline) { "never happened within $timeoutMs ms: $what" }
+        Thread.sleep(5)
+    }
+}

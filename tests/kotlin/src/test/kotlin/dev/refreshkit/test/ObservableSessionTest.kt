@@ -6,6 +6,9 @@ import dev.refreshkit.SessionConfig
 import dev.refreshkit.SessionException
 import dev.refreshkit.SessionState
 import dev.refreshkit.ktx.ObservableSession
+import dev.refreshkit.ktx.StatePublisher
+import java.util.concurrent.atomic.AtomicReference
+import kotlin.concurrent.thread
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
@@ -36,6 +39,40 @@ class ObservableSessionTest {
                 assertEquals(SessionState.EXPIRED, session.state.value)
                 session.signOut()
                 assertEquals(SessionState.SIGNED_OUT, session.state.first { it == SessionState.SIGNED_OUT })
+            }
+        }
+    }
+
+    @Test
+    fun `a publish that read an older state never lands after a newer one`() {
+        val truth = AtomicReference(SessionState.ACTIVE)
+        var older: Thread? = null
+        lateinit var publisher: StatePublisher
+        publisher = StatePublisher {
+            val seen = truth.get()
+            if (Thread.currentThread() == older) {
+                truth.set(SessionState.EXPIRED) // the session moves on while this thread is slow
+                // Lets a rival publish the newer state first, if the lock allows it.
+                val deadline = System.nanoTime() + 300_000_000
+                while (publisher.state.value != SessionState.EXPIRED && System.nanoTime() < deadline) Thread.sleep(1)
+            }
+            seen
+        }
+        older = thread(start = false) { publisher.publish() }
+        older.start()
+        waitUntil("the older read has begun") { truth.get() == SessionState.EXPIRED }
+        val newer = thread { publisher.publish() }
+        older.join(5_000)
+        newer.join(5_000)
+        assertEquals(SessionState.EXPIRED, publisher.state.value)
+    }
+
+    @Test
+    fun `state moves on from LOADING to ACTIVE for a user who signed in before`() = runBlocking {
+        AuthServer().use { server ->
+            ObservableSession(SessionConfig(baseUrl = server.baseUrl), FlakyStore(server.login())).use { session ->
+                assertEquals(SessionState.ACTIVE, withTimeout(10_000) { session.state.first { it == SessionState.ACTIVE } })
+                assertEquals(SessionState.ACTIVE, session.restoredState())
             }
         }
     }

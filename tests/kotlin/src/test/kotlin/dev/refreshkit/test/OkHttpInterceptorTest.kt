@@ -5,7 +5,7 @@ import dev.refreshkit.SessionConfig
 import dev.refreshkit.SessionInterface
 import dev.refreshkit.TokenLease
 import dev.refreshkit.okhttp.RefreshKitIOException
-import dev.refreshkit.okhttp.RefreshKitInterceptor
+import dev.refreshkit.okhttp.addRefreshKit
 import java.io.IOException
 import java.util.concurrent.ConcurrentLinkedQueue
 import java.util.concurrent.CountDownLatch
@@ -27,7 +27,7 @@ class OkHttpInterceptorTest {
     private fun client(session: Session) = OkHttpClient.Builder()
         // Every call on its own dispatcher thread at once: the worst case for a lock.
         .dispatcher(Dispatcher().apply { maxRequests = 200; maxRequestsPerHost = 200 })
-        .addInterceptor(RefreshKitInterceptor(session, setOf("127.0.0.1")))
+        .addRefreshKit(session)
         .build()
 
     @Test
@@ -83,8 +83,13 @@ class OkHttpInterceptorTest {
     /** Counts the calls that cross the bindings for a token. */
     private class CountingSession(val inner: Session) : SessionInterface by inner {
         val leases = AtomicInteger()
+        val rules = AtomicInteger()
 
         override fun accessTokenLeaseBlocking(): TokenLease = inner.accessTokenLeaseBlocking().also { leases.incrementAndGet() }
+
+        override fun tokenHeaderFor(url: String, accessToken: String) = inner.tokenHeaderFor(url, accessToken).also { rules.incrementAndGet() }
+
+        override fun isExpiredResponse(status: UShort, body: ByteArray) = inner.isExpiredResponse(status, body).also { rules.incrementAndGet() }
     }
 
     @Test
@@ -94,10 +99,11 @@ class OkHttpInterceptorTest {
                 val session = CountingSession(real)
                 val login = server.login()
                 session.signIn(login)
-                val http = OkHttpClient.Builder().addInterceptor(RefreshKitInterceptor(session, setOf("127.0.0.1"))).build()
+                val http = OkHttpClient.Builder().addRefreshKit(session).build()
                 fun echoed() = http.newCall(Request.Builder().url("${server.baseUrl}/echo").build()).execute().use { it.body!!.string() }
                 repeat(20) { assertTrue(echoed().contains(login.accessToken)) }
                 assertEquals(1, session.leases.get(), "one lease served every request while the token was current")
+                assertEquals(3, session.rules.get(), "the rules were asked once each (host, header, status 200), not per request")
 
                 server.expireAll()
                 http.newCall(Request.Builder().url("${server.baseUrl}/api/resource").build()).execute().use { assertEquals(200, it.code) }
@@ -111,5 +117,29 @@ class OkHttpInterceptorTest {
                 assertTrue(error.reason is dev.refreshkit.SessionException.NotSignedIn)
             }
         }
+    }
+
+    @Test
+    fun `the interceptor refreshes on the session's body rule (200 with code 1002) and replays`() = runBlocking {
+        AuthServer().use { server ->
+            Session(recipeConfig(server.baseUrl), FlakyStore()).use { session ->
+                session.signIn(server.login())
+                server.expireAll()
+                val http = OkHttpClient.Builder().addRefreshKit(session).build()
+                val body = http.newCall(Request.Builder().url("${server.baseUrl}/app/resource").build()).execute()
+                    .use { it.body!!.string() }
+                assertTrue(body.contains("\"code\":0"), "the replayed answer, not the expiry one")
+                assertEquals(1L, server.stat("refreshes"))
+            }
+        }
+    }
+
+    @Test
+    fun `a closed session fails OkHttp calls with an IOException, not a crash of the dispatcher`() {
+        val session = Session(SessionConfig(baseUrl = "http://127.0.0.1:1"), FlakyStore())
+        val http = OkHttpClient.Builder().addRefreshKit(session).build()
+        session.close()
+        val error = assertThrows<IOException> { http.newCall(Request.Builder().url("http://127.0.0.1:1/me").build()).execute() }
+        assertEquals("refreshkit: IllegalStateException", error.message, "the session's failure, before any connection")
     }
 }
