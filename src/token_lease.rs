@@ -82,6 +82,14 @@ impl Session {
         let current = block_on(self.current_tokens_task())?;
         Ok(TokenLease { access_token: current.tokens.access_token.clone(), generation: current.generation, session_id })
     }
+
+    /// `access_token_lease_blocking` for async callers (a coroutine that may be
+    /// cancelled while a refresh is due).
+    pub async fn access_token_lease(&self) -> Result<TokenLease, SessionError> {
+        let session_id = self.lease_id().get_or_register(self.engine());
+        let current = crate::runtime::run(self.current_tokens_task()).await?;
+        Ok(TokenLease { access_token: current.tokens.access_token.clone(), generation: current.generation, session_id })
+    }
 }
 
 /// 1 when the session `session_id` would send the token of `generation` right now

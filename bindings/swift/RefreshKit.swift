@@ -1216,6 +1216,12 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func state()  -> SessionState
     
     /**
+     * `access_token_lease_blocking` for async callers (a coroutine that may be
+     * cancelled while a refresh is due).
+     */
+    func accessTokenLease() async throws  -> TokenLease
+    
+    /**
      * `access_token_blocking`, with what `refreshkit_token_lease_is_current` needs to
      * tell, cheaply, whether the token may still be sent.
      */
@@ -1552,6 +1558,26 @@ open func state() -> SessionState  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * `access_token_lease_blocking` for async callers (a coroutine that may be
+     * cancelled while a refresh is due).
+     */
+open func accessTokenLease()async throws  -> TokenLease  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_refreshkit_fn_method_session_access_token_lease(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_refreshkit_rust_future_poll_rust_buffer,
+            completeFunc: ffi_refreshkit_rust_future_complete_rust_buffer,
+            freeFunc: ffi_refreshkit_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTokenLease_lift,
+            errorHandler: FfiConverterTypeSessionError_lift
+        )
 }
     
     /**
@@ -4687,6 +4713,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_state() != 34960) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_method_session_access_token_lease() != 4158) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_access_token_lease_blocking() != 40931) {

@@ -499,6 +499,11 @@ uint64_t uniffi_refreshkit_fn_method_session_sign_out(uint64_t ptr
 RustBuffer uniffi_refreshkit_fn_method_session_state(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSION_ACCESS_TOKEN_LEASE
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSION_ACCESS_TOKEN_LEASE
+uint64_t uniffi_refreshkit_fn_method_session_access_token_lease(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSION_ACCESS_TOKEN_LEASE_BLOCKING
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSION_ACCESS_TOKEN_LEASE_BLOCKING
 RustBuffer uniffi_refreshkit_fn_method_session_access_token_lease_blocking(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -979,6 +984,12 @@ uint16_t uniffi_refreshkit_checksum_method_session_sign_out(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSION_STATE
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSION_STATE
 uint16_t uniffi_refreshkit_checksum_method_session_state(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSION_ACCESS_TOKEN_LEASE
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSION_ACCESS_TOKEN_LEASE
+uint16_t uniffi_refreshkit_checksum_method_session_access_token_lease(void
     
 );
 #endif

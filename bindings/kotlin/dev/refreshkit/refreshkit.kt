@@ -840,6 +840,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_state(
     ): Int
+    external fun uniffi_refreshkit_checksum_method_session_access_token_lease(
+    ): Int
     external fun uniffi_refreshkit_checksum_method_session_access_token_lease_blocking(
     ): Int
     external fun uniffi_refreshkit_checksum_method_tokenstore_load(
@@ -940,6 +942,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_refreshkit_fn_method_session_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_method_session_access_token_lease(`ptr`: Long,
+    ): Long
     external fun uniffi_refreshkit_fn_method_session_access_token_lease_blocking(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_clone_tokenstore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1160,6 +1164,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_state() and 0xFFFF) != 34960) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_session_access_token_lease() and 0xFFFF) != 4158) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_access_token_lease_blocking() and 0xFFFF) != 40931) {
@@ -2520,6 +2527,12 @@ public interface SessionInterface {
     fun `state`(): SessionState
     
     /**
+     * `access_token_lease_blocking` for async callers (a coroutine that may be
+     * cancelled while a refresh is due).
+     */
+    suspend fun `accessTokenLease`(): TokenLease
+    
+    /**
      * `access_token_blocking`, with what `refreshkit_token_lease_is_current` needs to
      * tell, cheaply, whether the token may still be sent.
      */
@@ -2983,6 +2996,31 @@ open class Session: Disposable, AutoCloseable, SessionInterface
     )
     }
     
+
+    
+    /**
+     * `access_token_lease_blocking` for async callers (a coroutine that may be
+     * cancelled while a refresh is due).
+     */
+    @Throws(SessionException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `accessTokenLease`() : TokenLease {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_refreshkit_fn_method_session_access_token_lease(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_refreshkit_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_refreshkit_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_refreshkit_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTokenLease.lift(it) },
+        // Error FFI converter
+        SessionException.ErrorHandler,
+    )
+    }
 
     
     /**

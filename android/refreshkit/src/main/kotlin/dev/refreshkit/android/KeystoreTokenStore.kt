@@ -6,9 +6,11 @@ import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
 import android.security.keystore.UserNotAuthenticatedException
+import dev.refreshkit.RefreshLock
 import dev.refreshkit.StoreException
 import dev.refreshkit.TokenStore
 import dev.refreshkit.Tokens
+import dev.refreshkit.fileRefreshLock
 import java.io.File
 import java.io.IOException
 import java.nio.ByteBuffer
@@ -35,6 +37,9 @@ import org.json.JSONObject
  *   sends a `StoreFailed` event (after a refresh it goes on with the new tokens in memory).
  * - Every instance and process of the app takes one lock (a file in `noBackupFilesDir`)
  *   around the key's creation and the file, so two stores never make two keys.
+ * - The app's processes (a `:sync` or `:widget` process) refresh one at a time: the store
+ *   offers refreshkit a refresh lock (another file in `noBackupFilesDir`), so they never
+ *   spend one refresh token twice.
  *
  * [requireUnlockedDevice] (API 28 and later; off by default) binds a key created from then
  * on to an unlocked device: tokens at rest are then useless to someone who takes a locked
@@ -52,6 +57,9 @@ class KeystoreTokenStore(
     private val requireUnlockedDevice: Boolean = false,
 ) : TokenStore {
     private val file = TokenFile(File(context.noBackupFilesDir, fileName), File(context.noBackupFilesDir, LOCK_FILE))
+    private val refresh = fileRefreshLock(File(context.noBackupFilesDir, "$fileName.refresh.lock").path)
+
+    override fun refreshLock(): RefreshLock = refresh
 
     override fun load(): Tokens? = locked {
         val sealed = file.read() ?: return@locked null

@@ -27,8 +27,8 @@ internal class TokenRules(private val session: SessionInterface) {
         val hosts = if (url.isHttps) httpsHosts else httpHosts
         hosts[url.host]?.let { return it }
         if (hosts.size > MAX_HOSTS) hosts.clear()
-        // Any header-safe value will do: the answer depends on the URL alone.
-        return (session.tokenHeaderFor(url.toString(), "probe") != null).also { hosts[url.host] = it }
+        // The core's answer depends on the scheme and host alone, so it is kept per host.
+        return session.mayReceiveToken(url.toString()).also { hosts[url.host] = it }
     }
 
     /** The header carrying [token] to [url], or null when [url] may not receive it. */

@@ -29,10 +29,9 @@ class FaultMatrixTest {
     private suspend fun burstAgainst(server: AuthServer, session: Session): List<Result<UShort>> =
         withContext(Dispatchers.IO) {
             val calls = (1..100).map { async { runCatching { session.execute(HttpRequest(url = "/api/resource")).status } } }
-            withTimeout(10_000) {
-                while (session.metrics().requests < 100UL || session.state() != SessionState.REFRESHING) delay(5)
-            }
-            delay(50)
+            // Every request waits on the one refresh: none can come late and start another
+            // (a late one used to refresh again, after the fault, and see 200).
+            withTimeout(30_000) { while (session.metrics().waitingForRefresh < 100UL) delay(5) }
             server.release()
             withTimeout(30_000) { calls.awaitAll() }
         }
@@ -45,7 +44,7 @@ class FaultMatrixTest {
     ) = runBlocking {
         AuthServer().use { server ->
             val store = FlakyStore()
-            Session(SessionConfig(baseUrl = server.baseUrl, refreshTimeoutMs = 1_000u, storeTimeoutMs = 200u), store).use { session ->
+            Session(SessionConfig(baseUrl = server.baseUrl, refreshTimeoutMs = 10_000u, storeTimeoutMs = 2_000u), store).use { session ->
                 // Known to have expired: every request waits for the refresh, none races it.
                 val first = server.login().copy(expiresAt = java.time.Instant.now().minusSeconds(1))
                 session.signIn(first)

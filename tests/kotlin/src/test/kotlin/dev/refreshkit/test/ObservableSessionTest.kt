@@ -24,7 +24,7 @@ class ObservableSessionTest {
     fun `state is a StateFlow and expiry arrives on the expired flow`() = runBlocking {
         AuthServer().use { server ->
             ObservableSession(SessionConfig(baseUrl = server.baseUrl), FlakyStore()).use { session ->
-                assertEquals(SessionState.SIGNED_OUT, session.state.value)
+                assertEquals(SessionState.SIGNED_OUT, withTimeout(30_000) { session.state.first { it != SessionState.LOADING } })
                 session.signIn(server.login())
                 assertEquals(SessionState.ACTIVE, session.state.value)
 

@@ -89,6 +89,8 @@ class OkHttpInterceptorTest {
 
         override fun tokenHeaderFor(url: String, accessToken: String) = inner.tokenHeaderFor(url, accessToken).also { rules.incrementAndGet() }
 
+        override fun mayReceiveToken(url: String) = inner.mayReceiveToken(url).also { rules.incrementAndGet() }
+
         override fun isExpiredResponse(status: UShort, body: ByteArray) = inner.isExpiredResponse(status, body).also { rules.incrementAndGet() }
     }
 

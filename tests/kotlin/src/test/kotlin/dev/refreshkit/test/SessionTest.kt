@@ -57,7 +57,7 @@ class SessionTest {
             assertEquals(2, store.saves, "sign-in and one refresh")
 
             Session(SessionConfig(baseUrl = server.baseUrl), FileStore(file)).use { restarted ->
-                assertEquals(SessionState.ACTIVE, restarted.state())
+                assertEquals(SessionState.ACTIVE, restarted.restoredState())
                 assertEquals(saved.accessToken, restarted.accessToken())
                 assertEquals(200.toUShort(), restarted.execute(HttpRequest(url = "/api/resource")).status)
             }
@@ -71,7 +71,7 @@ class SessionTest {
         AuthServer().use { server ->
             val store = FlakyStore(server.login()).apply { failLoad = FlakyStore.locked() }
             Session(SessionConfig(baseUrl = server.baseUrl), store).use { session ->
-                assertEquals(SessionState.LOCKED, session.state())
+                assertEquals(SessionState.LOCKED, session.restoredState())
                 assertThrows<SessionException.Store> { runBlocking { session.execute(HttpRequest(url = "/api/resource")) } }
 
                 // Not a StoreException at all: still a typed error, not a crash.

@@ -1,16 +1,21 @@
 package dev.refreshkit.test
 
+import dev.refreshkit.RefreshLock
 import dev.refreshkit.StoreException
 import dev.refreshkit.TokenStore
 import dev.refreshkit.Tokens
+import dev.refreshkit.fileRefreshLock
 import java.io.File
 import java.nio.file.Files
 import java.nio.file.StandardCopyOption
 import java.time.Instant
 
-/** A TokenStore written in Kotlin: one file, replaced atomically. */
+/** A TokenStore written in Kotlin: one file, replaced atomically; processes sharing it refresh one at a time. */
 class FileStore(private val file: File) : TokenStore {
     @Volatile var saves = 0
+    private val refresh = fileRefreshLock(file.path + ".lock")
+
+    override fun refreshLock(): RefreshLock = refresh
 
     override fun load(): Tokens? {
         if (!file.exists()) return null
@@ -24,7 +29,7 @@ class FileStore(private val file: File) : TokenStore {
 
     @Synchronized
     override fun save(tokens: Tokens) {
-        val tmp = File(file.path + ".tmp")
+        val tmp = File.createTempFile(file.name, ".tmp", file.absoluteFile.parentFile)
         tmp.writeText(listOf(tokens.accessToken, tokens.refreshToken ?: "", tokens.expiresAt?.toEpochMilli()?.toString() ?: "").joinToString("\n"))
         Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING)
         saves++
@@ -53,6 +58,8 @@ class FlakyStore(@Volatile var tokens: Tokens? = null) : TokenStore {
     override fun clear() {
         tokens = null
     }
+
+    override fun refreshLock(): RefreshLock? = null
 
     companion object {
         fun locked() = StoreException.Locked()

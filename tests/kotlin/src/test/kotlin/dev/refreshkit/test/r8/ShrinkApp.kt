@@ -1,5 +1,6 @@
 package dev.refreshkit.test.r8
 
+import dev.refreshkit.RefreshLock
 import dev.refreshkit.Session
 import dev.refreshkit.SessionConfig
 import dev.refreshkit.TokenStore
@@ -37,4 +38,6 @@ private class MemoryStore : TokenStore {
     override fun clear() {
         tokens = null
     }
+
+    override fun refreshLock(): RefreshLock? = null
 }
