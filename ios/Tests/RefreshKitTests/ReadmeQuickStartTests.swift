@@ -15,18 +15,27 @@ final class ReadmeQuickStartTests: XCTestCase {
 }
 
 private func readmeQuickStart(url: URL, showLogin: @escaping @Sendable () -> Void) async throws {
+    // Shared with extensions: one Keychain access group, and one lock file in the App Group
+    // container, so the app and its extensions take turns to refresh.
     #if canImport(Security)
-    let store = KeychainTokenStore.make(accessGroup: "TEAMID.com.example.shared")
+    let group = FileManager.default.containerURL(forSecurityApplicationGroupIdentifier: "group.com.example")!
+    let store = KeychainTokenStore.make(
+        accessGroup: "TEAMID.com.example.shared",
+        lockFile: group.appendingPathComponent("refreshkit.lock")
+    )
     #else
-    let store = SecureItemTokenStore(item: FileItem())
+    let group = FileManager.default.temporaryDirectory
+    let store = SecureItemTokenStore(item: FileItem(), lockFile: group.appendingPathComponent("refreshkit.lock"))
     #endif
     try store.clearIfFirstLaunch()   // Keychain items outlive an uninstall (the app only, not extensions)
     let events = SessionEvents()
+    // Safe on the main thread: the Keychain is read in the background (`.loading` until then).
     let session = try Session(
         config: SessionConfig(baseUrl: "https://api.example.com"),
         store: store,
         listener: events
     )
+    if await session.restoredState() != .active { showLogin() }
     let me = try await session.execute(HttpRequest(url: "/me"))   // cancelling the Task cancels the request
 
     // Capture the stream, not `events`: the loop ends with the session, or at `events.finish()`.
