@@ -17,7 +17,7 @@ trap cleanup EXIT
 
 echo "building (release)..." >&2
 cargo build --quiet --release -p auth-server
-cargo build --quiet --release --example bench
+cargo build --quiet --release --example bench --example session-child
 # The JVM and Swift rows load the libraries as they ship: built alone, so LTO applies.
 cargo rustc --quiet --release -p refreshkit --lib --crate-type cdylib,staticlib
 export REFRESHKIT_AUTH_SERVER="$repo/target/release/auth-server"
@@ -37,7 +37,7 @@ export REFRESHKIT_AUTH_SERVER="$repo/target/release/auth-server"
 
 echo "Rust benchmarks..." >&2
 # One process per part, so the memory figure starts from a fresh heap.
-for part in burst overhead memory; do
+for part in burst overhead memory processes; do
   target/release/examples/bench "$part" >> "$out"
 done
 

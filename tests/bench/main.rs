@@ -7,6 +7,8 @@
 #[allow(dead_code)]
 mod server;
 
+mod processes;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -217,7 +219,7 @@ where
 async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let server = AuthServer::start_with(&["--access-ttl-ms", &TOKEN_TTL_MS.to_string()]);
-    // `bench [burst|overhead|memory]` runs one part, for profiling.
+    // `bench [burst|overhead|memory|processes]` runs one part, for profiling.
     let only = std::env::args().nth(1);
     let wanted = |part: &str| only.as_deref().is_none_or(|o| o == part);
     if wanted("burst") {
@@ -228,6 +230,9 @@ async fn main() {
     }
     if wanted("memory") {
         bench_memory(&server).await;
+    }
+    if wanted("processes") {
+        processes::bench_processes(&server).await;
     }
 }
 
