@@ -24,6 +24,10 @@ pub enum RefreshProtocol {
         client_secret: Option<String>,
         /// Sent as `scope` to narrow the new access token; absent keeps the grant's scope.
         scope: Option<String>,
+        /// Send `client_id` and `client_secret` with HTTP Basic (`client_secret_basic`,
+        /// RFC 6749 section 2.3.1, which every server must accept) instead of in the form.
+        #[uniffi(default = false)]
+        basic_auth: bool,
     },
     /// A JSON body with the refresh token under `refresh_token_field` plus
     /// `extra_fields`; the answer is read with JSON pointers (RFC 6901, like `/data/token`).
@@ -44,11 +48,12 @@ pub enum RefreshProtocol {
 impl fmt::Debug for RefreshProtocol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RefreshProtocol::OAuth2 { client_id, client_secret, scope } => f
+            RefreshProtocol::OAuth2 { client_id, client_secret, scope, basic_auth } => f
                 .debug_struct("OAuth2")
                 .field("client_id", client_id)
                 .field("client_secret", &client_secret.as_ref().map(|_| Redacted))
                 .field("scope", scope)
+                .field("basic_auth", basic_auth)
                 .finish(),
             RefreshProtocol::Json { refresh_token_field, extra_fields, access_token_pointer, .. } => f
                 .debug_struct("Json")
@@ -210,8 +215,12 @@ impl Settings {
         if let Some(rule) = &c.expired_body_rule {
             check_pointer("expired_body_rule.pointer", &rule.pointer)?;
         }
-        let protocol =
-            c.refresh_protocol.unwrap_or(RefreshProtocol::OAuth2 { client_id: None, client_secret: None, scope: None });
+        let protocol = c.refresh_protocol.unwrap_or(RefreshProtocol::OAuth2 {
+            client_id: None,
+            client_secret: None,
+            scope: None,
+            basic_auth: false,
+        });
         if let RefreshProtocol::Json {
             refresh_token_field,
             access_token_pointer,

@@ -17,7 +17,7 @@ pub fn refresh_answer(json_protocol: bool, status: u16, body: &[u8]) {
             expires_in_pointer: Some("/data/expiresIn".into()),
         }
     } else {
-        RefreshProtocol::OAuth2 { client_id: None, client_secret: None, scope: None }
+        RefreshProtocol::OAuth2 { client_id: None, client_secret: None, scope: None, basic_auth: false }
     };
     let _ = crate::protocol::parse_answer(&protocol, status, body, SystemTime::now());
 }

@@ -37,14 +37,22 @@ pub(crate) async fn refresh(
     refresh_token: &str,
 ) -> Result<Tokens, RefreshFailure> {
     let request = match &settings.protocol {
-        RefreshProtocol::OAuth2 { client_id, client_secret, scope } => {
+        RefreshProtocol::OAuth2 { client_id, client_secret, scope, basic_auth } => {
             let mut form: Vec<(&str, &str)> = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
-            for (key, value) in [("client_id", client_id), ("client_secret", client_secret), ("scope", scope)] {
-                if let Some(v) = value {
+            // With Basic, the client's credentials go in the header, not the form.
+            let in_form = [("client_id", client_id), ("client_secret", client_secret), ("scope", scope)];
+            for (key, value) in in_form {
+                if let (false, Some(v)) = (*basic_auth && key != "scope", value) {
                     form.push((key, v));
                 }
             }
-            client.post(settings.refresh_url.clone()).form(&form)
+            let request = client.post(settings.refresh_url.clone()).form(&form);
+            match (basic_auth, client_id) {
+                (true, Some(id)) => {
+                    request.header(reqwest::header::AUTHORIZATION, basic_credentials(id, client_secret))
+                }
+                _ => request,
+            }
         }
         RefreshProtocol::Json { refresh_token_field, extra_fields, .. } => {
             let mut body = serde_json::Map::new();
@@ -115,6 +123,20 @@ pub(crate) fn parse_answer(
     Ok(tokens)
 }
 
+/// RFC 6749 section 2.3.1: both parts form-urlencoded, then joined with `:` and base64.
+fn basic_credentials(id: &str, secret: &Option<String>) -> reqwest::header::HeaderValue {
+    use base64::Engine;
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let pair = format!("{}:{}", encode(id), encode(secret.as_deref().unwrap_or("")));
+    let mut value = reqwest::header::HeaderValue::try_from(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    ))
+    .expect("base64 is a valid header value");
+    value.set_sensitive(true);
+    value
+}
+
 /// `expires_in` as a number or a numeric string, as some servers send it.
 fn seconds(v: &Value) -> Option<Duration> {
     let secs = match v {
@@ -140,7 +162,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn oauth() -> RefreshProtocol {
-        RefreshProtocol::OAuth2 { client_id: None, client_secret: None, scope: None }
+        RefreshProtocol::OAuth2 { client_id: None, client_secret: None, scope: None, basic_auth: false }
     }
 
     fn json_protocol() -> RefreshProtocol {

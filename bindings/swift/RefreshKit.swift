@@ -3436,7 +3436,11 @@ public enum RefreshProtocol: Equatable, Hashable {
          */clientSecret: String?, 
         /**
          * Sent as `scope` to narrow the new access token; absent keeps the grant's scope.
-         */scope: String?
+         */scope: String?, 
+        /**
+         * Send `client_id` and `client_secret` with HTTP Basic (`client_secret_basic`,
+         * RFC 6749 section 2.3.1, which every server must accept) instead of in the form.
+         */basicAuth: Bool = false
     )
     /**
      * A JSON body with the refresh token under `refresh_token_field` plus
@@ -3480,7 +3484,7 @@ public struct FfiConverterTypeRefreshProtocol: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .oAuth2(clientId: try FfiConverterOptionString.read(from: &buf), clientSecret: try FfiConverterOptionString.read(from: &buf), scope: try FfiConverterOptionString.read(from: &buf)
+        case 1: return .oAuth2(clientId: try FfiConverterOptionString.read(from: &buf), clientSecret: try FfiConverterOptionString.read(from: &buf), scope: try FfiConverterOptionString.read(from: &buf), basicAuth: try FfiConverterBool.read(from: &buf)
         )
         
         case 2: return .json(refreshTokenField: try FfiConverterString.read(from: &buf), extraFields: try FfiConverterDictionaryStringString.read(from: &buf), accessTokenPointer: try FfiConverterString.read(from: &buf), refreshTokenPointer: try FfiConverterOptionString.read(from: &buf), expiresInPointer: try FfiConverterOptionString.read(from: &buf)
@@ -3494,11 +3498,12 @@ public struct FfiConverterTypeRefreshProtocol: FfiConverterRustBuffer {
         switch value {
         
         
-        case let .oAuth2(clientId,clientSecret,scope):
+        case let .oAuth2(clientId,clientSecret,scope,basicAuth):
             writeInt(&buf, Int32(1))
             FfiConverterOptionString.write(clientId, into: &buf)
             FfiConverterOptionString.write(clientSecret, into: &buf)
             FfiConverterOptionString.write(scope, into: &buf)
+            FfiConverterBool.write(basicAuth, into: &buf)
             
         
         case let .json(refreshTokenField,extraFields,accessTokenPointer,refreshTokenPointer,expiresInPointer):

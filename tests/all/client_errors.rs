@@ -37,3 +37,35 @@ async fn invalid_scope_keeps_the_tokens_and_reports_a_client_error() {
 async fn unauthorized_client_keeps_the_tokens_and_reports_a_client_error() {
     assert_client_error_keeps_the_session(400, "unauthorized_client").await;
 }
+
+/// A token endpoint that accepts only `client_secret_basic` (RFC 6749 section 2.3.1):
+/// credentials with characters that must be form-urlencoded, in the header, not the form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_go_in_http_basic_when_asked() {
+    let server = crate::helpers::AuthServer::start_with(&["--basic-client", "my+app:s3cr%26t%3A%C3%A9"]);
+    let with = |basic_auth| {
+        move |c: &mut refreshkit::SessionConfig| {
+            c.refresh_protocol = Some(refreshkit::RefreshProtocol::OAuth2 {
+                client_id: Some("my app".into()),
+                client_secret: Some("s3cr&t:é".into()),
+                scope: None,
+                basic_auth,
+            })
+        }
+    };
+    let store = std::sync::Arc::new(crate::helpers::MemoryStore::default());
+    let (basic, _) = crate::helpers::session_with(&server, store.clone(), with(true));
+    let (post, _) =
+        crate::helpers::session_with(&server, std::sync::Arc::new(crate::helpers::MemoryStore::default()), with(false));
+    basic.sign_in(server.login().await).await.unwrap();
+    post.sign_in(server.login().await).await.unwrap();
+    server.expire_all().await;
+
+    assert_eq!(basic.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    let refused = post.execute(HttpRequest::get("/api/resource")).await.unwrap_err();
+    assert_eq!(
+        refused,
+        SessionError::ClientRejected { detail: "invalid_client".into() },
+        "this server takes Basic only"
+    );
+}

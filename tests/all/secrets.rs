@@ -65,6 +65,7 @@ async fn check_logs_debug_output_and_errors() {
         client_id: Some("app".into()),
         client_secret: Some("client-secret-value".into()),
         scope: None,
+        basic_auth: true,
     });
     texts.push(format!("{config:?}"));
     config.refresh_protocol = Some(RefreshProtocol::Json {

@@ -62,7 +62,9 @@ pub async fn bench_processes(server: &AuthServer) {
     println!("## 8. One store, several processes: {REQUESTS} requests right after an expiry\n");
     println!("The same requests from one process, or split across processes that share a");
     println!("`FileTokenStore` and its refresh lock. Time from \"go\" to the last answer, median of {REPEATS}.\n");
-    println!("| processes | refreshes per round (goal 1) | refresh tokens spent twice | failures | time | vs 1 process |");
+    println!(
+        "| processes | refreshes per round (goal 1) | refresh tokens spent twice | failures | time | vs 1 process |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|");
     let mut single = None;
     for processes in [1, 2, 4] {

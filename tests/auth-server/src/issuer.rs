@@ -60,6 +60,9 @@ pub struct Issuer {
     pub access_ttl: Duration,
     /// Access tokens without a readable expiry (not JWTs): clients learn of it from the API.
     pub opaque_tokens: bool,
+    /// When set, the OAuth endpoint takes only HTTP Basic with this `client_id:client_secret`
+    /// (as sent: each part form-urlencoded), like a server that allows `client_secret_basic` alone.
+    pub basic_client: Option<String>,
     pub credential: String,
     pub stats: Stats,
     pub faults: Vec<QueuedFault>,
@@ -79,6 +82,7 @@ impl Issuer {
         Issuer {
             access_ttl: Duration::from_millis(access_ttl_ms),
             opaque_tokens: false,
+            basic_client: None,
             credential,
             stats: Stats::default(),
             faults: Vec::new(),

@@ -1,7 +1,7 @@
 //! A local auth server for refreshkit's tests, demo and benchmarks. It listens on
 //! loopback only and prints `listening on 127.0.0.1:PORT` as its first line.
 //!
-//! Usage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S] [--opaque-tokens] [--exit-on-stdin-eof]
+//! Usage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S] [--basic-client ID:SECRET] [--opaque-tokens] [--exit-on-stdin-eof]
 
 mod faults;
 mod issuer;
@@ -16,6 +16,7 @@ fn main() {
     let mut access_ttl_ms = 60_000u64;
     let mut credential = "demo-client-credential".to_owned();
     let mut opaque_tokens = false;
+    let mut basic_client = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         if flag == "--exit-on-stdin-eof" {
@@ -33,6 +34,7 @@ fn main() {
                 access_ttl_ms = value.parse().unwrap_or_else(|_| usage("--access-ttl-ms takes a number"))
             }
             "--client-credential" => credential = value,
+            "--basic-client" => basic_client = Some(value),
             other => usage(&format!("unknown flag {other}")),
         }
     }
@@ -45,6 +47,7 @@ fn main() {
         println!("listening on {address}");
         let mut issuer = Issuer::new(access_ttl_ms, credential);
         issuer.opaque_tokens = opaque_tokens;
+        issuer.basic_client = basic_client;
         let state = Arc::new(Mutex::new(issuer));
         axum::serve(listener, routes::router(state)).await.expect("serve");
     });
@@ -61,6 +64,6 @@ fn exit_when_stdin_closes() {
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!("auth-server: {problem}\nusage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S] [--opaque-tokens] [--exit-on-stdin-eof]");
+    eprintln!("auth-server: {problem}\nusage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S] [--basic-client ID:SECRET] [--opaque-tokens] [--exit-on-stdin-eof]");
     std::process::exit(2)
 }

@@ -12,6 +12,8 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde_json::{json, Value};
 
+use base64::Engine;
+
 use crate::faults::{Fault, QueuedFault, TruncatedBody, DROP_MESSAGE};
 use crate::issuer::{Issuer, RefreshOutcome};
 
@@ -124,7 +126,20 @@ async fn with_faults(state: &Shared, answer: impl FnOnce() -> Response) -> Respo
     response
 }
 
-async fn oauth_refresh(State(state): State<Shared>, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn oauth_refresh(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let expected = lock(&state).basic_client.clone();
+    if let Some(expected) = expected {
+        let sent =
+            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "));
+        let decoded = sent.and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
+        if decoded.as_deref() != Some(expected.as_bytes()) || form.contains_key("client_secret") {
+            return (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_client" }))).into_response();
+        }
+    }
     let issuer = state.clone();
     with_faults(&state, move || oauth_answer(&issuer, &form)).await
 }

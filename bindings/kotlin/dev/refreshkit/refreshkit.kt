@@ -4719,7 +4719,12 @@ sealed class RefreshProtocol {
         /**
          * Sent as `scope` to narrow the new access token; absent keeps the grant's scope.
          */
-        val `scope`: kotlin.String?) : RefreshProtocol()
+        val `scope`: kotlin.String?, 
+        /**
+         * Send `client_id` and `client_secret` with HTTP Basic (`client_secret_basic`,
+         * RFC 6749 section 2.3.1, which every server must accept) instead of in the form.
+         */
+        val `basicAuth`: kotlin.Boolean = false ) : RefreshProtocol()
         
     {
         
@@ -4779,6 +4784,7 @@ public object FfiConverterTypeRefreshProtocol : FfiConverterRustBuffer<RefreshPr
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
+                FfiConverterBoolean.read(buf),
                 )
             2 -> RefreshProtocol.Json(
                 FfiConverterString.read(buf),
@@ -4799,6 +4805,7 @@ public object FfiConverterTypeRefreshProtocol : FfiConverterRustBuffer<RefreshPr
                 + FfiConverterOptionalString.allocationSize(value.`clientId`)
                 + FfiConverterOptionalString.allocationSize(value.`clientSecret`)
                 + FfiConverterOptionalString.allocationSize(value.`scope`)
+                + FfiConverterBoolean.allocationSize(value.`basicAuth`)
             )
         }
         is RefreshProtocol.Json -> {
@@ -4821,6 +4828,7 @@ public object FfiConverterTypeRefreshProtocol : FfiConverterRustBuffer<RefreshPr
                 FfiConverterOptionalString.write(value.`clientId`, buf)
                 FfiConverterOptionalString.write(value.`clientSecret`, buf)
                 FfiConverterOptionalString.write(value.`scope`, buf)
+                FfiConverterBoolean.write(value.`basicAuth`, buf)
                 Unit
             }
             is RefreshProtocol.Json -> {
