@@ -110,8 +110,7 @@ async fn proxy_variables_in_the_environment_are_ignored() {
     let server = AuthServer::start();
     let path = std::env::temp_dir().join(format!("refreshkit-proxy-{}.json", std::process::id()));
     refreshkit::TokenStore::save(&refreshkit::FileTokenStore::new(&path), server.login().await).unwrap();
-    let child =
-        std::env::current_exe().unwrap().parent().and_then(|d| d.parent()).unwrap().join("examples/session-child");
+    let child = crate::helpers::child_binary();
 
     let mut command = std::process::Command::new(child);
     command.arg(server.base_url()).arg(&path);

@@ -4,23 +4,16 @@
 //! that the dead process never saved, report "session expired" cleanly. The store file
 //! must always be readable.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use refreshkit::{FileTokenStore, TokenStore};
 use serde_json::json;
 
-use crate::helpers::AuthServer;
+use crate::helpers::{child_binary, AuthServer};
 
 const KILLS: usize = 50;
-
-fn child_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().and_then(|d| d.parent()).unwrap().join("examples").join("session-child");
-    assert!(path.exists(), "{} is missing: `cargo build --example session-child` builds it", path.display());
-    path
-}
 
 fn run_child(server: &AuthServer, store: &Path) -> String {
     let out = Command::new(child_binary()).arg(server.base_url()).arg(store).output().expect("run child");

@@ -3,60 +3,13 @@
 //! refresh lock, one process refreshes and the others adopt what it saved: no refresh
 //! token is spent twice, and nobody is signed out.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-
 use refreshkit::{FileTokenStore, TokenStore};
 use serde_json::json;
 
-use crate::helpers::AuthServer;
+use crate::helpers::{AuthServer, SessionChild};
 
 const ROUNDS: usize = 30;
 const REQUESTS: usize = 50;
-
-fn child_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(|d| d.parent()).unwrap().join("examples").join("session-child")
-}
-
-struct Process {
-    child: Child,
-    out: BufReader<std::process::ChildStdout>,
-}
-
-impl Process {
-    /// Starts a process and waits until it has read the store.
-    fn ready(server: &AuthServer, store: &Path) -> Process {
-        let mut child = Command::new(child_binary())
-            .args([server.base_url(), store.display().to_string(), REQUESTS.to_string()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start session-child");
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        assert_eq!(line(&mut out), "ready");
-        Process { child, out }
-    }
-
-    fn go(&mut self) {
-        writeln!(self.child.stdin.as_mut().unwrap(), "go").unwrap();
-    }
-
-    /// The process's summary line (and its first error, if any).
-    fn outcome(mut self) -> String {
-        let summary = line(&mut self.out);
-        let rest = line(&mut self.out);
-        self.child.wait().unwrap();
-        format!("{summary} {rest}").trim().to_owned()
-    }
-}
-
-fn line(out: &mut impl BufRead) -> String {
-    let mut line = String::new();
-    out.read_line(&mut line).expect("read from session-child");
-    line.trim().to_owned()
-}
 
 /// Fails without the lock: in most rounds two processes spent one refresh token.
 async fn rounds_of_processes_bursting_after_expiry(processes: usize) {
@@ -70,9 +23,10 @@ async fn rounds_of_processes_bursting_after_expiry(processes: usize) {
     for round in 0..ROUNDS {
         server.expire_all().await;
         let before = server.stat("refreshes").await;
-        let mut started: Vec<Process> = (0..processes).map(|_| Process::ready(&server, &path)).collect();
-        started.iter_mut().for_each(Process::go);
-        let outcomes: Vec<String> = started.into_iter().map(Process::outcome).collect();
+        let mut started: Vec<SessionChild> =
+            (0..processes).map(|_| SessionChild::ready(&server.base_url(), &path, REQUESTS)).collect();
+        started.iter_mut().for_each(SessionChild::go);
+        let outcomes: Vec<String> = started.into_iter().map(SessionChild::outcome).collect();
 
         let all_ok = format!("ok={REQUESTS} expired=0 errors=0");
         for outcome in &outcomes {
@@ -114,7 +68,7 @@ async fn a_process_killed_holding_the_refresh_lock_does_not_block_the_others() {
     server.expire_all().await;
     // The first process's refresh is held by the server: it holds the lock meanwhile.
     server.fault(json!({"kind": "delay", "ms": 0, "gated": true})).await;
-    let mut holder = Process::ready(&server, &path);
+    let mut holder = SessionChild::ready(&server.base_url(), &path, REQUESTS);
     holder.go();
     crate::helpers::eventually("the first process to be refreshing", || async {
         server.stat("refresh_requests").await == 1
@@ -125,7 +79,7 @@ async fn a_process_killed_holding_the_refresh_lock_does_not_block_the_others() {
 
     holder.child.kill().unwrap();
     holder.child.wait().unwrap();
-    let mut next = Process::ready(&server, &path);
+    let mut next = SessionChild::ready(&server.base_url(), &path, REQUESTS);
     next.go();
 
     let outcome = next.outcome();

@@ -7,6 +7,9 @@
 #[allow(dead_code)]
 mod server;
 
+#[path = "../all/helpers/child.rs"]
+#[allow(dead_code)]
+mod child;
 mod processes;
 
 use std::sync::Arc;

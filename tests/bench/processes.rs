@@ -2,56 +2,31 @@
 //! right after an expiry, from one process or split across 2 and 4 processes sharing one
 //! `FileTokenStore` (and so its refresh lock).
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::path::Path;
 use std::time::Instant;
 
 use refreshkit::{FileTokenStore, TokenStore};
 
+use crate::child::SessionChild;
 use crate::server::AuthServer;
 use crate::{median, REPEATS};
 
 const REQUESTS: usize = 100;
-
-fn child_binary() -> PathBuf {
-    std::env::current_exe().unwrap().parent().unwrap().join("session-child")
-}
-
-fn line(out: &mut BufReader<ChildStdout>) -> String {
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    line.trim().to_owned()
-}
-
-fn ready(server: &AuthServer, store: &Path, requests: usize) -> (Child, BufReader<ChildStdout>) {
-    let mut child = Command::new(child_binary())
-        .args([server.base_url(), store.display().to_string(), requests.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("session-child (cargo build --release --example session-child)");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    assert_eq!(line(&mut out), "ready");
-    (child, out)
-}
 
 /// One round: `processes` processes share `REQUESTS` requests; (seconds, refreshes, failures).
 async fn round(server: &AuthServer, store: &Path, processes: usize) -> (f64, u64, usize) {
     FileTokenStore::new(store).save(server.login().await).unwrap();
     server.expire_all().await;
     let before = server.stat("refreshes").await;
-    let mut children: Vec<_> = (0..processes).map(|_| ready(server, store, REQUESTS / processes)).collect();
+    let mut children: Vec<_> =
+        (0..processes).map(|_| SessionChild::ready(&server.base_url(), store, REQUESTS / processes)).collect();
     let started = Instant::now();
-    for (child, _) in &mut children {
-        writeln!(child.stdin.as_mut().unwrap(), "go").unwrap();
-    }
+    children.iter_mut().for_each(SessionChild::go);
     let mut failures = 0;
-    for (mut child, mut out) in children {
-        let summary = line(&mut out);
-        let ok: usize = summary.strip_prefix("ok=").and_then(|s| s.split(' ').next()?.parse().ok()).unwrap_or(0);
+    for child in children {
+        let outcome = child.outcome();
+        let ok: usize = outcome.strip_prefix("ok=").and_then(|s| s.split(' ').next()?.parse().ok()).unwrap_or(0);
         failures += REQUESTS / processes - ok;
-        child.wait().unwrap();
     }
     let elapsed = started.elapsed().as_secs_f64();
     (elapsed, server.stat("refreshes").await - before, failures)

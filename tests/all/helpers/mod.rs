@@ -1,9 +1,11 @@
 //! Test helpers: the auth server process, a memory store with switchable failures, and
 //! a listener that records events.
 
+mod child;
 mod server;
 mod store;
 
+pub use child::{child_binary, SessionChild};
 pub use server::AuthServer;
 pub use store::{GatedStore, MemoryStore};
 
