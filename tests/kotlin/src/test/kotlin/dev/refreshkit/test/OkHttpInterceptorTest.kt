@@ -85,6 +85,8 @@ class OkHttpInterceptorTest {
         val leases = AtomicInteger()
         val rules = AtomicInteger()
 
+        override suspend fun accessTokenLease(): TokenLease = inner.accessTokenLease().also { leases.incrementAndGet() }
+
         override fun accessTokenLeaseBlocking(): TokenLease = inner.accessTokenLeaseBlocking().also { leases.incrementAndGet() }
 
         override fun tokenHeaderFor(url: String, accessToken: String) = inner.tokenHeaderFor(url, accessToken).also { rules.incrementAndGet() }
