@@ -76,6 +76,7 @@ class OkHttpInterceptorTest {
                     http.newCall(Request.Builder().url("${server.baseUrl}/api/resource").build()).execute()
                 }
                 assertTrue(error.reason is dev.refreshkit.SessionException.SessionExpired)
+                assertEquals("refreshkit: session expired: the refresh token was rejected", error.message, "the core's text")
             }
         }
     }
