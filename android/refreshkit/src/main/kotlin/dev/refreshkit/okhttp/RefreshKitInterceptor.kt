@@ -88,9 +88,9 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
 
     private fun currentToken(chain: Interceptor.Chain): String {
         lease?.let { if (LeaseCheck.isCurrent(it)) return it.accessToken }
-        // The suspend call waits for a refresh and can be given up; then the lease is at hand.
-        chain.call().await { session.accessToken() }
-        return guarded { session.accessTokenLeaseBlocking() }.also { lease = it }.accessToken
+        // One suspend call: it waits for a refresh when one is due, and the call's
+        // cancellation or callTimeout gives it up.
+        return chain.call().await { session.accessTokenLease() }.also { lease = it }.accessToken
     }
 
     /** Runs a call into the session; whatever it throws reaches OkHttp as an IOException. */

@@ -54,6 +54,9 @@ internal fun asIOException(e: Throwable): IOException = when (e) {
     else -> IOException("refreshkit: ${e::class.simpleName}", e)
 }
 
-/** The session could not provide a token; [reason] says why (for example, expired). */
+/**
+ * The session could not provide a token; [reason] says why (for example, expired). The
+ * message is the core's text for it, the same words as in Rust and Swift (no token in it).
+ */
 class RefreshKitIOException(val reason: SessionException) :
-    IOException("refreshkit: ${reason::class.simpleName}", reason)
+    IOException("refreshkit: $reason", reason)

@@ -34,7 +34,7 @@ class AuthServer(vararg args: String) : AutoCloseable {
 
     fun stat(name: String): Long {
         val body = send(HttpRequest.newBuilder(URI("$baseUrl/control/stats")).build())
-        return Regex("\"$name\":(\\d+)").find(body)?.groupValues?.get(1)?.toLong() ?: error("no stat $name in $body")
+        return Regex("\"$name\":(\\d+)").find(body)?.groupValues?.get(1)?.toLong() ?: error("no stat $name in the server's stats")
     }
 
     fun expireAll() {
@@ -48,6 +48,18 @@ class AuthServer(vararg args: String) : AutoCloseable {
     /** Clears the counters and any queued fault. */
     fun reset() {
         post("/control/reset", "{}")
+    }
+
+    /** The bearer tokens `/held` received, in order. Compare them, never print them. */
+    fun heldSeen(): List<String> {
+        val body = send(HttpRequest.newBuilder(URI("$baseUrl/control/stats")).build())
+        val list = Regex("\"held_seen\":\\[([^\\]]*)\\]").find(body)?.groupValues?.get(1) ?: error("no held_seen in stats")
+        return Regex("\"([^\"]*)\"").findAll(list).map { it.groupValues[1] }.toList()
+    }
+
+    /** Lets the requests held at `/held` go on (each then answers like `/api/resource`). */
+    fun releaseHeld() {
+        post("/control/release-held", "{}")
     }
 
     /** Opens a gated fault. */

@@ -76,6 +76,7 @@ class OkHttpInterceptorTest {
                     http.newCall(Request.Builder().url("${server.baseUrl}/api/resource").build()).execute()
                 }
                 assertTrue(error.reason is dev.refreshkit.SessionException.SessionExpired)
+                assertEquals("refreshkit: session expired: the refresh token was rejected", error.message, "the core's text")
             }
         }
     }
@@ -84,6 +85,8 @@ class OkHttpInterceptorTest {
     private class CountingSession(val inner: Session) : SessionInterface by inner {
         val leases = AtomicInteger()
         val rules = AtomicInteger()
+
+        override suspend fun accessTokenLease(): TokenLease = inner.accessTokenLease().also { leases.incrementAndGet() }
 
         override fun accessTokenLeaseBlocking(): TokenLease = inner.accessTokenLeaseBlocking().also { leases.incrementAndGet() }
 

@@ -9,6 +9,8 @@ import java.io.File
 import java.nio.file.Files
 import java.nio.file.StandardCopyOption
 import java.time.Instant
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.atomic.AtomicInteger
 
 /** A TokenStore written in Kotlin: one file, replaced atomically; processes sharing it refresh one at a time. */
 class FileStore(private val file: File) : TokenStore {
@@ -44,6 +46,7 @@ class FileStore(private val file: File) : TokenStore {
 class FlakyStore(@Volatile var tokens: Tokens? = null) : TokenStore {
     @Volatile var failLoad: Throwable? = null
     @Volatile var failSave: Throwable? = null
+    @Volatile var failClear: Throwable? = null
 
     override fun load(): Tokens? {
         failLoad?.let { throw it }
@@ -56,6 +59,7 @@ class FlakyStore(@Volatile var tokens: Tokens? = null) : TokenStore {
     }
 
     override fun clear() {
+        failClear?.let { throw it }
         tokens = null
     }
 
@@ -64,4 +68,36 @@ class FlakyStore(@Volatile var tokens: Tokens? = null) : TokenStore {
     companion object {
         fun locked() = StoreException.Locked()
     }
+}
+
+/** A store in memory whose `load` waits until [openLoad]: a Keystore that is slow to answer. */
+class GatedStore(@Volatile var tokens: Tokens?) : TokenStore {
+    private val gate = CountDownLatch(1)
+    /** Loads waiting at the gate now. */
+    val waiting = AtomicInteger()
+    /** The threads `load` ran on. */
+    val loadThreads: MutableList<Thread> = java.util.Collections.synchronizedList(mutableListOf())
+
+    fun openLoad() = gate.countDown()
+
+    override fun load(): Tokens? {
+        loadThreads.add(Thread.currentThread())
+        waiting.incrementAndGet()
+        try {
+            gate.await()
+        } finally {
+            waiting.decrementAndGet()
+        }
+        return tokens
+    }
+
+    override fun save(tokens: Tokens) {
+        this.tokens = tokens
+    }
+
+    override fun clear() {
+        tokens = null
+    }
+
+    override fun refreshLock(): RefreshLock? = null
 }
