@@ -30,6 +30,9 @@ struct OnDisk {
     access_token: String,
     refresh_token: Option<String>,
     expires_at_ms: Option<u64>,
+    /// Absent in files written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
 }
 
 impl FileTokenStore {
@@ -75,6 +78,7 @@ impl TokenStore for FileTokenStore {
             access_token: disk.access_token,
             refresh_token: disk.refresh_token,
             expires_at: disk.expires_at_ms.map(|ms| UNIX_EPOCH + Duration::from_millis(ms)),
+            id_token: disk.id_token,
         }))
     }
 
@@ -86,6 +90,7 @@ impl TokenStore for FileTokenStore {
                 .map(|d| d.as_millis() as u64),
             access_token: tokens.access_token,
             refresh_token: tokens.refresh_token,
+            id_token: tokens.id_token,
         };
         let bytes = serde_json::to_vec(&disk).map_err(|e| failed("encode", e))?;
         let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());

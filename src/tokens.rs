@@ -20,12 +20,16 @@ pub struct Tokens {
     /// access token is a JWT; otherwise expiry is found out from the server's answers.
     #[uniffi(default)]
     pub expires_at: Option<SystemTime>,
+    /// The OpenID Connect ID token of the last answer that had one (the user's identity,
+    /// for the app to read); kept and saved with the others, never sent by refreshkit.
+    #[uniffi(default)]
+    pub id_token: Option<String>,
 }
 
 impl Tokens {
     /// Tokens as the login answer gave them.
     pub fn new(access_token: impl Into<String>, refresh_token: Option<String>, expires_at: Option<SystemTime>) -> Self {
-        Tokens { access_token: access_token.into(), refresh_token, expires_at }
+        Tokens { access_token: access_token.into(), refresh_token, expires_at, id_token: None }
     }
 
     /// The expiry to plan with: the explicit one, else the JWT's `exp`.
@@ -40,6 +44,7 @@ impl fmt::Debug for Tokens {
             .field("access_token", &Redacted)
             .field("refresh_token", &self.refresh_token.as_ref().map(|_| Redacted))
             .field("expires_at", &self.expires_at)
+            .field("id_token", &self.id_token.as_ref().map(|_| Redacted))
             .finish()
     }
 }

@@ -3056,6 +3056,11 @@ public struct Tokens: Equatable, Hashable, CustomDebugStringConvertible, CustomS
      * access token is a JWT; otherwise expiry is found out from the server's answers.
      */
     public var expiresAt: Date?
+    /**
+     * The OpenID Connect ID token of the last answer that had one (the user's identity,
+     * for the app to read); kept and saved with the others, never sent by refreshkit.
+     */
+    public var idToken: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3069,10 +3074,15 @@ public struct Tokens: Equatable, Hashable, CustomDebugStringConvertible, CustomS
         /**
          * When the access token expires. When absent, the JWT `exp` claim is used if the
          * access token is a JWT; otherwise expiry is found out from the server's answers.
-         */expiresAt: Date? = nil) {
+         */expiresAt: Date? = nil, 
+        /**
+         * The OpenID Connect ID token of the last answer that had one (the user's identity,
+         * for the app to read); kept and saved with the others, never sent by refreshkit.
+         */idToken: String? = nil) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.expiresAt = expiresAt
+        self.idToken = idToken
     }
 
     
@@ -3115,7 +3125,8 @@ public struct FfiConverterTypeTokens: FfiConverterRustBuffer {
             try Tokens(
                 accessToken: FfiConverterString.read(from: &buf), 
                 refreshToken: FfiConverterOptionString.read(from: &buf), 
-                expiresAt: FfiConverterOptionTimestamp.read(from: &buf)
+                expiresAt: FfiConverterOptionTimestamp.read(from: &buf), 
+                idToken: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -3123,6 +3134,7 @@ public struct FfiConverterTypeTokens: FfiConverterRustBuffer {
         FfiConverterString.write(value.accessToken, into: &buf)
         FfiConverterOptionString.write(value.refreshToken, into: &buf)
         FfiConverterOptionTimestamp.write(value.expiresAt, into: &buf)
+        FfiConverterOptionString.write(value.idToken, into: &buf)
     }
 }
 

@@ -104,3 +104,19 @@ async fn a_store_that_saves_on_sign_in_is_written_once_per_rotation() {
     }
     assert_eq!(store.saves.load(Ordering::SeqCst), 2, "one save at sign-in, one per refresh");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_id_token_of_a_refresh_answer_is_saved_and_never_shown() {
+    let Expired { server: _server, store, session, .. } = signed_in_then_expired().await;
+
+    session.execute(HttpRequest::get("/api/resource")).await.unwrap();
+
+    let saved = store.get().unwrap();
+    let id_token = saved.id_token.clone().expect("the answer's id_token is kept");
+    assert!(!format!("{saved:?} {saved}").contains(&id_token), "redacted in Debug and Display");
+    let path = std::env::temp_dir().join(format!("refreshkit-idtoken-{}.json", std::process::id()));
+    let file = FileTokenStore::new(&path);
+    file.save(saved.clone()).unwrap();
+    assert_eq!(file.load().unwrap().unwrap().id_token, saved.id_token, "FileTokenStore keeps it");
+    std::fs::remove_file(&path).unwrap();
+}

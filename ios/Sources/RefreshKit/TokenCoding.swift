@@ -6,13 +6,15 @@ enum TokenCoding {
         var accessToken: String
         var refreshToken: String?
         var expiresAtMs: Int64?
+        var idToken: String?
     }
 
     static func encode(_ tokens: Tokens) throws -> Data {
         let stored = Stored(
             accessToken: tokens.accessToken,
             refreshToken: tokens.refreshToken,
-            expiresAtMs: tokens.expiresAt.map { Int64($0.timeIntervalSince1970 * 1000) }
+            expiresAtMs: tokens.expiresAt.map { Int64($0.timeIntervalSince1970 * 1000) },
+            idToken: tokens.idToken
         )
         return try JSONEncoder().encode(stored)
     }
@@ -24,7 +26,8 @@ enum TokenCoding {
         return Tokens(
             accessToken: stored.accessToken,
             refreshToken: stored.refreshToken,
-            expiresAt: stored.expiresAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+            expiresAt: stored.expiresAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) },
+            idToken: stored.idToken
         )
     }
 }

@@ -54,6 +54,8 @@ pub struct Issued {
     pub refresh_token: String,
     pub expires_in: u64,
     pub token_type: &'static str,
+    /// An OpenID Connect ID token, as an OpenID provider adds to its answers.
+    pub id_token: String,
 }
 
 pub struct Issuer {
@@ -171,7 +173,11 @@ impl Issuer {
         let refresh_token = format!("rt{serial}.{random:016x}");
         self.access.insert(access_token.clone(), Access { expires, family });
         self.refresh.insert(refresh_token.clone(), Refresh { family, used: false });
-        Issued { access_token, refresh_token, expires_in: self.access_ttl.as_secs(), token_type: "Bearer" }
+        let id_token = format!(
+            "{header}.{}.{signature}",
+            URL_SAFE_NO_PAD.encode(format!("{{\"sub\":\"{user}\",\"jti\":{serial}}}"))
+        );
+        Issued { access_token, refresh_token, expires_in: self.access_ttl.as_secs(), token_type: "Bearer", id_token }
     }
 
     fn random(&mut self) -> u64 {

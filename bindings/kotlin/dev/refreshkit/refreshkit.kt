@@ -4478,6 +4478,12 @@ data class Tokens (
      * access token is a JWT; otherwise expiry is found out from the server's answers.
      */
     var `expiresAt`: java.time.Instant? = null 
+    , 
+    /**
+     * The OpenID Connect ID token of the last answer that had one (the user's identity,
+     * for the app to read); kept and saved with the others, never sent by refreshkit.
+     */
+    var `idToken`: kotlin.String? = null 
     
 ){
     
@@ -4506,19 +4512,22 @@ public object FfiConverterTypeTokens: FfiConverterRustBuffer<Tokens> {
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalTimestamp.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: Tokens) = (
             FfiConverterString.allocationSize(value.`accessToken`) +
             FfiConverterOptionalString.allocationSize(value.`refreshToken`) +
-            FfiConverterOptionalTimestamp.allocationSize(value.`expiresAt`)
+            FfiConverterOptionalTimestamp.allocationSize(value.`expiresAt`) +
+            FfiConverterOptionalString.allocationSize(value.`idToken`)
     )
 
     override fun write(value: Tokens, buf: ByteBuffer) {
             FfiConverterString.write(value.`accessToken`, buf)
             FfiConverterOptionalString.write(value.`refreshToken`, buf)
             FfiConverterOptionalTimestamp.write(value.`expiresAt`, buf)
+            FfiConverterOptionalString.write(value.`idToken`, buf)
     }
 }
 

@@ -143,6 +143,7 @@ class KeystoreTokenStore(
         .put("access_token", tokens.accessToken)
         .put("refresh_token", tokens.refreshToken ?: JSONObject.NULL)
         .put("expires_at_ms", tokens.expiresAt?.toEpochMilli() ?: JSONObject.NULL)
+        .put("id_token", tokens.idToken ?: JSONObject.NULL)
         .toString()
         .toByteArray(Charsets.UTF_8)
 
@@ -152,6 +153,7 @@ class KeystoreTokenStore(
             accessToken = json.getString("access_token"),
             refreshToken = json.optString("refresh_token").takeUnless { json.isNull("refresh_token") },
             expiresAt = if (json.isNull("expires_at_ms")) null else Instant.ofEpochMilli(json.getLong("expires_at_ms")),
+            idToken = if (json.isNull("id_token")) null else json.optString("id_token"),
         )
     }
 
