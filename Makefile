@@ -1,5 +1,5 @@
 # The two commands the README leads with, and their parts.
-.PHONY: demo test test-rust test-kotlin test-swift bindings fuzz soak bench
+.PHONY: demo test test-rust test-kotlin test-swift bindings fuzz cargo-fuzz soak bench
 
 demo:
 	cargo build --quiet -p auth-server
@@ -23,6 +23,10 @@ bindings:
 # Longer runs, not part of `make test`.
 fuzz:
 	REFRESHKIT_FUZZ_SECONDS=$${FUZZ_SECONDS:-120} cargo test --release --test fuzz -- --nocapture
+
+# Coverage-guided, on nightly (tests/cargo-fuzz): FUZZ_SECONDS per target, default 300.
+cargo-fuzz:
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} scripts/cargo-fuzz.sh
 
 soak:
 	cargo build --quiet --release -p auth-server

@@ -1,17 +1,19 @@
 //! A mutation fuzzer for everything that parses untrusted bytes: refresh answers in both
 //! protocols, JWT payloads, the expiry body rule and the configuration. It runs on
-//! stable Rust (cargo-fuzz needs nightly): seeds from `tests/fuzz/corpus/<target>/`,
+//! stable Rust: seeds from `tests/fuzz/corpus/<target>/`,
 //! random mutations, every call under `catch_unwind`. A panic fails the run and saves
 //! the input under `target/fuzz-crashes/`.
 //!
 //! `cargo test --test fuzz` runs each target for 2 s (CI); `make fuzz` for longer
-//! (REFRESHKIT_FUZZ_SECONDS per target).
+//! (REFRESHKIT_FUZZ_SECONDS per target). The same targets, with the same input decoding
+//! (targets.rs), run coverage-guided under cargo-fuzz on nightly: `make cargo-fuzz`
+//! (tests/cargo-fuzz).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use refreshkit::fuzzing;
+mod targets;
 
 /// Inputs stay small: parsers must not need big inputs to misbehave, and memory stays bounded.
 const MAX_INPUT: usize = 8 * 1024;
@@ -91,45 +93,6 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, corpus: &[Vec<u8>]) {
     input.truncate(MAX_INPUT);
 }
 
-fn split3(input: &[u8]) -> (String, String, &[u8]) {
-    let mut parts = input.splitn(3, |b| *b == 0);
-    let a = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
-    let b = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
-    (a, b, parts.next().unwrap_or_default())
-}
-
-fn status_and_body(input: &[u8]) -> (u16, &[u8]) {
-    match input {
-        [hi, lo, body @ ..] => (u16::from_be_bytes([*hi, *lo]) % 600, body),
-        _ => (200, input),
-    }
-}
-
-fn run_target(name: &str, input: &[u8]) {
-    match name {
-        "refresh_oauth" => {
-            let (status, body) = status_and_body(input);
-            fuzzing::refresh_answer(false, status, body)
-        }
-        "refresh_json" => {
-            let (status, body) = status_and_body(input);
-            fuzzing::refresh_answer(true, status, body)
-        }
-        "jwt" => fuzzing::jwt_expiry(&String::from_utf8_lossy(input)),
-        "body_rule" => {
-            let (pointer, value, body) = split3(input);
-            fuzzing::body_rule(&pointer, &value, body)
-        }
-        "config" => {
-            let text = String::from_utf8_lossy(input);
-            let mut fields = text.splitn(5, '\n');
-            let mut next = || fields.next().unwrap_or("");
-            fuzzing::config([next(), next(), next(), next(), next()])
-        }
-        other => panic!("unknown fuzz target {other}"),
-    }
-}
-
 fn corpus(dir: &Path) -> Vec<Vec<u8>> {
     let mut seeds: Vec<Vec<u8>> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -151,7 +114,7 @@ fn fuzz(name: &str, budget: Duration, seed: u64) -> (u64, Vec<PathBuf>) {
             mutate(&mut rng, &mut input, &corpus);
         }
         runs += 1;
-        if catch_unwind(AssertUnwindSafe(|| run_target(name, &input))).is_err() {
+        if catch_unwind(AssertUnwindSafe(|| targets::run(name, &input))).is_err() {
             std::fs::create_dir_all(&crashes_dir).unwrap();
             let path = crashes_dir.join(format!("{name}-{seed}-{runs}.bin"));
             std::fs::write(&path, &input).unwrap();
@@ -168,7 +131,7 @@ fn no_parser_of_untrusted_bytes_panics() {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1
     });
     let mut all_crashes = Vec::new();
-    for name in ["refresh_oauth", "refresh_json", "jwt", "body_rule", "config"] {
+    for name in targets::TARGETS {
         let (runs, crashes) = fuzz(name, Duration::from_secs(seconds), seed);
         println!("fuzz {name:<14} {runs:>9} inputs, {} panics (seed {seed})", crashes.len());
         all_crashes.extend(crashes);
