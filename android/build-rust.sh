@@ -34,4 +34,5 @@ out="$here/refreshkit/build/generated/uniffi"
 rm -rf "$out"
 target/debug/uniffi-bindgen generate --no-format --library "$lib" -l kotlin \
   -c "$here/uniffi-android.toml" -o "$out"
+bindings/kotlin-messages.sh "$out/dev/refreshkit/refreshkit.kt"
 echo "jniLibs and the Android bindings are ready"

@@ -4870,7 +4870,7 @@ sealed class SessionException: kotlin.Exception() {
     class NotSignedIn(
         ) : SessionException() {
         override val message
-            get() = ""
+            get() = toString()
     }
     
     /**
@@ -4884,7 +4884,7 @@ sealed class SessionException: kotlin.Exception() {
         val `reason`: ExpiryReason
         ) : SessionException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = toString()
     }
     
     /**
@@ -4898,7 +4898,7 @@ sealed class SessionException: kotlin.Exception() {
         val `detail`: kotlin.String
         ) : SessionException() {
         override val message
-            get() = "detail=${ `detail` }"
+            get() = toString()
     }
     
     /**
@@ -4907,7 +4907,7 @@ sealed class SessionException: kotlin.Exception() {
     class Timeout(
         ) : SessionException() {
         override val message
-            get() = ""
+            get() = toString()
     }
     
     /**
@@ -4921,7 +4921,7 @@ sealed class SessionException: kotlin.Exception() {
         val `detail`: kotlin.String
         ) : SessionException() {
         override val message
-            get() = "detail=${ `detail` }"
+            get() = toString()
     }
     
     /**
@@ -4935,7 +4935,7 @@ sealed class SessionException: kotlin.Exception() {
         val `detail`: kotlin.String
         ) : SessionException() {
         override val message
-            get() = "detail=${ `detail` }"
+            get() = toString()
     }
     
     /**
@@ -4949,7 +4949,7 @@ sealed class SessionException: kotlin.Exception() {
         val `detail`: kotlin.String
         ) : SessionException() {
         override val message
-            get() = "detail=${ `detail` }"
+            get() = toString()
     }
     
     /**
@@ -4963,7 +4963,7 @@ sealed class SessionException: kotlin.Exception() {
         val `detail`: kotlin.String
         ) : SessionException() {
         override val message
-            get() = "detail=${ `detail` }"
+            get() = toString()
     }
     
     /**
@@ -4972,7 +4972,7 @@ sealed class SessionException: kotlin.Exception() {
     class Cancelled(
         ) : SessionException() {
         override val message
-            get() = ""
+            get() = toString()
     }
     
     /**
@@ -4983,7 +4983,7 @@ sealed class SessionException: kotlin.Exception() {
     class SessionChanged(
         ) : SessionException() {
         override val message
-            get() = ""
+            get() = toString()
     }
     
     /**
@@ -4999,7 +4999,7 @@ sealed class SessionException: kotlin.Exception() {
         val `detail`: kotlin.String
         ) : SessionException() {
         override val message
-            get() = "detail=${ `detail` }"
+            get() = toString()
     }
     
     /**
@@ -5014,7 +5014,7 @@ sealed class SessionException: kotlin.Exception() {
         val `limitBytes`: kotlin.ULong
         ) : SessionException() {
         override val message
-            get() = "limitBytes=${ `limitBytes` }"
+            get() = toString()
     }
     
     /**
@@ -5024,7 +5024,7 @@ sealed class SessionException: kotlin.Exception() {
     class TooManyRefreshes(
         ) : SessionException() {
         override val message
-            get() = ""
+            get() = toString()
     }
     
     /**
@@ -5038,7 +5038,7 @@ sealed class SessionException: kotlin.Exception() {
         val `detail`: kotlin.String
         ) : SessionException() {
         override val message
-            get() = "detail=${ `detail` }"
+            get() = toString()
     }
     
 

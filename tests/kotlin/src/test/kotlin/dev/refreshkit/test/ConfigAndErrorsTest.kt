@@ -31,6 +31,14 @@ class ConfigAndErrorsTest {
     }
 
     @Test
+    fun `SessionException message is the core's Display text too`() {
+        assertEquals("not signed in", SessionException.NotSignedIn().message)
+        assertEquals("network error: connection refused", SessionException.Network("connection refused").message)
+        assertEquals("session expired: the refresh token was rejected",
+            SessionException.SessionExpired(ExpiryReason.REFRESH_REJECTED).message)
+    }
+
+    @Test
     fun `an error thrown by the core reads as a sentence`() {
         val error = assertThrows<SessionException.InvalidConfig> { Session(SessionConfig(baseUrl = "http://api.example.com"), FlakyStore()) }
         assertTrue(error.toString().startsWith("invalid configuration: "), error.toString())
