@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs `swift ARGS...` in the Swift package (ios/), linking the host library. Uses
+# Runs `swift ARGS...` in the Swift package (Package.swift at the root, sources in ios/),
+# linking the host library. Uses
 # `swift` from the PATH where there is one (macOS, a Linux toolchain); otherwise a
 # Debian 13 root file system with Debian's Swift 6 (scripts/swift-root.sh), entered with
 # chroot, with this repository bind-mounted at its own path inside the root (so two
@@ -13,7 +14,7 @@ profile=${REFRESHKIT_PROFILE:-debug}
 tool=${REFRESHKIT_SWIFT_TOOL:-swift}
 
 if command -v swift >/dev/null; then
-  cd ios && REFRESHKIT_PROFILE="$profile" LD_LIBRARY_PATH="$repo/target/$profile" "$tool" "$@"
+  REFRESHKIT_PROFILE="$profile" "$tool" "$@"
   exit
 fi
 
@@ -31,6 +32,7 @@ cleanup() {
 trap cleanup EXIT
 mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
 mountpoint -q "$root$repo" || mount --bind "$repo" "$root$repo"
+# No LD_LIBRARY_PATH: the package links the host library with an rpath.
 chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root REFRESHKIT_PROFILE="$profile" \
-  LD_LIBRARY_PATH="$repo/target/$profile" ${REFRESHKIT_AUTH_SERVER:+REFRESHKIT_AUTH_SERVER="$REFRESHKIT_AUTH_SERVER"} \
-  /bin/sh -c 'cd "$0/ios" && tool=$1 && shift && exec "$tool" "$@"' "$repo" "$tool" "$@"
+  ${REFRESHKIT_AUTH_SERVER:+REFRESHKIT_AUTH_SERVER="$REFRESHKIT_AUTH_SERVER"} \
+  /bin/sh -c 'cd "$0" && tool=$1 && shift && exec "$tool" "$@"' "$repo" "$tool" "$@"

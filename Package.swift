@@ -2,25 +2,38 @@
 // RefreshKit for iOS and macOS: the Swift bindings of the refreshkit Rust core plus a
 // Swift layer (event stream, Task cancellation, URLSession integration, Keychain store).
 //
-// On Apple platforms the Rust core comes as RefreshKitFFI.xcframework, built by
-// build-xcframework.sh. On Linux (where the Swift tests run in CI) it is the host
-// library in ../target/debug, with the generated header as a C target.
+// At the repository root, so SwiftPM resolves the package by the repository's URL:
+// `.package(url: "https://github.com/refreshkit/refreshkit", from: "0.1.0")` and
+// `.product(name: "RefreshKit", package: "refreshkit")`. The sources live in ios/.
+//
+// On Apple platforms the Rust core is RefreshKitFFI.xcframework: the local one built by
+// ios/build-xcframework.sh, or, in a release, the zip that ios/release-xcframework.sh
+// uploads (it fills in `releasedFramework` below). On Linux (where the Swift tests run
+// in CI) it is the host library in target/debug, with the generated header as a C target.
 import Foundation
 import PackageDescription
 
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
 // Which cargo build of the host library to link on Linux: debug for tests, release for
 // the benchmark.
 let rustProfile = ProcessInfo.processInfo.environment["REFRESHKIT_PROFILE"] ?? "debug"
 
+/// A release's XCFramework: (url, checksum), written by ios/release-xcframework.sh.
+let releasedFramework: (url: String, checksum: String)? = nil
+
 #if os(Linux)
-let ffiTarget: Target = .target(name: "RefreshKitFFI", path: "Sources/RefreshKitFFI")
+let ffiTarget: Target = .target(name: "RefreshKitFFI", path: "ios/Sources/RefreshKitFFI")
 let rustLinking: [LinkerSetting] = [
-    .unsafeFlags(["-L\(repositoryRoot)/target/\(rustProfile)"]),
+    .unsafeFlags([
+        "-L\(repositoryRoot)/target/\(rustProfile)",
+        // Executables (tests, the benchmark) find the library without LD_LIBRARY_PATH.
+        "-Xlinker", "-rpath", "-Xlinker", "\(repositoryRoot)/target/\(rustProfile)",
+    ]),
     .linkedLibrary("refreshkit"),
 ]
 #else
-let ffiTarget: Target = .binaryTarget(name: "RefreshKitFFI", path: "RefreshKitFFI.xcframework")
+let ffiTarget: Target = releasedFramework.map { .binaryTarget(name: "RefreshKitFFI", url: $0.url, checksum: $0.checksum) }
+    ?? .binaryTarget(name: "RefreshKitFFI", path: "ios/RefreshKitFFI.xcframework")
 // rustls-platform-verifier checks certificates with Security.framework.
 let rustLinking: [LinkerSetting] = [.linkedFramework("Security")]
 #endif
@@ -36,30 +49,30 @@ let package = Package(
         .target(
             name: "RefreshKit",
             dependencies: ["RefreshKitFFI"],
-            path: "Sources/RefreshKit",
+            path: "ios/Sources/RefreshKit",
             linkerSettings: rustLinking
         ),
         // The auth server process and test doubles, for the tests and the benchmark.
         .target(
             name: "RefreshKitTestSupport",
             dependencies: ["RefreshKit"],
-            path: "Sources/RefreshKitTestSupport"
+            path: "ios/Sources/RefreshKitTestSupport"
         ),
         .executableTarget(
             name: "RefreshKitBench",
             dependencies: ["RefreshKit", "RefreshKitTestSupport"],
-            path: "Sources/RefreshKitBench"
+            path: "ios/Sources/RefreshKitBench"
         ),
         // A session in another OS process over a FileTokenStore, for ProcessesTests.
         .executableTarget(
             name: "RefreshKitChild",
             dependencies: ["RefreshKit"],
-            path: "Sources/RefreshKitChild"
+            path: "ios/Sources/RefreshKitChild"
         ),
         .testTarget(
             name: "RefreshKitTests",
             dependencies: ["RefreshKit", "RefreshKitTestSupport"],
-            path: "Tests/RefreshKitTests"
+            path: "ios/Tests/RefreshKitTests"
         ),
     ]
 )
