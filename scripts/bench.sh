@@ -66,6 +66,7 @@ kill "$server_pid"; server_pid=
 exec 3>&-
 
 echo "JVM benchmarks..." >&2
+scripts/readme-kotlin.sh
 (cd tests/kotlin && mvn -B -q --no-transfer-progress test-compile dependency:build-classpath \
   -Dmdep.outputFile="$tmp/cp.txt" -Dmdep.includeScope=test -Dmdep.excludeArtifactIds=android-all)
 java -Djna.library.path="$repo/target/release" -Drefreshkit.authServer="$REFRESHKIT_AUTH_SERVER" \

@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet -p refreshkit -p auth-server
 command -v mvn >/dev/null || { apt-get update -qq && apt-get install -y -qq maven >/dev/null; }
+scripts/readme-kotlin.sh
 mvn -B --no-transfer-progress -f tests/kotlin/pom.xml test "$@"

@@ -93,6 +93,9 @@ class ObservableSession(config: SessionConfig, store: TokenStore) : AutoCloseabl
     suspend fun refreshAfterUnauthorized(rejectedAccessToken: String): String =
         published { session.refreshAfterUnauthorized(rejectedAccessToken) }
 
+    /** [execute] for threads that may block (an executor, `Dispatchers.IO`; never the main thread). */
+    fun executeBlocking(request: HttpRequest): HttpResponse = session.executeBlocking(request)
+
     fun metrics(): SessionMetrics = session.metrics()
 
     override fun close() {

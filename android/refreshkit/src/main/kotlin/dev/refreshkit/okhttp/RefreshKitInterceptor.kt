@@ -2,6 +2,7 @@ package dev.refreshkit.okhttp
 
 import dev.refreshkit.SessionInterface
 import dev.refreshkit.TokenLease
+import dev.refreshkit.ktx.ObservableSession
 import dev.refreshkit.ktx.RefreshKitJvm
 import java.io.IOException
 import okhttp3.Interceptor
@@ -114,6 +115,9 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
 /** Installs [RefreshKitInterceptor] for [session]: both parts, each in its place. */
 fun OkHttpClient.Builder.addRefreshKit(session: SessionInterface): OkHttpClient.Builder =
     addRefreshKit(RefreshKitInterceptor(session))
+
+/** Adds refreshkit to an OkHttp (or Retrofit) client, for apps that hold an [ObservableSession]. */
+fun OkHttpClient.Builder.addRefreshKit(session: ObservableSession): OkHttpClient.Builder = addRefreshKit(session.session)
 
 /** Installs [interceptor]'s two parts, for apps that keep a reference to it. */
 fun OkHttpClient.Builder.addRefreshKit(interceptor: RefreshKitInterceptor): OkHttpClient.Builder =
