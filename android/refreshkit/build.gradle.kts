@@ -6,7 +6,11 @@ import groovy.json.JsonSlurper
 plugins {
     id("com.android.library")
     id("org.jetbrains.kotlin.android")
+    `maven-publish`
 }
+
+group = "dev.refreshkit"
+version = "0.1.0"
 
 // rustls-platform-verifier ships its small Kotlin component as a Maven repository inside
 // the crate; cargo metadata says where cargo unpacked it.
@@ -39,6 +43,10 @@ android {
 
     sourceSets["main"].java.srcDirs("src/main/kotlin", "build/generated/uniffi")
 
+    publishing {
+        singleVariant("release") { withSourcesJar() }
+    }
+
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17
@@ -61,10 +69,32 @@ val buildRust by tasks.registering(Exec::class) {
 
 tasks.named("preBuild") { dependsOn(buildRust) }
 
+// `./gradlew :refreshkit:publishToMavenLocal` (or a repository of yours): the AAR with
+// the native libraries, the consumer R8 rules and a POM naming its dependencies.
+publishing {
+    publications {
+        register<MavenPublication>("release") {
+            artifactId = "refreshkit-android"
+            afterEvaluate { from(components["release"]) }
+            pom {
+                name.set("refreshkit")
+                description.set("Refresh access tokens once, replay every request, and keep users signed in.")
+                url.set("https://github.com/refreshkit/refreshkit")
+                licenses {
+                    license { name.set("MIT"); url.set("https://opensource.org/licenses/MIT") }
+                    license { name.set("Apache-2.0"); url.set("https://www.apache.org/licenses/LICENSE-2.0") }
+                }
+                scm { url.set("https://github.com/refreshkit/refreshkit") }
+            }
+        }
+    }
+}
+
 dependencies {
     implementation("net.java.dev.jna:jna:5.17.0@aar")
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.10.2")
-    implementation("rustls:rustls-platform-verifier:latest.release")
+    // The version inside the rustls-platform-verifier-android crate that Cargo.lock pins.
+    implementation("rustls:rustls-platform-verifier:0.1.1")
     compileOnly("com.squareup.okhttp3:okhttp:4.12.0")
     implementation("androidx.annotation:annotation:1.9.1")
 }
