@@ -13,7 +13,10 @@ group = "dev.refreshkit"
 version = "0.1.0"
 
 // rustls-platform-verifier ships its small Kotlin component as a Maven repository inside
-// the crate; cargo metadata says where cargo unpacked it.
+// the rustls-platform-verifier-android crate; cargo metadata says where cargo unpacked it.
+// The crate version the core's rustls-platform-verifier (0.6) uses, in Cargo.lock:
+val verifierAndroid = "0.1.1"
+
 fun rustlsPlatformVerifierRepository(): File {
     val metadata = providers.exec {
         workingDir = rootDir.parentFile
@@ -21,7 +24,9 @@ fun rustlsPlatformVerifierRepository(): File {
     }.standardOutput.asText.get()
     @Suppress("UNCHECKED_CAST")
     val packages = (JsonSlurper().parseText(metadata) as Map<String, Any>)["packages"] as List<Map<String, Any>>
-    val manifest = packages.first { it["name"] == "rustls-platform-verifier-android" }["manifest_path"] as String
+    val manifest = packages.first {
+        it["name"] == "rustls-platform-verifier-android" && it["version"] == verifierAndroid
+    }["manifest_path"] as String
     return File(File(manifest).parentFile, "maven")
 }
 
@@ -93,8 +98,8 @@ publishing {
 dependencies {
     implementation("net.java.dev.jna:jna:5.17.0@aar")
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.10.2")
-    // The version inside the rustls-platform-verifier-android crate that Cargo.lock pins.
-    implementation("rustls:rustls-platform-verifier:0.1.1")
+    // The version inside that crate (its Maven repository holds only this one).
+    implementation("rustls:rustls-platform-verifier:$verifierAndroid")
     compileOnly("com.squareup.okhttp3:okhttp:4.12.0")
     implementation("androidx.annotation:annotation:1.9.1")
 }
