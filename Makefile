@@ -1,5 +1,5 @@
 # The two commands the README leads with, and their parts.
-.PHONY: demo test test-rust test-kotlin test-swift bindings fuzz cargo-fuzz soak bench
+.PHONY: demo test test-rust test-kotlin test-swift mobile bindings fuzz cargo-fuzz soak bench
 
 demo:
 	cargo build --quiet -p auth-server
@@ -16,6 +16,11 @@ test-kotlin:
 
 test-swift:
 	scripts/test-all.sh swift
+
+# The core cross-built for Android and iOS and checked, the Android library's Kotlin
+# compiled (scripts/mobile.sh; installs what it needs).
+mobile:
+	scripts/mobile.sh
 
 bindings:
 	bindings/generate.sh

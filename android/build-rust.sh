@@ -4,24 +4,21 @@
 #   refreshkit/build/generated/uniffi/                    the Android flavour of the Kotlin
 # Needs: rustup targets aarch64-linux-android armv7-linux-androideabi x86_64-linux-android,
 # cargo-ndk (cargo install cargo-ndk) and ANDROID_NDK_HOME. Called by the Gradle build.
+# The ABIs, API level and cargo arguments come from ../scripts/mobile-targets.sh, which
+# `make mobile` uses to build and check the same library on Linux without the NDK.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-profile=${PROFILE:-release}
+# shellcheck source=../scripts/mobile-targets.sh
+. "$repo/scripts/mobile-targets.sh"
 
 cd "$repo"
-# The cdylib alone: with the rlib among the crate types rustc skips the LTO pass and the
-# library grows by a third. `cargo rustc` builds one crate type, so the copy is ours.
-# (Plain bash 3 for macOS: no associative arrays.)
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
-case "$profile" in dev) profile_dir=debug ;; *) profile_dir=$profile ;; esac
-for abi in arm64-v8a armeabi-v7a x86_64; do
-  case "$abi" in
-    arm64-v8a) triple=aarch64-linux-android ;;
-    armeabi-v7a) triple=armv7-linux-androideabi ;;
-    x86_64) triple=x86_64-linux-android ;;
-  esac
-  cargo ndk -t "$abi" --platform 26 rustc --profile "$profile" -p refreshkit --lib --crate-type cdylib
+profile_dir=$(refreshkit_profile_dir)
+# (Plain bash 3 for macOS: no associative arrays.)
+for triple in "${REFRESHKIT_ANDROID_TARGETS[@]}"; do
+  abi=$(refreshkit_android_abi "$triple")
+  cargo ndk -t "$abi" --platform "$REFRESHKIT_ANDROID_API" rustc "${REFRESHKIT_LIB_ARGS[@]}" --crate-type cdylib
   mkdir -p "$here/refreshkit/src/main/jniLibs/$abi"
   cp "$target_dir/$triple/$profile_dir/librefreshkit.so" "$here/refreshkit/src/main/jniLibs/$abi/"
 done

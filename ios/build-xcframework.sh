@@ -5,17 +5,20 @@
 #   macos-arm64_x86_64             macOS, for `swift test` and Mac apps
 # Each slice is the static library with the generated header and a module map named
 # module.modulemap, as Xcode expects inside an XCFramework.
+# The targets, deployment targets and cargo arguments come from
+# ../scripts/mobile-targets.sh, which `make mobile` uses to build and check the iOS
+# library on Linux without Xcode.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-profile=${PROFILE:-release}
+# shellcheck source=../scripts/mobile-targets.sh
+. "$repo/scripts/mobile-targets.sh"
 cd "$repo"
 
-targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin)
+targets=("${REFRESHKIT_IOS_TARGETS[@]}" "${REFRESHKIT_MACOS_TARGETS[@]}")
 rustup target add "${targets[@]}"
-# The static library alone: with the rlib among the crate types rustc skips the LTO pass.
 for target in "${targets[@]}"; do
-  cargo rustc --profile "$profile" -p refreshkit --lib --crate-type staticlib --target "$target"
+  cargo rustc "${REFRESHKIT_LIB_ARGS[@]}" --crate-type staticlib --target "$target"
 done
 
 work="$repo/target/xcframework"
@@ -24,7 +27,7 @@ mkdir -p "$work/headers" "$work/ios-sim" "$work/macos"
 cp bindings/swift/RefreshKitFFI.h "$work/headers/"
 cp "$here/Sources/RefreshKitFFI/include/module.modulemap" "$work/headers/module.modulemap"
 
-case "$profile" in dev) profile_dir=debug ;; *) profile_dir=$profile ;; esac
+profile_dir=$(refreshkit_profile_dir)
 lib() { echo "${CARGO_TARGET_DIR:-target}/$1/$profile_dir/librefreshkit.a"; }
 lipo -create "$(lib aarch64-apple-ios-sim)" "$(lib x86_64-apple-ios)" -output "$work/ios-sim/librefreshkit.a"
 lipo -create "$(lib aarch64-apple-darwin)" "$(lib x86_64-apple-darwin)" -output "$work/macos/librefreshkit.a"

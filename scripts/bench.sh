@@ -112,4 +112,20 @@ cdylib --profile bloat
     | sort -rn | awk 'NR <= 12' | awk '{ printf "| %s | %d |\n", $2, $1 }'
   echo
 } >> "$out"
+echo "size on the phones..." >&2
+# make mobile's cross-built libraries (scripts/mobile.sh builds them when missing).
+[ -s target/mobile/sizes.md ] || scripts/mobile.sh rust >&2
+{
+  echo "## 6b. Size on the phones"
+  echo
+  echo "The release libraries \`make mobile\` cross-builds (scripts/mobile.sh; Debian's rustc 1.96"
+  echo "with -Zbuild-std, clang/lld 22), measured stripped. The Android library is linked"
+  echo "against stand-ins for the NDK's stub libraries; the NDK's own link adds its static"
+  echo "libunwind, not measured here. For iOS, a static library's file size says little: the last"
+  echo "row sums its objects' sections, an upper bound on what it adds to an app before the"
+  echo "app's linker drops what is never called."
+  echo
+  cat target/mobile/sizes.md
+  echo
+} >> "$out"
 echo "wrote $out" >&2

@@ -16,6 +16,9 @@ async fn a_refresh_that_finishes_after_sign_out_is_thrown_away() {
     };
     eventually("the request to wait on the refresh", || std::future::ready(session.metrics().waiting_for_refresh == 1))
         .await;
+    // The refresh has reached the server (held there): a sign-out before that would end
+    // it before it asks, which is another test.
+    eventually("the refresh to reach the server", || async { server.stat("refresh_requests").await == 1 }).await;
     session.sign_out().await.unwrap();
 
     assert_eq!(waiting.await.unwrap().unwrap_err(), SessionError::NotSignedIn, "told at once, not after the refresh");
