@@ -33,7 +33,10 @@ fn library_threads() -> Vec<(String, String, u64)> {
 pub async fn bench_idle(server: &AuthServer) {
     let session = new_session(server);
     let login = server.login_with_expiry().await;
-    session.sign_in(Tokens { expires_at: Some(std::time::SystemTime::now() + Duration::from_secs(3600)), ..login }).await.unwrap();
+    session
+        .sign_in(Tokens { expires_at: Some(std::time::SystemTime::now() + Duration::from_secs(3600)), ..login })
+        .await
+        .unwrap();
     session.execute(HttpRequest::get("/api/resource")).await.unwrap();
     // Let the blocking threads of that request's store calls finish (a benchmark may wait).
     tokio::time::sleep(Duration::from_secs(2)).await;
