@@ -62,13 +62,9 @@ public final class HopServer: @unchecked Sendable {
     /// `/hang` requests whose client closed the connection before the answer.
     public var abandonedHangs: Int { lock.lock(); defer { lock.unlock() }; return abandoned }
 
-    /// Waits (bounded, 5 s) until `done` holds; false if it never did.
+    /// Waits (bounded, as `eventually`) until `done` holds; false if it never did.
     public func wait(until done: (HopServer) -> Bool) async -> Bool {
-        for _ in 0..<500 {
-            if done(self) { return true }
-            try? await Task.sleep(nanoseconds: 10_000_000)
-        }
-        return done(self)
+        (try? await eventually("the hop server's condition") { done(self) }) != nil
     }
 
     private func serve(_ connection: Int32) {

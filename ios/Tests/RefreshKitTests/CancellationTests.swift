@@ -16,8 +16,8 @@ final class CancellationTests: XCTestCase {
         let calls = (0..<50).map { _ in
             Task { try await session.execute(HttpRequest(method: "POST", url: "/api/resource")) }
         }
-        try await waitFor { session.metrics().requests == 50 }
-        try await waitFor { try await server.stat("refresh_requests") == 1 }
+        try await eventually("the 50 calls to start") { session.metrics().requests == 50 }
+        try await eventually("the refresh to reach the server") { try await server.stat("refresh_requests") == 1 }
         calls.forEach { $0.cancel() }
         for call in calls {
             let outcome = await call.result
@@ -31,14 +31,5 @@ final class CancellationTests: XCTestCase {
         XCTAssertEqual(after.status, 200)
         let served = try await server.stat("served")
         XCTAssertEqual(served, 1, "cancelled requests reached the server")
-    }
-
-    private func waitFor(_ condition: () async throws -> Bool) async throws {
-        for _ in 0..<500 {
-            if try await condition() { return }
-            try await Task.sleep(nanoseconds: 10_000_000)
-        }
-        XCTFail("the condition never held")
-        throw CancellationError()
     }
 }

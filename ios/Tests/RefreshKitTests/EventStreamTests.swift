@@ -41,12 +41,8 @@ final class Flag: @unchecked Sendable {
 
     private var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 
-    /// Waits (bounded, 5 s) for `set()`; false if it never came.
+    /// Waits (bounded, as `eventually`) for `set()`; false if it never came.
     func wait() async -> Bool {
-        for _ in 0..<500 {
-            if isSet { return true }
-            try? await Task.sleep(nanoseconds: 10_000_000)
-        }
-        return false
+        (try? await eventually("the flag") { isSet }) != nil
     }
 }

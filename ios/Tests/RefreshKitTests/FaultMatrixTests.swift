@@ -27,14 +27,7 @@ final class FaultMatrixTests: XCTestCase {
                 }
             }
             // Every request waits on the one refresh: none can come late and start another.
-            let deadline = Date().addingTimeInterval(30)
-            while session.metrics().waitingForRefresh < 100 {
-                guard Date() < deadline else {
-                    XCTFail("waited 30 s for 100 requests to wait on the refresh")
-                    break
-                }
-                try await Task.sleep(nanoseconds: 5_000_000)
-            }
+            try await eventually("100 requests to wait on the refresh") { session.metrics().waitingForRefresh == 100 }
             try await server.release()
             return try await group.reduce(into: []) { $0.append($1) }
         }

@@ -17,7 +17,7 @@ final class SwiftLayerTests: XCTestCase {
         try await server.fault(#"{"kind": "delay", "ms": 800}"#)
 
         let starter = Task { try await session.execute(HttpRequest(url: "/api/resource")) }
-        try await Task.sleep(nanoseconds: 150_000_000)
+        try await eventually("the refresh to reach the server") { try await server.stat("refresh_requests") == 1 }
         starter.cancel()
         let outcome = await starter.result
         guard case .failure(let error) = outcome, error is CancellationError else {
