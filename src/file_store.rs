@@ -33,6 +33,10 @@ struct OnDisk {
     /// Absent in files written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     id_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token_type: Option<String>,
 }
 
 impl FileTokenStore {
@@ -79,6 +83,8 @@ impl TokenStore for FileTokenStore {
             refresh_token: disk.refresh_token,
             expires_at: disk.expires_at_ms.map(|ms| UNIX_EPOCH + Duration::from_millis(ms)),
             id_token: disk.id_token,
+            scope: disk.scope,
+            token_type: disk.token_type,
         }))
     }
 
@@ -91,6 +97,8 @@ impl TokenStore for FileTokenStore {
             access_token: tokens.access_token,
             refresh_token: tokens.refresh_token,
             id_token: tokens.id_token,
+            scope: tokens.scope,
+            token_type: tokens.token_type,
         };
         let bytes = serde_json::to_vec(&disk).map_err(|e| failed("encode", e))?;
         let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());

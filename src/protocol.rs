@@ -117,8 +117,15 @@ pub(crate) fn parse_answer(
     };
     let refresh_token = refresh.and_then(Value::as_str).filter(|t| !t.is_empty()).map(str::to_owned);
     let expires_at = expires_in.and_then(seconds).map(|s| now + s);
-    let id_token = json.get("id_token").and_then(Value::as_str).filter(|t| !t.is_empty()).map(str::to_owned);
-    let tokens = Tokens { access_token, refresh_token, expires_at, id_token };
+    let text = |name: &str| json.get(name).and_then(Value::as_str).filter(|t| !t.is_empty()).map(str::to_owned);
+    let tokens = Tokens {
+        access_token,
+        refresh_token,
+        expires_at,
+        id_token: text("id_token"),
+        scope: text("scope"),
+        token_type: text("token_type"),
+    };
     // A token that could never be sent must never be stored: the old tokens stay.
     check_usable(&tokens).map_err(malformed)?;
     Ok(tokens)

@@ -74,13 +74,7 @@ impl Engine {
         };
         match protocol::refresh(&self.refresh_client, &self.settings, &refresh_token).await {
             Ok(mut fresh) => {
-                // Servers that do not rotate, or send no new ID token, leave the old ones valid.
-                if fresh.refresh_token.is_none() {
-                    fresh.refresh_token = Some(refresh_token);
-                }
-                if fresh.id_token.is_none() {
-                    fresh.id_token = basis.id_token.clone();
-                }
+                fresh.keep_from(&basis);
                 if after_rejection {
                     self.lock().guard.refreshed_after_rejection();
                 }

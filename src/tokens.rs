@@ -24,12 +24,40 @@ pub struct Tokens {
     /// for the app to read); kept and saved with the others, never sent by refreshkit.
     #[uniffi(default)]
     pub id_token: Option<String>,
+    /// The scope the server granted (`scope` of the answer; RFC 6749 section 5.1), kept
+    /// from the previous answer when a refresh answer leaves it out (same scope).
+    #[uniffi(default)]
+    pub scope: Option<String>,
+    /// The answer's `token_type` (`Bearer` for most servers), kept like `scope`.
+    #[uniffi(default)]
+    pub token_type: Option<String>,
 }
 
 impl Tokens {
     /// Tokens as the login answer gave them.
     pub fn new(access_token: impl Into<String>, refresh_token: Option<String>, expires_at: Option<SystemTime>) -> Self {
-        Tokens { access_token: access_token.into(), refresh_token, expires_at, id_token: None }
+        Tokens {
+            access_token: access_token.into(),
+            refresh_token,
+            expires_at,
+            id_token: None,
+            scope: None,
+            token_type: None,
+        }
+    }
+
+    /// Fills in what a refresh answer left out from the tokens it renewed: servers that do
+    /// not rotate, or send no new ID token, scope or type, leave the old ones valid.
+    pub(crate) fn keep_from(&mut self, previous: &Tokens) {
+        let keep = |field: &mut Option<String>, old: &Option<String>| {
+            if field.is_none() {
+                field.clone_from(old);
+            }
+        };
+        keep(&mut self.refresh_token, &previous.refresh_token);
+        keep(&mut self.id_token, &previous.id_token);
+        keep(&mut self.scope, &previous.scope);
+        keep(&mut self.token_type, &previous.token_type);
     }
 
     /// The expiry to plan with: the explicit one, else the JWT's `exp`.
@@ -45,6 +73,8 @@ impl fmt::Debug for Tokens {
             .field("refresh_token", &self.refresh_token.as_ref().map(|_| Redacted))
             .field("expires_at", &self.expires_at)
             .field("id_token", &self.id_token.as_ref().map(|_| Redacted))
+            .field("scope", &self.scope)
+            .field("token_type", &self.token_type)
             .finish()
     }
 }
@@ -121,4 +151,26 @@ pub(crate) fn check_usable(tokens: &Tokens) -> Result<(), &'static str> {
         return Err("the refresh token is empty or has control characters");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refresh_answer_keeps_what_it_leaves_out_and_replaces_what_it_sends() {
+        let mut old = Tokens::new("a1", Some("r1".into()), None);
+        old.id_token = Some("id1".into());
+        old.scope = Some("openid api".into());
+        old.token_type = Some("Bearer".into());
+        let mut fresh = Tokens::new("a2", None, None);
+        fresh.scope = Some("api".into());
+
+        fresh.keep_from(&old);
+
+        assert_eq!(fresh.refresh_token.as_deref(), Some("r1"));
+        assert_eq!(fresh.id_token.as_deref(), Some("id1"));
+        assert_eq!(fresh.scope.as_deref(), Some("api"), "a narrowed scope replaces the old one");
+        assert_eq!(fresh.token_type.as_deref(), Some("Bearer"));
+    }
 }

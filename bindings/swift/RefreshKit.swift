@@ -362,7 +362,7 @@ private func uniffiCheckCallStatus<E: Swift.Error>(
             }
 
         case CALL_CANCELLED:
-            fatalError("Cancellation not supported yet")
+            throw CancellationError()
 
         default:
             throw UniffiInternalError.unexpectedRustCallStatusCode
@@ -1429,6 +1429,7 @@ open func accessToken()async throws  -> String  {
             },
             pollFunc: ffi_refreshkit_rust_future_poll_rust_buffer,
             completeFunc: ffi_refreshkit_rust_future_complete_rust_buffer,
+            cancelFunc: ffi_refreshkit_rust_future_cancel_rust_buffer,
             freeFunc: ffi_refreshkit_rust_future_free_rust_buffer,
             liftFunc: FfiConverterString.lift,
             errorHandler: FfiConverterTypeSessionError_lift
@@ -1449,6 +1450,7 @@ open func execute(request: HttpRequest)async throws  -> HttpResponse  {
             },
             pollFunc: ffi_refreshkit_rust_future_poll_rust_buffer,
             completeFunc: ffi_refreshkit_rust_future_complete_rust_buffer,
+            cancelFunc: ffi_refreshkit_rust_future_cancel_rust_buffer,
             freeFunc: ffi_refreshkit_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeHttpResponse_lift,
             errorHandler: FfiConverterTypeSessionError_lift
@@ -1482,6 +1484,7 @@ open func refreshAfterUnauthorized(rejectedAccessToken: String)async throws  -> 
             },
             pollFunc: ffi_refreshkit_rust_future_poll_rust_buffer,
             completeFunc: ffi_refreshkit_rust_future_complete_rust_buffer,
+            cancelFunc: ffi_refreshkit_rust_future_cancel_rust_buffer,
             freeFunc: ffi_refreshkit_rust_future_free_rust_buffer,
             liftFunc: FfiConverterString.lift,
             errorHandler: FfiConverterTypeSessionError_lift
@@ -1503,6 +1506,7 @@ open func restoredState()async  -> SessionState  {
             },
             pollFunc: ffi_refreshkit_rust_future_poll_rust_buffer,
             completeFunc: ffi_refreshkit_rust_future_complete_rust_buffer,
+            cancelFunc: ffi_refreshkit_rust_future_cancel_rust_buffer,
             freeFunc: ffi_refreshkit_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeSessionState_lift,
             errorHandler: nil
@@ -1523,6 +1527,7 @@ open func signIn(tokens: Tokens)async throws   {
             },
             pollFunc: ffi_refreshkit_rust_future_poll_void,
             completeFunc: ffi_refreshkit_rust_future_complete_void,
+            cancelFunc: ffi_refreshkit_rust_future_cancel_void,
             freeFunc: ffi_refreshkit_rust_future_free_void,
             liftFunc: { $0 },
             errorHandler: FfiConverterTypeSessionError_lift
@@ -1542,6 +1547,7 @@ open func signOut()async throws   {
             },
             pollFunc: ffi_refreshkit_rust_future_poll_void,
             completeFunc: ffi_refreshkit_rust_future_complete_void,
+            cancelFunc: ffi_refreshkit_rust_future_cancel_void,
             freeFunc: ffi_refreshkit_rust_future_free_void,
             liftFunc: { $0 },
             errorHandler: FfiConverterTypeSessionError_lift
@@ -1574,6 +1580,7 @@ open func accessTokenLease()async throws  -> TokenLease  {
             },
             pollFunc: ffi_refreshkit_rust_future_poll_rust_buffer,
             completeFunc: ffi_refreshkit_rust_future_complete_rust_buffer,
+            cancelFunc: ffi_refreshkit_rust_future_cancel_rust_buffer,
             freeFunc: ffi_refreshkit_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeTokenLease_lift,
             errorHandler: FfiConverterTypeSessionError_lift
@@ -1865,7 +1872,7 @@ public func FfiConverterTypeSessionListener_lower(_ value: SessionListener) -> U
 public protocol TokenStore: AnyObject, Sendable {
     
     /**
-     * The saved tokens, `None` when nobody is signed in. Throw `StoreError.Locked` when
+     * The saved tokens, `None` when nobody is signed in. Throw `StoreError.locked` when
      * the store cannot be read now: the session then stays as it was.
      */
     func load() throws  -> Tokens?
@@ -1948,7 +1955,7 @@ open class TokenStoreImpl: TokenStore, @unchecked Sendable {
 
     
     /**
-     * The saved tokens, `None` when nobody is signed in. Throw `StoreError.Locked` when
+     * The saved tokens, `None` when nobody is signed in. Throw `StoreError.locked` when
      * the store cannot be read now: the session then stays as it was.
      */
 open func load()throws  -> Tokens?  {
@@ -3061,6 +3068,15 @@ public struct Tokens: Equatable, Hashable, CustomDebugStringConvertible, CustomS
      * for the app to read); kept and saved with the others, never sent by refreshkit.
      */
     public var idToken: String?
+    /**
+     * The scope the server granted (`scope` of the answer; RFC 6749 section 5.1), kept
+     * from the previous answer when a refresh answer leaves it out (same scope).
+     */
+    public var scope: String?
+    /**
+     * The answer's `token_type` (`Bearer` for most servers), kept like `scope`.
+     */
+    public var tokenType: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3078,11 +3094,20 @@ public struct Tokens: Equatable, Hashable, CustomDebugStringConvertible, CustomS
         /**
          * The OpenID Connect ID token of the last answer that had one (the user's identity,
          * for the app to read); kept and saved with the others, never sent by refreshkit.
-         */idToken: String? = nil) {
+         */idToken: String? = nil, 
+        /**
+         * The scope the server granted (`scope` of the answer; RFC 6749 section 5.1), kept
+         * from the previous answer when a refresh answer leaves it out (same scope).
+         */scope: String? = nil, 
+        /**
+         * The answer's `token_type` (`Bearer` for most servers), kept like `scope`.
+         */tokenType: String? = nil) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.expiresAt = expiresAt
         self.idToken = idToken
+        self.scope = scope
+        self.tokenType = tokenType
     }
 
     
@@ -3126,7 +3151,9 @@ public struct FfiConverterTypeTokens: FfiConverterRustBuffer {
                 accessToken: FfiConverterString.read(from: &buf), 
                 refreshToken: FfiConverterOptionString.read(from: &buf), 
                 expiresAt: FfiConverterOptionTimestamp.read(from: &buf), 
-                idToken: FfiConverterOptionString.read(from: &buf)
+                idToken: FfiConverterOptionString.read(from: &buf), 
+                scope: FfiConverterOptionString.read(from: &buf), 
+                tokenType: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -3135,6 +3162,8 @@ public struct FfiConverterTypeTokens: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.refreshToken, into: &buf)
         FfiConverterOptionTimestamp.write(value.expiresAt, into: &buf)
         FfiConverterOptionString.write(value.idToken, into: &buf)
+        FfiConverterOptionString.write(value.scope, into: &buf)
+        FfiConverterOptionString.write(value.tokenType, into: &buf)
     }
 }
 
@@ -3165,7 +3194,7 @@ enum CallbackError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     /**
      * The callback failed; `detail` goes to the log.
      */
-    case Failed(
+    case failed(
         /**
          * What failed.
          */detail: String
@@ -3199,7 +3228,7 @@ public struct FfiConverterTypeCallbackError: FfiConverterRustBuffer {
         
 
         
-        case 1: return .Failed(
+        case 1: return .failed(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -3214,7 +3243,7 @@ public struct FfiConverterTypeCallbackError: FfiConverterRustBuffer {
 
         
         
-        case let .Failed(detail):
+        case let .failed(detail):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(detail, into: &buf)
             
@@ -3558,11 +3587,11 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * No user is signed in: show the login screen.
      */
-    case NotSignedIn
+    case notSignedIn
     /**
      * The session is over: show the login screen.
      */
-    case SessionExpired(
+    case sessionExpired(
         /**
          * Why it is over.
          */reason: ExpiryReason
@@ -3570,7 +3599,7 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * A network failure; retrying later may succeed. The tokens are kept.
      */
-    case Network(
+    case network(
         /**
          * What failed, without URLs or tokens.
          */detail: String
@@ -3578,11 +3607,11 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * A request or the refresh took longer than its timeout; retrying may succeed.
      */
-    case Timeout
+    case timeout
     /**
      * The app's token store failed; the session stays as it was.
      */
-    case Store(
+    case store(
         /**
          * What the store said.
          */detail: String
@@ -3590,7 +3619,7 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The configuration cannot work; fix it in code.
      */
-    case InvalidConfig(
+    case invalidConfig(
         /**
          * Which setting, and why.
          */detail: String
@@ -3598,7 +3627,7 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The request cannot be sent as given (bad URL, method or header).
      */
-    case InvalidRequest(
+    case invalidRequest(
         /**
          * What is wrong with it.
          */detail: String
@@ -3606,7 +3635,7 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The refresh endpoint answered with something unreadable; retrying may succeed.
      */
-    case InvalidResponse(
+    case invalidResponse(
         /**
          * What was wrong with the answer.
          */detail: String
@@ -3614,19 +3643,19 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The call was cancelled.
      */
-    case Cancelled
+    case cancelled
     /**
      * The user signed out, or another user signed in, after this request started: it
      * was not sent (again) with the new session's token. Send it again if it still
      * makes sense for the user now signed in.
      */
-    case SessionChanged
+    case sessionChanged
     /**
      * The auth server refused the app's client or scope (`invalid_client`,
      * `unauthorized_client`, `invalid_scope`, ...): a mistake in the app's configuration
      * that signing in again would not fix. The tokens are kept.
      */
-    case ClientRejected(
+    case clientRejected(
         /**
          * The server's error code, like `invalid_client`.
          */detail: String
@@ -3635,7 +3664,7 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * The server's answer was larger than the session accepts (`max_response_bytes`,
      * or 64 KiB for the refresh endpoint).
      */
-    case ResponseTooLarge(
+    case responseTooLarge(
         /**
          * The limit the answer went past.
          */limitBytes: UInt64
@@ -3644,11 +3673,11 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * The refresh guard tripped: too many successful refreshes in a short window,
      * which means the server keeps rejecting fresh tokens.
      */
-    case TooManyRefreshes
+    case tooManyRefreshes
     /**
      * A bug in refreshkit; please report it.
      */
-    case Internal(
+    case `internal`(
         /**
          * What went wrong.
          */detail: String
@@ -3705,36 +3734,36 @@ public struct FfiConverterTypeSessionError: FfiConverterRustBuffer {
         
 
         
-        case 1: return .NotSignedIn
-        case 2: return .SessionExpired(
+        case 1: return .notSignedIn
+        case 2: return .sessionExpired(
             reason: try FfiConverterTypeExpiryReason.read(from: &buf)
             )
-        case 3: return .Network(
+        case 3: return .network(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 4: return .Timeout
-        case 5: return .Store(
+        case 4: return .timeout
+        case 5: return .store(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 6: return .InvalidConfig(
+        case 6: return .invalidConfig(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .InvalidRequest(
+        case 7: return .invalidRequest(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .InvalidResponse(
+        case 8: return .invalidResponse(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .Cancelled
-        case 10: return .SessionChanged
-        case 11: return .ClientRejected(
+        case 9: return .cancelled
+        case 10: return .sessionChanged
+        case 11: return .clientRejected(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .ResponseTooLarge(
+        case 12: return .responseTooLarge(
             limitBytes: try FfiConverterUInt64.read(from: &buf)
             )
-        case 13: return .TooManyRefreshes
-        case 14: return .Internal(
+        case 13: return .tooManyRefreshes
+        case 14: return .internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -3749,67 +3778,67 @@ public struct FfiConverterTypeSessionError: FfiConverterRustBuffer {
 
         
         
-        case .NotSignedIn:
+        case .notSignedIn:
             writeInt(&buf, Int32(1))
         
         
-        case let .SessionExpired(reason):
+        case let .sessionExpired(reason):
             writeInt(&buf, Int32(2))
             FfiConverterTypeExpiryReason.write(reason, into: &buf)
             
         
-        case let .Network(detail):
+        case let .network(detail):
             writeInt(&buf, Int32(3))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case .Timeout:
+        case .timeout:
             writeInt(&buf, Int32(4))
         
         
-        case let .Store(detail):
+        case let .store(detail):
             writeInt(&buf, Int32(5))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .InvalidConfig(detail):
+        case let .invalidConfig(detail):
             writeInt(&buf, Int32(6))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .InvalidRequest(detail):
+        case let .invalidRequest(detail):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .InvalidResponse(detail):
+        case let .invalidResponse(detail):
             writeInt(&buf, Int32(8))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case .Cancelled:
+        case .cancelled:
             writeInt(&buf, Int32(9))
         
         
-        case .SessionChanged:
+        case .sessionChanged:
             writeInt(&buf, Int32(10))
         
         
-        case let .ClientRejected(detail):
+        case let .clientRejected(detail):
             writeInt(&buf, Int32(11))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .ResponseTooLarge(limitBytes):
+        case let .responseTooLarge(limitBytes):
             writeInt(&buf, Int32(12))
             FfiConverterUInt64.write(limitBytes, into: &buf)
             
         
-        case .TooManyRefreshes:
+        case .tooManyRefreshes:
             writeInt(&buf, Int32(13))
         
         
-        case let .Internal(detail):
+        case let .internal(detail):
             writeInt(&buf, Int32(14))
             FfiConverterString.write(detail, into: &buf)
             
@@ -4115,11 +4144,11 @@ enum StoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The store cannot be read now (for example the Keychain before first unlock).
      */
-    case Locked
+    case locked
     /**
      * Any other failure.
      */
-    case Failed(
+    case failed(
         /**
          * What failed, for the logs; never a token.
          */detail: String
@@ -4153,8 +4182,8 @@ public struct FfiConverterTypeStoreError: FfiConverterRustBuffer {
         
 
         
-        case 1: return .Locked
-        case 2: return .Failed(
+        case 1: return .locked
+        case 2: return .failed(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -4169,11 +4198,11 @@ public struct FfiConverterTypeStoreError: FfiConverterRustBuffer {
 
         
         
-        case .Locked:
+        case .locked:
             writeInt(&buf, Int32(1))
         
         
-        case let .Failed(detail):
+        case let .failed(detail):
             writeInt(&buf, Int32(2))
             FfiConverterString.write(detail, into: &buf)
             
@@ -4569,6 +4598,7 @@ fileprivate func uniffiRustCallAsync<F, T>(
     rustFutureFunc: () -> UInt64,
     pollFunc: (UInt64, @escaping UniffiRustFutureContinuationCallback, UInt64) -> (),
     completeFunc: (UInt64, UnsafeMutablePointer<RustCallStatus>) -> F,
+    cancelFunc: @convention(c) (UInt64) -> (),
     freeFunc: (UInt64) -> (),
     liftFunc: (F) throws -> T,
     errorHandler: ((RustBuffer) throws -> Swift.Error)?
@@ -4580,18 +4610,22 @@ fileprivate func uniffiRustCallAsync<F, T>(
     defer {
         freeFunc(rustFuture)
     }
-    var pollResult: Int8;
-    repeat {
-        pollResult = await withUnsafeContinuation {
-            pollFunc(
-                rustFuture,
-                { handle, pollResult in
-                    uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
-                },
-                uniffiContinuationHandleMap.insert(obj: $0)
-            )
-        }
-    } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+    await withTaskCancellationHandler {
+        var pollResult: Int8
+        repeat {
+            pollResult = await withUnsafeContinuation {
+                pollFunc(
+                    rustFuture,
+                    { handle, pollResult in
+                        uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
+                    },
+                    uniffiContinuationHandleMap.insert(obj: $0)
+                )
+            }
+        } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+    } onCancel: {
+        cancelFunc(rustFuture)
+    }
 
     return try liftFunc(makeRustCall(
         { completeFunc(rustFuture, $0) },

@@ -2,7 +2,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use refreshkit::{
-    FileTokenStore, HttpRequest, Session, SessionConfig, SessionError, SessionEvent, SessionState, TokenStore,
+    FileTokenStore, HttpRequest, Session, SessionConfig, SessionError, SessionEvent, SessionState, TokenStore, Tokens,
 };
 
 use crate::helpers::{session_with, signed_in_then_expired, AuthServer, Expired, MemoryStore};
@@ -106,7 +106,7 @@ async fn a_store_that_saves_on_sign_in_is_written_once_per_rotation() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_id_token_of_a_refresh_answer_is_saved_and_never_shown() {
+async fn the_id_token_scope_and_type_of_a_refresh_answer_are_saved_and_the_id_token_never_shown() {
     let Expired { server: _server, store, session, .. } = signed_in_then_expired().await;
 
     session.execute(HttpRequest::get("/api/resource")).await.unwrap();
@@ -114,9 +114,13 @@ async fn the_id_token_of_a_refresh_answer_is_saved_and_never_shown() {
     let saved = store.get().unwrap();
     let id_token = saved.id_token.clone().expect("the answer's id_token is kept");
     assert!(!format!("{saved:?} {saved}").contains(&id_token), "redacted in Debug and Display");
+    assert_eq!(saved.scope.as_deref(), Some("openid api"), "the answer's scope is kept");
+    assert_eq!(saved.token_type.as_deref(), Some("Bearer"), "the answer's token_type is kept");
     let path = std::env::temp_dir().join(format!("refreshkit-idtoken-{}.json", std::process::id()));
     let file = FileTokenStore::new(&path);
     file.save(saved.clone()).unwrap();
-    assert_eq!(file.load().unwrap().unwrap().id_token, saved.id_token, "FileTokenStore keeps it");
+    let loaded = file.load().unwrap().unwrap();
+    // The file keeps the expiry to the millisecond; every other field as it was.
+    assert!(Tokens { expires_at: saved.expires_at, ..loaded } == saved, "FileTokenStore keeps every field");
     std::fs::remove_file(&path).unwrap();
 }

@@ -31,10 +31,10 @@ public struct AuthorizedURLSession: @unchecked Sendable {
         guard let url = request.url?.absoluteString, session.mayReceiveToken(url: url) else {
             return try await send(request, hops: nil).reply
         }
-        let token = try await session.validAccessToken()
+        let token = try await session.accessToken()
         let first = try await send(request, token: token)
         guard first.carriedToken, isExpired(first.reply) else { return first.reply }
-        let fresh = try await session.token(replacing: token)
+        let fresh = try await session.refreshAfterUnauthorized(rejectedAccessToken: token)
         if request.httpBodyStream != nil { return first.reply }
         return try await send(request, token: fresh).reply
     }
@@ -46,7 +46,7 @@ public struct AuthorizedURLSession: @unchecked Sendable {
 
     private func send(_ request: URLRequest, token: String) async throws -> Sent {
         guard let url = request.url?.absoluteString, let header = session.tokenHeaderFor(url: url, accessToken: token) else {
-            throw SessionError.InvalidRequest(detail: "the access token cannot be sent in a header")
+            throw SessionError.invalidRequest(detail: "the access token cannot be sent in a header")
         }
         var authorized = request
         authorized.setValue(header.value, forHTTPHeaderField: header.name)

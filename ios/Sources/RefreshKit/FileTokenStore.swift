@@ -22,7 +22,7 @@ public final class FileTokenStore: TokenStore, @unchecked Sendable {
         do {
             return TokenCoding.decode(try Data(contentsOf: url))
         } catch {
-            throw StoreError.Failed(detail: "read: \(error.localizedDescription)")
+            throw StoreError.failed(detail: "read: \(error.localizedDescription)")
         }
     }
 
@@ -32,7 +32,7 @@ public final class FileTokenStore: TokenStore, @unchecked Sendable {
         do {
             try TokenCoding.encode(tokens).write(to: url, options: .atomic)
         } catch {
-            throw StoreError.Failed(detail: "write: \(error.localizedDescription)")
+            throw StoreError.failed(detail: "write: \(error.localizedDescription)")
         }
     }
 
@@ -43,7 +43,7 @@ public final class FileTokenStore: TokenStore, @unchecked Sendable {
         do {
             try FileManager.default.removeItem(at: url)
         } catch {
-            throw StoreError.Failed(detail: "remove: \(error.localizedDescription)")
+            throw StoreError.failed(detail: "remove: \(error.localizedDescription)")
         }
     }
 }

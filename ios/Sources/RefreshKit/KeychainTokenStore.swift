@@ -12,7 +12,7 @@ import Security
 ///   Group container, e.g. `FileManager.default.containerURL(forSecurityApplicationGroupIdentifier:
 ///   "group.com.example")!.appendingPathComponent("refreshkit.lock")`: they then refresh
 ///   one at a time and never spend one refresh token twice.
-/// - A locked Keychain (`errSecInteractionNotAllowed`) throws `StoreError.Locked`; it is
+/// - A locked Keychain (`errSecInteractionNotAllowed`) throws `StoreError.locked`; it is
 ///   never mistaken for "no tokens".
 /// - Keychain items survive uninstalling the app: call `clearIfFirstLaunch()` on the
 ///   result (from the app, not its extensions) so a reinstall starts signed out.

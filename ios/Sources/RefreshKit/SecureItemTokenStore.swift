@@ -43,7 +43,7 @@ public final class SecureItemTokenStore: TokenStore, @unchecked Sendable {
         do {
             data = try TokenCoding.encode(tokens)
         } catch {
-            throw StoreError.Failed(detail: "encode: \(error.localizedDescription)")
+            throw StoreError.failed(detail: "encode: \(error.localizedDescription)")
         }
         try mapped { try item.write(data) }
     }
@@ -66,9 +66,9 @@ public final class SecureItemTokenStore: TokenStore, @unchecked Sendable {
         do {
             return try body()
         } catch SecureItemError.locked {
-            throw StoreError.Locked
+            throw StoreError.locked
         } catch SecureItemError.failed(let status) {
-            throw StoreError.Failed(detail: "keychain status \(status)")
+            throw StoreError.failed(detail: "keychain status \(status)")
         }
     }
 }

@@ -6,7 +6,7 @@ extension SessionError: CustomDebugStringConvertible {
     /// True when the app should show its login screen.
     public var requiresSignIn: Bool {
         switch self {
-        case .NotSignedIn, .SessionExpired: return true
+        case .notSignedIn, .sessionExpired: return true
         default: return false
         }
     }

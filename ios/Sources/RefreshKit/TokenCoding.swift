@@ -7,6 +7,8 @@ enum TokenCoding {
         var refreshToken: String?
         var expiresAtMs: Int64?
         var idToken: String?
+        var scope: String?
+        var tokenType: String?
     }
 
     static func encode(_ tokens: Tokens) throws -> Data {
@@ -14,7 +16,9 @@ enum TokenCoding {
             accessToken: tokens.accessToken,
             refreshToken: tokens.refreshToken,
             expiresAtMs: tokens.expiresAt.map { Int64($0.timeIntervalSince1970 * 1000) },
-            idToken: tokens.idToken
+            idToken: tokens.idToken,
+            scope: tokens.scope,
+            tokenType: tokens.tokenType
         )
         return try JSONEncoder().encode(stored)
     }
@@ -27,7 +31,9 @@ enum TokenCoding {
             accessToken: stored.accessToken,
             refreshToken: stored.refreshToken,
             expiresAt: stored.expiresAtMs.map { Date(timeIntervalSince1970: Double($0) / 1000) },
-            idToken: stored.idToken
+            idToken: stored.idToken,
+            scope: stored.scope,
+            tokenType: stored.tokenType
         )
     }
 }

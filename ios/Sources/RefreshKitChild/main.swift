@@ -25,7 +25,7 @@ func burst(_ session: Session, _ requests: Int) async -> [Outcome] {
                 do {
                     let response = try await session.execute(HttpRequest(url: "/api/resource"))
                     return response.status == 200 ? .ok : .error("status \(response.status)")
-                } catch SessionError.SessionExpired {
+                } catch SessionError.sessionExpired {
                     return .expired
                 } catch {
                     return .error("\(error)")

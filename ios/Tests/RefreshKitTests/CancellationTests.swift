@@ -32,4 +32,29 @@ final class CancellationTests: XCTestCase {
         let served = try await server.stat("served")
         XCTAssertEqual(served, 1, "cancelled requests reached the server")
     }
+
+    func testACancelledTokenCallThrowsCancellationAndTheRefreshGoesOnForTheOthers() async throws {
+        let server = try AuthServer()
+        let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore())
+        let login = try await server.login()
+        try await session.signIn(tokens: Tokens(accessToken: login.accessToken, refreshToken: login.refreshToken,
+                                                expiresAt: Date(timeIntervalSinceNow: -60)))
+        try await server.fault(#"{"kind": "delay", "ms": 0, "gated": true}"#)
+
+        let cancelled = Task { try await session.accessToken() }
+        let waiting = Task { try await session.accessToken() }
+        try await eventually("both callers to wait for the refresh") { session.metrics().waitingForRefresh == 2 }
+        try await eventually("the refresh to reach the server") { try await server.stat("refresh_requests") == 1 }
+        cancelled.cancel()
+        let outcome = await cancelled.result
+        guard case .failure(let error) = outcome, error is CancellationError else {
+            return XCTFail("expected CancellationError, got \(outcome)")
+        }
+        try await server.release()
+
+        let token = try await waiting.value
+        XCTAssertNotEqual(token, login.accessToken, "the other caller got the refreshed token")
+        let refreshes = try await server.stat("refreshes")
+        XCTAssertEqual(refreshes, 1)
+    }
 }

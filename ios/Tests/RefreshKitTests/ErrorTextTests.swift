@@ -4,11 +4,11 @@ import XCTest
 
 final class ErrorTextTests: XCTestCase {
     func testLocalizedDescriptionSaysTheCoresDisplayText() {
-        XCTAssertEqual(SessionError.Network(detail: "connection refused").localizedDescription,
+        XCTAssertEqual(SessionError.network(detail: "connection refused").localizedDescription,
                        "network error: connection refused")
-        XCTAssertEqual(SessionError.SessionExpired(reason: .refreshRejected).localizedDescription,
+        XCTAssertEqual(SessionError.sessionExpired(reason: .refreshRejected).localizedDescription,
                        "session expired: the refresh token was rejected")
-        XCTAssertEqual("\(SessionError.ResponseTooLarge(limitBytes: 10))", "the response is larger than 10 bytes")
+        XCTAssertEqual("\(SessionError.responseTooLarge(limitBytes: 10))", "the response is larger than 10 bytes")
     }
 
     func testAnErrorFromTheCoreReadsAsASentence() throws {

@@ -40,7 +40,7 @@ final class FaultMatrixTests: XCTestCase {
             let results = try await burst(server, session)
 
             for result in results {
-                guard case .failure(let error as SessionError) = result, case .Network = error, error.isRetryable() else {
+                guard case .failure(let error as SessionError) = result, case .network = error, error.isRetryable() else {
                     return XCTFail("\(fault): \(result)")
                 }
             }
@@ -57,7 +57,7 @@ final class FaultMatrixTests: XCTestCase {
         let results = try await burst(server, session)
 
         for result in results {
-            guard case .failure(let error as SessionError) = result, error == .SessionExpired(reason: .refreshRejected) else {
+            guard case .failure(let error as SessionError) = result, error == .sessionExpired(reason: .refreshRejected) else {
                 return XCTFail("\(result)")
             }
         }
@@ -77,7 +77,7 @@ final class FaultMatrixTests: XCTestCase {
             do {
                 _ = try await session.execute(request)
                 XCTFail("\(request) must be refused")
-            } catch SessionError.InvalidRequest {
+            } catch SessionError.invalidRequest {
             }
         }
         let binary = HttpRequest(method: "POST", url: "/echo", body: Data((0...255).map { UInt8($0) }))

@@ -26,7 +26,7 @@ final class ServerTrustTests: XCTestCase {
             let response = try await transfer.value
             XCTFail("Alice's late 401 must not be replayed; got \(response.status)")
         } catch let error as SessionError {
-            XCTAssertEqual(error, .SessionChanged)
+            XCTAssertEqual(error, .sessionChanged)
         }
         // Compared, never printed: the server saw Alice's request once, never Bob's token.
         let seen = try await server.heldSeen()
@@ -49,7 +49,7 @@ final class ServerTrustTests: XCTestCase {
             _ = try await session.execute(HttpRequest(url: "/api/resource"))
             XCTFail("the refresh endpoint rejected the client")
         } catch let error as SessionError {
-            XCTAssertEqual(error, .ClientRejected(detail: "invalid_client"))
+            XCTAssertEqual(error, .clientRejected(detail: "invalid_client"))
             XCTAssertFalse(error.isRetryable())
             XCTAssertFalse(error.requiresSignIn, "signing in again would not fix the app's client credentials")
         }
@@ -76,7 +76,7 @@ final class ServerTrustTests: XCTestCase {
             _ = try await session.execute(HttpRequest(url: "/big?bytes=1001"))
             XCTFail("a body over the cap must be refused")
         } catch let error as SessionError {
-            XCTAssertEqual(error, .ResponseTooLarge(limitBytes: 1000))
+            XCTAssertEqual(error, .responseTooLarge(limitBytes: 1000))
             XCTAssertFalse(error.isRetryable())
         }
     }

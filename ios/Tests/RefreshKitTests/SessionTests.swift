@@ -37,6 +37,9 @@ final class SessionTests: XCTestCase {
         }
         let saved = try XCTUnwrap(try FileTokenStore(url: url).load())
         XCTAssertNotEqual(saved.refreshToken, first.refreshToken)
+        XCTAssertNotNil(saved.idToken, "the answer's other fields are kept by the Swift store")
+        XCTAssertEqual(saved.scope, "openid api")
+        XCTAssertEqual(saved.tokenType, "Bearer")
 
         let restarted = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FileTokenStore(url: url))
         let restored = await restarted.restoredState()
@@ -50,7 +53,7 @@ final class SessionTests: XCTestCase {
     func testASwiftStoreThatThrowsGivesATypedError() async throws {
         let server = try AuthServer()
         let store = FlakyStore(try await server.login())
-        store.failLoad(StoreError.Locked)
+        store.failLoad(StoreError.locked)
         let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: store)
         let restored = await session.restoredState()
         XCTAssertEqual(restored, .locked)
@@ -59,7 +62,7 @@ final class SessionTests: XCTestCase {
             _ = try await session.execute(HttpRequest(url: "/api/resource"))
             XCTFail("a locked store must fail the request")
         } catch let error as SessionError {
-            guard case .Store = error else { return XCTFail("\(error)") }
+            guard case .store = error else { return XCTFail("\(error)") }
             XCTAssertTrue(error.isRetryable())
         }
 
@@ -68,7 +71,7 @@ final class SessionTests: XCTestCase {
         do {
             _ = try await session.accessToken()
             XCTFail("an unexpected Swift error must still be typed")
-        } catch SessionError.Store {
+        } catch SessionError.store {
         }
 
         store.failLoad(nil)
@@ -89,7 +92,7 @@ final class SessionTests: XCTestCase {
             _ = try await session.execute(HttpRequest(url: "/api/resource"))
             XCTFail("the refresh was rejected")
         } catch let error as SessionError {
-            XCTAssertEqual(error, .SessionExpired(reason: .refreshRejected))
+            XCTAssertEqual(error, .sessionExpired(reason: .refreshRejected))
             XCTAssertTrue(error.requiresSignIn)
         }
         try await session.signOut()
@@ -119,7 +122,7 @@ final class SessionTests: XCTestCase {
 
     func testBadInputFromSwiftGetsTypedErrors() async throws {
         XCTAssertThrowsError(try Session(config: SessionConfig(baseUrl: "http://example.com"), store: FlakyStore())) {
-            guard case SessionError.InvalidConfig = $0 else { return XCTFail("\($0)") }
+            guard case SessionError.invalidConfig = $0 else { return XCTFail("\($0)") }
         }
         let server = try AuthServer()
         let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore())
@@ -128,7 +131,7 @@ final class SessionTests: XCTestCase {
             do {
                 _ = try await session.execute(HttpRequest(url: url))
                 XCTFail("\(url) must be refused")
-            } catch SessionError.InvalidRequest {
+            } catch SessionError.invalidRequest {
             }
         }
     }

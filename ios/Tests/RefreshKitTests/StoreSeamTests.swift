@@ -43,7 +43,7 @@ final class StoreSeamTests: XCTestCase {
         do {
             try await session.signOut()
             XCTFail("a sign-out whose clear threw must fail")
-        } catch SessionError.Store {
+        } catch SessionError.store {
         }
 
         XCTAssertEqual(session.state(), .active, "the sign-out did not happen, and says so")

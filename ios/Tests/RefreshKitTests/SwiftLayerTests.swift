@@ -95,9 +95,9 @@ final class SwiftLayerTests: XCTestCase {
         XCTAssertEqual(try store.load(), tokens)
 
         item.error = .locked
-        XCTAssertThrowsError(try store.load()) { XCTAssertEqual($0 as? StoreError, .Locked) }
+        XCTAssertThrowsError(try store.load()) { XCTAssertEqual($0 as? StoreError, .locked) }
         item.error = .failed(status: -25300)
-        XCTAssertThrowsError(try store.load()) { guard case StoreError.Failed = $0 else { return XCTFail("\($0)") } }
+        XCTAssertThrowsError(try store.load()) { guard case StoreError.failed = $0 else { return XCTFail("\($0)") } }
 
         item.error = nil
         item.data = Data("not tokens".utf8)

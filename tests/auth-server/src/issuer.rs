@@ -54,6 +54,8 @@ pub struct Issued {
     pub refresh_token: String,
     pub expires_in: u64,
     pub token_type: &'static str,
+    /// The granted scope, as most servers return it (RFC 6749 section 5.1).
+    pub scope: &'static str,
     /// An OpenID Connect ID token, as an OpenID provider adds to its answers.
     pub id_token: String,
 }
@@ -177,7 +179,14 @@ impl Issuer {
             "{header}.{}.{signature}",
             URL_SAFE_NO_PAD.encode(format!("{{\"sub\":\"{user}\",\"jti\":{serial}}}"))
         );
-        Issued { access_token, refresh_token, expires_in: self.access_ttl.as_secs(), token_type: "Bearer", id_token }
+        Issued {
+            access_token,
+            refresh_token,
+            expires_in: self.access_ttl.as_secs(),
+            token_type: "Bearer",
+            scope: "openid api",
+            id_token,
+        }
     }
 
     fn random(&mut self) -> u64 {

@@ -4484,6 +4484,17 @@ data class Tokens (
      * for the app to read); kept and saved with the others, never sent by refreshkit.
      */
     var `idToken`: kotlin.String? = null 
+    , 
+    /**
+     * The scope the server granted (`scope` of the answer; RFC 6749 section 5.1), kept
+     * from the previous answer when a refresh answer leaves it out (same scope).
+     */
+    var `scope`: kotlin.String? = null 
+    , 
+    /**
+     * The answer's `token_type` (`Bearer` for most servers), kept like `scope`.
+     */
+    var `tokenType`: kotlin.String? = null 
     
 ){
     
@@ -4513,6 +4524,8 @@ public object FfiConverterTypeTokens: FfiConverterRustBuffer<Tokens> {
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalTimestamp.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -4520,7 +4533,9 @@ public object FfiConverterTypeTokens: FfiConverterRustBuffer<Tokens> {
             FfiConverterString.allocationSize(value.`accessToken`) +
             FfiConverterOptionalString.allocationSize(value.`refreshToken`) +
             FfiConverterOptionalTimestamp.allocationSize(value.`expiresAt`) +
-            FfiConverterOptionalString.allocationSize(value.`idToken`)
+            FfiConverterOptionalString.allocationSize(value.`idToken`) +
+            FfiConverterOptionalString.allocationSize(value.`scope`) +
+            FfiConverterOptionalString.allocationSize(value.`tokenType`)
     )
 
     override fun write(value: Tokens, buf: ByteBuffer) {
@@ -4528,6 +4543,8 @@ public object FfiConverterTypeTokens: FfiConverterRustBuffer<Tokens> {
             FfiConverterOptionalString.write(value.`refreshToken`, buf)
             FfiConverterOptionalTimestamp.write(value.`expiresAt`, buf)
             FfiConverterOptionalString.write(value.`idToken`, buf)
+            FfiConverterOptionalString.write(value.`scope`, buf)
+            FfiConverterOptionalString.write(value.`tokenType`, buf)
     }
 }
 

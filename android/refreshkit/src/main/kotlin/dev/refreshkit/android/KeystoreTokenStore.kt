@@ -144,6 +144,8 @@ class KeystoreTokenStore(
         .put("refresh_token", tokens.refreshToken ?: JSONObject.NULL)
         .put("expires_at_ms", tokens.expiresAt?.toEpochMilli() ?: JSONObject.NULL)
         .put("id_token", tokens.idToken ?: JSONObject.NULL)
+        .put("scope", tokens.scope ?: JSONObject.NULL)
+        .put("token_type", tokens.tokenType ?: JSONObject.NULL)
         .toString()
         .toByteArray(Charsets.UTF_8)
 
@@ -151,11 +153,16 @@ class KeystoreTokenStore(
         val json = JSONObject(String(bytes, Charsets.UTF_8))
         return Tokens(
             accessToken = json.getString("access_token"),
-            refreshToken = json.optString("refresh_token").takeUnless { json.isNull("refresh_token") },
+            refreshToken = json.text("refresh_token"),
             expiresAt = if (json.isNull("expires_at_ms")) null else Instant.ofEpochMilli(json.getLong("expires_at_ms")),
-            idToken = if (json.isNull("id_token")) null else json.optString("id_token"),
+            idToken = json.text("id_token"),
+            scope = json.text("scope"),
+            tokenType = json.text("token_type"),
         )
     }
+
+    /** `null` when absent (files written before the field existed) or JSON null. */
+    private fun JSONObject.text(name: String): String? = if (isNull(name)) null else optString(name)
 
     private companion object {
         const val KEYSTORE = "AndroidKeyStore"

@@ -18,6 +18,7 @@ import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotEquals
+import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
@@ -55,6 +56,9 @@ class SessionTest {
             val saved = store.load()!!
             assertNotEquals(first.refreshToken, saved.refreshToken)
             assertEquals(2, store.saves, "sign-in and one refresh")
+            assertEquals("openid api", saved.scope, "the answer's other fields reach the app's store")
+            assertEquals("Bearer", saved.tokenType)
+            assertNotNull(saved.idToken)
 
             Session(SessionConfig(baseUrl = server.baseUrl), FileStore(file)).use { restarted ->
                 assertEquals(SessionState.ACTIVE, restarted.restoredState())

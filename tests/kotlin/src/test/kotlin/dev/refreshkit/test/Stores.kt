@@ -27,13 +27,15 @@ class FileStore(private val file: File) : TokenStore {
             refreshToken = lines[1].ifEmpty { null },
             expiresAt = lines[2].toLongOrNull()?.let { Instant.ofEpochMilli(it) },
             idToken = lines.getOrNull(3)?.ifEmpty { null },
+            scope = lines.getOrNull(4)?.ifEmpty { null },
+            tokenType = lines.getOrNull(5)?.ifEmpty { null },
         )
     }
 
     @Synchronized
     override fun save(tokens: Tokens) {
         val tmp = File.createTempFile(file.name, ".tmp", file.absoluteFile.parentFile)
-        tmp.writeText(listOf(tokens.accessToken, tokens.refreshToken ?: "", tokens.expiresAt?.toEpochMilli()?.toString() ?: "", tokens.idToken ?: "").joinToString("\n"))
+        tmp.writeText(listOf(tokens.accessToken, tokens.refreshToken ?: "", tokens.expiresAt?.toEpochMilli()?.toString() ?: "", tokens.idToken ?: "", tokens.scope ?: "", tokens.tokenType ?: "").joinToString("\n"))
         Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING)
         saves++
     }
