@@ -5,13 +5,7 @@ import XCTest
 
 final class CancellationTests: XCTestCase {
     func testACancelledExecuteWaitingForARefreshIsNeverSent() async throws {
-        let server = try AuthServer()
-        let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore())
-        let login = try await server.login()
-        // Expired on the client's clock: every request waits for a refresh before it is sent.
-        try await session.signIn(tokens: Tokens(accessToken: login.accessToken, refreshToken: login.refreshToken,
-                                                expiresAt: Date(timeIntervalSinceNow: -60)))
-        try await server.fault(#"{"kind": "delay", "ms": 0, "gated": true}"#)
+        let (server, session, _) = try await signedInWithAHeldRefresh()
 
         let calls = (0..<50).map { _ in
             Task { try await session.execute(HttpRequest(method: "POST", url: "/api/resource")) }
@@ -34,12 +28,7 @@ final class CancellationTests: XCTestCase {
     }
 
     func testACancelledTokenCallThrowsCancellationAndTheRefreshGoesOnForTheOthers() async throws {
-        let server = try AuthServer()
-        let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore())
-        let login = try await server.login()
-        try await session.signIn(tokens: Tokens(accessToken: login.accessToken, refreshToken: login.refreshToken,
-                                                expiresAt: Date(timeIntervalSinceNow: -60)))
-        try await server.fault(#"{"kind": "delay", "ms": 0, "gated": true}"#)
+        let (server, session, login) = try await signedInWithAHeldRefresh()
 
         let cancelled = Task { try await session.accessToken() }
         let waiting = Task { try await session.accessToken() }
@@ -56,5 +45,17 @@ final class CancellationTests: XCTestCase {
         XCTAssertNotEqual(token, login.accessToken, "the other caller got the refreshed token")
         let refreshes = try await server.stat("refreshes")
         XCTAssertEqual(refreshes, 1)
+    }
+
+    /// A session whose token has expired on the client's clock, so every call waits for a
+    /// refresh, and a server that holds the refresh until `release()`.
+    private func signedInWithAHeldRefresh() async throws -> (AuthServer, Session, Tokens) {
+        let server = try AuthServer()
+        let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore())
+        let login = try await server.login()
+        try await session.signIn(tokens: Tokens(accessToken: login.accessToken, refreshToken: login.refreshToken,
+                                                expiresAt: Date(timeIntervalSinceNow: -60)))
+        try await server.fault(#"{"kind": "delay", "ms": 0, "gated": true}"#)
+        return (server, session, login)
     }
 }
