@@ -27,6 +27,7 @@
 mod android;
 mod blocking;
 mod config;
+mod dpop;
 mod engine;
 mod error;
 mod events;
@@ -53,6 +54,7 @@ mod tokens;
 mod transport;
 
 pub use config::{default_session_config, BodyRule, RefreshProtocol, SessionConfig};
+pub use dpop::{software_dpop_key, DpopKey, DpopKeyError, SoftwareDpopKey};
 pub use error::{CallbackError, ExpiryReason, SessionError, StoreError};
 pub use events::{SessionEvent, SessionListener};
 pub use file_store::FileTokenStore;
