@@ -281,16 +281,7 @@ impl Settings {
 
     /// The header value for `access_token`.
     pub fn authorization(&self, access_token: &str) -> Result<HeaderValue, SessionError> {
-        let text = if self.header_scheme.is_empty() {
-            access_token.to_owned()
-        } else {
-            format!("{} {}", self.header_scheme, access_token)
-        };
-        let mut value = HeaderValue::from_str(&text).map_err(|_| SessionError::InvalidResponse {
-            detail: "the access token has characters a header cannot carry".into(),
-        })?;
-        value.set_sensitive(true);
-        Ok(value)
+        authorization_with(&self.header_scheme, access_token)
     }
 
     /// The longest a request waits on a refresh: the refresh timeout, plus one store
@@ -319,4 +310,15 @@ fn check_pointer(what: &str, pointer: &str) -> Result<(), SessionError> {
 #[uniffi::export]
 pub fn default_session_config(base_url: String) -> SessionConfig {
     SessionConfig::new(base_url)
+}
+
+/// The token header's value: `scheme token`, or the bare token for an empty scheme.
+/// Marked sensitive, so HTTP/2 never indexes it.
+pub(crate) fn authorization_with(scheme: &str, access_token: &str) -> Result<HeaderValue, SessionError> {
+    let text = if scheme.is_empty() { access_token.to_owned() } else { format!("{scheme} {access_token}") };
+    let mut value = HeaderValue::from_str(&text).map_err(|_| SessionError::InvalidResponse {
+        detail: "the access token has characters a header cannot carry".into(),
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
 }

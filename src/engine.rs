@@ -158,6 +158,8 @@ pub(crate) struct Engine {
     pub permits: Semaphore,
     pub store: StoreHandle,
     pub events: EventSink,
+    /// The app's DPoP key and the servers' nonces, when tokens are bound to a key.
+    pub dpop: Option<crate::dpop_session::Dpop>,
     state: Mutex<State>,
     /// Orders the session's decisions about the store (save, clear) with the state they
     /// belong to, so a refresh that lands after a sign-out can never write its tokens back.
@@ -176,6 +178,7 @@ impl Engine {
         clients: (reqwest::Client, reqwest::Client),
         store: StoreHandle,
         events: EventSink,
+        dpop: Option<crate::dpop_session::Dpop>,
     ) -> Engine {
         let state = State {
             phase: Phase::Unloaded,
@@ -197,6 +200,7 @@ impl Engine {
             metrics: Metrics::default(),
             store,
             events,
+            dpop,
             state: Mutex::new(state),
             writes: tokio::sync::Mutex::new(()),
         }

@@ -10,6 +10,9 @@ pub enum ExpiryReason {
     NoRefreshToken,
     /// Another process or `Session` sharing the store signed out.
     RemovedFromStore,
+    /// The DPoP key the tokens are bound to is gone (a device restored from a backup):
+    /// the tokens can never be used again.
+    DpopKeyGone,
 }
 
 impl std::fmt::Display for ExpiryReason {
@@ -18,6 +21,7 @@ impl std::fmt::Display for ExpiryReason {
             ExpiryReason::RefreshRejected => "the refresh token was rejected",
             ExpiryReason::NoRefreshToken => "there is no refresh token",
             ExpiryReason::RemovedFromStore => "the tokens were removed from the store",
+            ExpiryReason::DpopKeyGone => "the DPoP key the tokens are bound to is gone",
         })
     }
 }
@@ -95,6 +99,13 @@ pub enum SessionError {
     /// which means the server keeps rejecting fresh tokens.
     #[error("too many refreshes in a short time")]
     TooManyRefreshes,
+    /// The app's DPoP key could not sign (or its public key is unusable); the tokens are
+    /// kept and a later call may succeed (a key in locked hardware, for example).
+    #[error("the DPoP key failed: {detail}")]
+    DpopKey {
+        /// What the key said; never key material.
+        detail: String,
+    },
     /// A bug in refreshkit; please report it.
     #[error("internal error: {detail}")]
     Internal {
@@ -113,6 +124,7 @@ impl SessionError {
                 | SessionError::Timeout
                 | SessionError::Store { .. }
                 | SessionError::InvalidResponse { .. }
+                | SessionError::DpopKey { .. }
         )
     }
 }

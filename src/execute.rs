@@ -9,8 +9,13 @@ use tokio::sync::SemaphorePermit;
 
 use serde_json::Value;
 
-use crate::config::BodyRule;
+use reqwest::header::{HeaderMap, HeaderName};
+
+use crate::config::{authorization_with, BodyRule};
+use crate::dpop::DpopKeyError;
+use crate::dpop_session::{is_dpop_token_type, key_failed, refused_the_proof, resource_wants_nonce, DPOP_TOKEN_TYPE};
 use crate::engine::{bump, Engine, Need};
+use crate::error::ExpiryReason;
 use crate::error::SessionError;
 use crate::http::{read_capped, to_response, BodyError, HttpRequest, HttpResponse, Prepared};
 use crate::tokens::TokenSet;
@@ -28,6 +33,10 @@ impl Engine {
             return self.send(&prepared, None, deadline).await;
         }
         let (used, response) = self.send_with_token(&prepared, Need::Current, None).await?;
+        if refused_the_proof(&response) {
+            // A DPoP proof the server did not take says nothing of the token's age.
+            return Ok(response);
+        }
         if !self.settings.means_expired(response.status, &response.body) {
             self.served(used.generation);
             return Ok(response);
@@ -77,33 +86,81 @@ impl Engine {
         }
     }
 
+    /// Sends once, or twice when a resource server asks for a DPoP nonce it just gave.
     async fn send(
         &self,
         request: &Prepared,
         token: Option<&TokenSet>,
         deadline: Instant,
     ) -> Result<HttpResponse, SessionError> {
+        let attempts = async {
+            let mut nonce_retried = false;
+            loop {
+                let headers = self.headers_for(request, token).await?;
+                let (response, wants_nonce) = self.exchange(request, headers, token).await?;
+                if !wants_nonce || nonce_retried {
+                    return Ok(response);
+                }
+                nonce_retried = true;
+            }
+        };
+        tokio::time::timeout_at(deadline.into(), attempts).await.unwrap_or(Err(SessionError::Timeout))
+    }
+
+    /// The request's headers with the token: `scheme token`, or for a DPoP-bound token
+    /// `DPoP token` and a proof over this request and token.
+    async fn headers_for(&self, request: &Prepared, token: Option<&TokenSet>) -> Result<HeaderMap, SessionError> {
         let mut headers = request.headers.clone();
-        if let Some(ts) = token {
-            headers.insert(self.settings.header_name.clone(), self.settings.authorization(&ts.tokens.access_token)?);
+        let Some(ts) = token else { return Ok(headers) };
+        let access_token = &ts.tokens.access_token;
+        if !is_dpop_token_type(ts.tokens.token_type.as_deref()) {
+            headers.insert(self.settings.header_name.clone(), self.settings.authorization(access_token)?);
+            return Ok(headers);
         }
+        let dpop = self.dpop.as_ref().ok_or_else(|| SessionError::InvalidConfig {
+            detail: "the tokens are DPoP-bound: build the session with Session::with_dpop".into(),
+        })?;
+        let proof = match dpop.proof(request.method.as_str(), &request.url, Some(access_token)).await {
+            Ok(proof) => proof,
+            Err(DpopKeyError::Gone) => return Err(self.key_gone(ts.epoch).await),
+            Err(other) => return Err(key_failed(other)),
+        };
+        headers.insert(self.settings.header_name.clone(), authorization_with(DPOP_TOKEN_TYPE, access_token)?);
+        headers.insert(HeaderName::from_static("dpop"), proof);
+        Ok(headers)
+    }
+
+    /// The tokens are bound to a key that no longer exists: the session is over.
+    async fn key_gone(&self, epoch: u64) -> SessionError {
+        match self.expire(None, epoch, ExpiryReason::DpopKeyGone).await {
+            Err(e) => e,
+            Ok(_) => SessionError::SessionExpired { reason: ExpiryReason::DpopKeyGone },
+        }
+    }
+
+    /// One exchange: the response, and whether it asks for a DPoP nonce it just gave.
+    async fn exchange(
+        &self,
+        request: &Prepared,
+        headers: HeaderMap,
+        token: Option<&TokenSet>,
+    ) -> Result<(HttpResponse, bool), SessionError> {
         let mut builder =
             self.client.request(request.method.clone(), request.url.clone()).headers(headers).timeout(request.timeout);
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
         let limit = self.settings.max_response_bytes;
-        let exchange = async {
-            let response = builder.send().await.map_err(|e| SessionError::from_transport(&e))?;
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let body = read_capped(response, limit).await.map_err(|e| match e {
-                BodyError::TooLarge => SessionError::ResponseTooLarge { limit_bytes: limit },
-                BodyError::Transport(e) => SessionError::from_transport(&e),
-            })?;
-            Ok(to_response(status, &headers, body))
-        };
-        tokio::time::timeout_at(deadline.into(), exchange).await.unwrap_or(Err(SessionError::Timeout))
+        let response = builder.send().await.map_err(|e| SessionError::from_transport(&e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let dpop_bound = token.is_some_and(|ts| is_dpop_token_type(ts.tokens.token_type.as_deref()));
+        let new_nonce = dpop_bound && self.dpop.as_ref().is_some_and(|d| d.remember_nonce(&request.url, &headers));
+        let body = read_capped(response, limit).await.map_err(|e| match e {
+            BodyError::TooLarge => SessionError::ResponseTooLarge { limit_bytes: limit },
+            BodyError::Transport(e) => SessionError::from_transport(&e),
+        })?;
+        Ok((to_response(status, &headers, body), new_nonce && resource_wants_nonce(status, &headers)))
     }
 }
 

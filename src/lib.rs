@@ -28,6 +28,7 @@ mod android;
 mod blocking;
 mod config;
 mod dpop;
+mod dpop_session;
 mod engine;
 mod error;
 mod events;

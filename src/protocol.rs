@@ -6,6 +6,8 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use crate::config::{RefreshProtocol, Settings};
+use crate::dpop::DpopKeyError;
+use crate::dpop_session::{key_failed, token_endpoint_wants_nonce, Dpop};
 use crate::error::SessionError;
 use crate::http::{read_capped, BodyError};
 use crate::tokens::{check_usable, Tokens};
@@ -18,6 +20,9 @@ const MAX_ANSWER: u64 = 64 * 1024;
 /// (`invalid_request` is left out: some servers send it for a malformed refresh token.)
 const CLIENT_ERRORS: [&str; 4] = ["invalid_client", "unauthorized_client", "invalid_scope", "unsupported_grant_type"];
 
+/// DPoP error codes: the proof was refused, not the refresh token.
+const DPOP_ERRORS: [&str; 2] = ["use_dpop_nonce", "invalid_dpop_proof"];
+
 /// How a refresh attempt ended, before the engine acts on it.
 #[derive(Debug)]
 pub(crate) enum RefreshFailure {
@@ -28,14 +33,45 @@ pub(crate) enum RefreshFailure {
     ClientRejected { detail: String },
     /// Network, timeout, 5xx, unreadable answer: keep the tokens and try again later.
     Transient(SessionError),
+    /// The DPoP key the tokens are bound to is gone: they can never be used again.
+    KeyGone,
 }
 
-/// Sends the refresh request for `refresh_token` and reads the new tokens.
+/// Sends the refresh request for `refresh_token` and reads the new tokens. With DPoP,
+/// the request carries a proof; a server that asks for a nonce gets one more try with it.
 pub(crate) async fn refresh(
     client: &reqwest::Client,
     settings: &Settings,
     refresh_token: &str,
+    dpop: Option<&Dpop>,
 ) -> Result<Tokens, RefreshFailure> {
+    let mut nonce_retried = false;
+    loop {
+        let mut request = refresh_request(client, settings, refresh_token);
+        if let Some(dpop) = dpop {
+            let proof = dpop.proof("POST", &settings.refresh_url, None).await.map_err(|e| match e {
+                DpopKeyError::Gone => RefreshFailure::KeyGone,
+                other => RefreshFailure::Transient(key_failed(other)),
+            })?;
+            request = request.header("DPoP", proof);
+        }
+        let response = request.send().await.map_err(|e| RefreshFailure::Transient(SessionError::from_transport(&e)))?;
+        let status = response.status().as_u16();
+        let new_nonce = dpop.is_some_and(|d| d.remember_nonce(&settings.refresh_url, response.headers()));
+        let body = read_capped(response, MAX_ANSWER).await.map_err(|e| match e {
+            BodyError::TooLarge => malformed("the answer is larger than 64 KiB"),
+            BodyError::Transport(e) => RefreshFailure::Transient(SessionError::from_transport(&e)),
+        })?;
+        if new_nonce && !nonce_retried && token_endpoint_wants_nonce(status, &body) {
+            nonce_retried = true;
+            continue;
+        }
+        return parse_answer(&settings.protocol, status, &body, SystemTime::now());
+    }
+}
+
+/// The refresh request in the configured dialect.
+fn refresh_request(client: &reqwest::Client, settings: &Settings, refresh_token: &str) -> reqwest::RequestBuilder {
     let request = match &settings.protocol {
         RefreshProtocol::OAuth2 { client_id, client_secret, scope, basic_auth } => {
             let mut form: Vec<(&str, &str)> = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
@@ -66,14 +102,7 @@ pub(crate) async fn refresh(
                 .body(Value::Object(body).to_string())
         }
     };
-    let request = request.header(reqwest::header::ACCEPT, "application/json").timeout(settings.refresh_call_limit());
-    let response = request.send().await.map_err(|e| RefreshFailure::Transient(SessionError::from_transport(&e)))?;
-    let status = response.status().as_u16();
-    let body = read_capped(response, MAX_ANSWER).await.map_err(|e| match e {
-        BodyError::TooLarge => malformed("the answer is larger than 64 KiB"),
-        BodyError::Transport(e) => RefreshFailure::Transient(SessionError::from_transport(&e)),
-    })?;
-    parse_answer(&settings.protocol, status, &body, SystemTime::now())
+    request.header(reqwest::header::ACCEPT, "application/json").timeout(settings.refresh_call_limit())
 }
 
 /// Reads the refresh endpoint's answer. Public to the crate for tests and fuzzing.
@@ -92,6 +121,13 @@ pub(crate) fn parse_answer(
             return Err(match code {
                 // RFC 6749 section 5.2: these are the client's or the request's fault.
                 Some(code) if CLIENT_ERRORS.contains(&code.as_str()) => RefreshFailure::ClientRejected { detail: code },
+                // RFC 9449: a proof the server did not take (no nonce yet, a clock it does
+                // not agree with) says nothing about the refresh token.
+                Some(code) if DPOP_ERRORS.contains(&code.as_str()) => {
+                    RefreshFailure::Transient(SessionError::DpopKey {
+                        detail: format!("the server refused the proof ({code})"),
+                    })
+                }
                 Some(code) => RefreshFailure::Rejected { detail: code },
                 None => RefreshFailure::Rejected { detail: format!("status {status}") },
             });

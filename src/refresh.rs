@@ -72,7 +72,7 @@ impl Engine {
         let Some(refresh_token) = basis.refresh_token.clone() else {
             return self.expire(Some(id), epoch, ExpiryReason::NoRefreshToken).await;
         };
-        match protocol::refresh(&self.refresh_client, &self.settings, &refresh_token).await {
+        match protocol::refresh(&self.refresh_client, &self.settings, &refresh_token, self.dpop.as_ref()).await {
             Ok(mut fresh) => {
                 fresh.keep_from(&basis);
                 if after_rejection {
@@ -96,6 +96,7 @@ impl Engine {
                 self.fail(id, epoch, SessionError::ClientRejected { detail })
             }
             Err(RefreshFailure::Transient(e)) => self.fail(id, epoch, e),
+            Err(RefreshFailure::KeyGone) => self.expire(Some(id), epoch, ExpiryReason::DpopKeyGone).await,
         }
     }
 

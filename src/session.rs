@@ -5,6 +5,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::config::{SessionConfig, Settings};
+use crate::dpop::DpopKey;
+use crate::dpop_session::{key_failed, Dpop};
 use crate::engine::{Engine, Need, Phase, RefreshResult};
 use crate::error::SessionError;
 use crate::events::{EventSink, SessionListener};
@@ -74,12 +76,44 @@ impl Session {
         store: Arc<dyn TokenStore>,
         listener: Option<Arc<dyn SessionListener>>,
     ) -> Result<Arc<Session>, SessionError> {
-        let settings = Settings::from_config(config)?;
-        let clients = (http_client(&settings, redirect::policy(&settings))?, http_client(&settings, Policy::none())?);
-        let store = StoreHandle::new(store, settings.store_timeout);
-        let engine = Arc::new(Engine::new(settings, clients, store, EventSink::new(listener)));
-        engine.start_loading();
-        Ok(Arc::new(Session { engine, lease_id: LeaseId::default() }))
+        Session::build(config, store, listener, None)
+    }
+
+    /// A session whose tokens are bound to `dpop_key` (DPoP, RFC 9449): the refresh call
+    /// and every request with a token of type `DPoP` carry a proof signed by the key,
+    /// and a server's nonce is learnt and used. Bearer tokens keep working as they are.
+    #[uniffi::constructor(default(listener = None))]
+    pub fn with_dpop(
+        config: SessionConfig,
+        store: Arc<dyn TokenStore>,
+        dpop_key: Arc<dyn DpopKey>,
+        listener: Option<Arc<dyn SessionListener>>,
+    ) -> Result<Arc<Session>, SessionError> {
+        Session::build(config, store, listener, Some(Dpop::new(dpop_key)))
+    }
+
+    /// A DPoP proof for the app's own request to `url` (the login call, the
+    /// authorization-code exchange), signed by the session's key, so the tokens it gets
+    /// are bound to the same key. For the `DPoP` header. `nonce`: the `DPoP-Nonce` the
+    /// server answered an earlier try with (`use_dpop_nonce`); otherwise the newest nonce
+    /// the session has from that server.
+    #[uniffi::method(default(nonce = None))]
+    pub async fn dpop_proof(&self, method: String, url: String, nonce: Option<String>) -> Result<String, SessionError> {
+        let engine = Arc::clone(&self.engine);
+        run(async move {
+            let dpop = engine.dpop.as_ref().ok_or_else(|| SessionError::InvalidConfig {
+                detail: "this session has no DPoP key (Session::with_dpop)".into(),
+            })?;
+            let url = reqwest::Url::parse(&url)
+                .map_err(|_| SessionError::InvalidRequest { detail: "not an absolute URL".into() })?;
+            engine.settings.transport_rules().check(&url)?;
+            if let Some(nonce) = nonce {
+                dpop.use_nonce(&url, &nonce);
+            }
+            let proof = dpop.proof(&method.to_ascii_uppercase(), &url, None).await.map_err(key_failed)?;
+            Ok(proof.to_str().unwrap_or_default().to_owned())
+        })
+        .await
     }
 
     /// Saves `tokens` through the store, then makes them the session's tokens.
@@ -166,6 +200,20 @@ fn http_client(settings: &Settings, redirects: Policy) -> Result<reqwest::Client
 
 /// The work behind each call, shared by the async and the blocking entry points.
 impl Session {
+    fn build(
+        config: SessionConfig,
+        store: Arc<dyn TokenStore>,
+        listener: Option<Arc<dyn SessionListener>>,
+        dpop: Option<Dpop>,
+    ) -> Result<Arc<Session>, SessionError> {
+        let settings = Settings::from_config(config)?;
+        let clients = (http_client(&settings, redirect::policy(&settings))?, http_client(&settings, Policy::none())?);
+        let store = StoreHandle::new(store, settings.store_timeout);
+        let engine = Arc::new(Engine::new(settings, clients, store, EventSink::new(listener), dpop));
+        engine.start_loading();
+        Ok(Arc::new(Session { engine, lease_id: LeaseId::default() }))
+    }
+
     pub(crate) fn engine(&self) -> &Arc<Engine> {
         &self.engine
     }

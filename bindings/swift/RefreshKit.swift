@@ -651,6 +651,264 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
 
 
 /**
+ * The key that signs DPoP proofs: ES256 (ECDSA on P-256 with SHA-256). Implement it over
+ * the Android Keystore or the Secure Enclave so the private key never leaves the
+ * device's hardware; `software_dpop_key()` is a key in memory for tests and Linux.
+ */
+public protocol DpopKey: AnyObject, Sendable {
+    
+    /**
+     * The public key as a JWK: `{"kty":"EC","crv":"P-256","x":"…","y":"…"}`.
+     */
+    func publicJwk() throws  -> String
+    
+    /**
+     * An ES256 signature of `message`, as `r‖s` (64 bytes, as JWS has it) or DER (as the
+     * Android Keystore and `SecKeyCreateSignature` return it).
+     */
+    func sign(message: Data) throws  -> Data
+    
+}
+/**
+ * The key that signs DPoP proofs: ES256 (ECDSA on P-256 with SHA-256). Implement it over
+ * the Android Keystore or the Secure Enclave so the private key never leaves the
+ * device's hardware; `software_dpop_key()` is a key in memory for tests and Linux.
+ */
+open class DpopKeyImpl: DpopKey, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_refreshkit_fn_clone_dpopkey(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_refreshkit_fn_free_dpopkey(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The public key as a JWK: `{"kty":"EC","crv":"P-256","x":"…","y":"…"}`.
+     */
+open func publicJwk()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeDpopKeyError_lift) {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_dpopkey_public_jwk(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * An ES256 signature of `message`, as `r‖s` (64 bytes, as JWS has it) or DER (as the
+     * Android Keystore and `SecKeyCreateSignature` return it).
+     */
+open func sign(message: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeDpopKeyError_lift) {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_dpopkey_sign(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(message),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceDpopKey {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceDpopKey = UniffiVTableCallbackInterfaceDpopKey(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeDpopKey.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface DpopKey: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeDpopKey.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface DpopKey: handle missing in uniffiClone")
+            }
+        },
+        publicJwk: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> String in
+                guard let uniffiObj = try? FfiConverterTypeDpopKey.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.publicJwk(
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterString.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeDpopKeyError_lower
+            )
+        },
+        sign: { (
+            uniffiHandle: UInt64,
+            message: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeDpopKey.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.sign(
+                     message: try FfiConverterData.lift(message)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeDpopKeyError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceDpopKey> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceDpopKey>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitDpopKey() {
+    uniffi_refreshkit_fn_init_callback_vtable_dpopkey(UniffiCallbackInterfaceDpopKey.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDpopKey: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<DpopKey>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = DpopKey
+
+    public static func lift(_ handle: UInt64) throws -> DpopKey {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return DpopKeyImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: DpopKey) -> UInt64 {
+         if let rustImpl = value as? DpopKeyImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DpopKey {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: DpopKey, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDpopKey_lift(_ handle: UInt64) throws -> DpopKey {
+    return try FfiConverterTypeDpopKey.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDpopKey_lower(_ value: DpopKey) -> UInt64 {
+    return FfiConverterTypeDpopKey.lower(value)
+}
+
+
+
+
+
+
+/**
  * The app's log sink. Called on the library's logging thread, one record at a time.
  */
 public protocol Logger: AnyObject, Sendable {
@@ -1176,6 +1434,15 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func accessToken() async throws  -> String
     
     /**
+     * A DPoP proof for the app's own request to `url` (the login call, the
+     * authorization-code exchange), signed by the session's key, so the tokens it gets
+     * are bound to the same key. For the `DPoP` header. `nonce`: the `DPoP-Nonce` the
+     * server answered an earlier try with (`use_dpop_nonce`); otherwise the newest nonce
+     * the session has from that server.
+     */
+    func dpopProof(method: String, url: String, nonce: String?) async throws  -> String
+    
+    /**
      * Sends `request` with the access token (only to allowed hosts), and on expiry
      * refreshes once and replays it. Cancelling the call cancels this request only.
      */
@@ -1302,6 +1569,23 @@ public convenience init(config: SessionConfig, store: TokenStore, listener: Sess
     }
 
     
+    /**
+     * A session whose tokens are bound to `dpop_key` (DPoP, RFC 9449): the refresh call
+     * and every request with a token of type `DPoP` carry a proof signed by the key,
+     * and a server's nonce is learnt and used. Bearer tokens keep working as they are.
+     */
+public static func withDpop(config: SessionConfig, store: TokenStore, dpopKey: DpopKey, listener: SessionListener? = nil)throws  -> Session  {
+    return try  FfiConverterTypeSession_lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_constructor_session_with_dpop(
+        FfiConverterTypeSessionConfig_lower(config),
+        FfiConverterTypeTokenStore_lower(store),
+        FfiConverterTypeDpopKey_lower(dpopKey),
+        FfiConverterOptionTypeSessionListener.lower(listener),uniffiCallStatus
+    )
+})
+}
+    
 
     
     /**
@@ -1425,6 +1709,30 @@ open func accessToken()async throws  -> String  {
             rustFutureFunc: {
                 uniffi_refreshkit_fn_method_session_access_token(
                         self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_refreshkit_rust_future_poll_rust_buffer,
+            completeFunc: ffi_refreshkit_rust_future_complete_rust_buffer,
+            cancelFunc: ffi_refreshkit_rust_future_cancel_rust_buffer,
+            freeFunc: ffi_refreshkit_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeSessionError_lift
+        )
+}
+    
+    /**
+     * A DPoP proof for the app's own request to `url` (the login call, the
+     * authorization-code exchange), signed by the session's key, so the tokens it gets
+     * are bound to the same key. For the `DPoP` header. `nonce`: the `DPoP-Nonce` the
+     * server answered an earlier try with (`use_dpop_nonce`); otherwise the newest nonce
+     * the session has from that server.
+     */
+open func dpopProof(method: String, url: String, nonce: String? = nil)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_refreshkit_fn_method_session_dpop_proof(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(method),FfiConverterString.lower(url),FfiConverterOptionString.lower(nonce)
                 )
             },
             pollFunc: ffi_refreshkit_rust_future_poll_rust_buffer,
@@ -3268,6 +3576,100 @@ public func FfiConverterTypeCallbackError_lower(_ value: CallbackError) -> RustB
 
 
 /**
+ * An error of the app's `DpopKey`.
+ */
+public 
+enum DpopKeyError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The key no longer exists (a device restored from a backup, app data cleared): the
+     * tokens bound to it can never be used again.
+     */
+    case gone
+    /**
+     * Any other failure.
+     */
+    case failed(
+        /**
+         * What failed; never key material.
+         */detail: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension DpopKeyError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDpopKeyError: FfiConverterRustBuffer {
+    typealias SwiftType = DpopKeyError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DpopKeyError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .gone
+        case 2: return .failed(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DpopKeyError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case .gone:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .failed(detail):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(detail, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDpopKeyError_lift(_ buf: RustBuffer) throws -> DpopKeyError {
+    return try FfiConverterTypeDpopKeyError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDpopKeyError_lower(_ value: DpopKeyError) -> RustBuffer {
+    return FfiConverterTypeDpopKeyError.lower(value)
+}
+
+
+/**
  * Why the session is over and the user must sign in again.
  */
 
@@ -3285,6 +3687,11 @@ public enum ExpiryReason: Equatable, Hashable {
      * Another process or `Session` sharing the store signed out.
      */
     case removedFromStore
+    /**
+     * The DPoP key the tokens are bound to is gone (a device restored from a backup):
+     * the tokens can never be used again.
+     */
+    case dpopKeyGone
 
 
 
@@ -3312,6 +3719,8 @@ public struct FfiConverterTypeExpiryReason: FfiConverterRustBuffer {
         
         case 3: return .removedFromStore
         
+        case 4: return .dpopKeyGone
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -3330,6 +3739,10 @@ public struct FfiConverterTypeExpiryReason: FfiConverterRustBuffer {
         
         case .removedFromStore:
             writeInt(&buf, Int32(3))
+        
+        
+        case .dpopKeyGone:
+            writeInt(&buf, Int32(4))
         
         }
     }
@@ -3675,6 +4088,15 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case tooManyRefreshes
     /**
+     * The app's DPoP key could not sign (or its public key is unusable); the tokens are
+     * kept and a later call may succeed (a key in locked hardware, for example).
+     */
+    case dpopKey(
+        /**
+         * What the key said; never key material.
+         */detail: String
+    )
+    /**
      * A bug in refreshkit; please report it.
      */
     case `internal`(
@@ -3763,7 +4185,10 @@ public struct FfiConverterTypeSessionError: FfiConverterRustBuffer {
             limitBytes: try FfiConverterUInt64.read(from: &buf)
             )
         case 13: return .tooManyRefreshes
-        case 14: return .internal(
+        case 14: return .dpopKey(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 15: return .internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -3838,8 +4263,13 @@ public struct FfiConverterTypeSessionError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(13))
         
         
-        case let .internal(detail):
+        case let .dpopKey(detail):
             writeInt(&buf, Int32(14))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .internal(detail):
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -4655,6 +5085,16 @@ public func defaultSessionConfig(baseUrl: String) -> SessionConfig  {
 })
 }
 /**
+ * A new P-256 key in memory, for tests and Linux (`SoftwareDpopKey`).
+ */
+public func softwareDpopKey() -> DpopKey  {
+    return try!  FfiConverterTypeDpopKey_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_func_software_dpop_key(uniffiCallStatus
+    )
+})
+}
+/**
  * Installs (or replaces) the app's logger and the most detailed level it wants.
  * Records from the library and the HTTP stack below it are forwarded, in order, from a
  * thread of their own: a slow logger never holds up a request, and a logger may call
@@ -4700,10 +5140,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_func_default_session_config() != 12435) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_refreshkit_checksum_func_software_dpop_key() != 29637) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_refreshkit_checksum_func_install_logger() != 24951) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_func_file_refresh_lock() != 21452) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_method_dpopkey_public_jwk() != 28656) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_method_dpopkey_sign() != 27154) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_sessionlistener_on_event() != 60069) {
@@ -4743,6 +5192,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_access_token() != 58763) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_method_session_dpop_proof() != 25000) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_execute() != 51046) {
@@ -4787,7 +5239,11 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_constructor_session_new() != 52639) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_refreshkit_checksum_constructor_session_with_dpop() != 22308) {
+        return InitializationResult.apiChecksumMismatch
+    }
 
+    uniffiCallbackInitDpopKey()
     uniffiCallbackInitLogger()
     uniffiCallbackInitRefreshLock()
     uniffiCallbackInitSessionListener()

@@ -243,6 +243,20 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DPOP_KEY_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DPOP_KEY_METHOD0
+typedef void (*UniffiCallbackInterfaceDpopKeyMethod0)(uint64_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DPOP_KEY_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DPOP_KEY_METHOD1
+typedef void (*UniffiCallbackInterfaceDpopKeyMethod1)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SESSION_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SESSION_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfaceSessionListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
@@ -299,6 +313,16 @@ typedef void (*UniffiCallbackInterfaceTokenStoreMethod3)(uint64_t, RustBuffer* _
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DPOP_KEY
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DPOP_KEY
+typedef struct UniffiVTableCallbackInterfaceDpopKey {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceDpopKeyMethod0 _Nonnull publicJwk;
+    UniffiCallbackInterfaceDpopKeyMethod1 _Nonnull sign;
+} UniffiVTableCallbackInterfaceDpopKey;
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SESSION_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SESSION_LISTENER
 typedef struct UniffiVTableCallbackInterfaceSessionListener {
@@ -338,6 +362,31 @@ typedef struct UniffiVTableCallbackInterfaceTokenStore {
     UniffiCallbackInterfaceTokenStoreMethod3 _Nonnull refreshLock;
 } UniffiVTableCallbackInterfaceTokenStore;
 
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_DPOPKEY
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_DPOPKEY
+uint64_t uniffi_refreshkit_fn_clone_dpopkey(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_DPOPKEY
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_DPOPKEY
+void uniffi_refreshkit_fn_free_dpopkey(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_DPOPKEY
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_DPOPKEY
+void uniffi_refreshkit_fn_init_callback_vtable_dpopkey(const UniffiVTableCallbackInterfaceDpopKey* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_DPOPKEY_PUBLIC_JWK
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_DPOPKEY_PUBLIC_JWK
+RustBuffer uniffi_refreshkit_fn_method_dpopkey_public_jwk(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_DPOPKEY_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_DPOPKEY_SIGN
+RustBuffer uniffi_refreshkit_fn_method_dpopkey_sign(uint64_t ptr, RustBuffer message, RustCallStatus *_Nonnull out_status
+);
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_SESSIONLISTENER
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_SESSIONLISTENER
@@ -419,6 +468,11 @@ void uniffi_refreshkit_fn_free_session(uint64_t handle, RustCallStatus *_Nonnull
 uint64_t uniffi_refreshkit_fn_constructor_session_new(RustBuffer config, uint64_t store, RustBuffer listener, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CONSTRUCTOR_SESSION_WITH_DPOP
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CONSTRUCTOR_SESSION_WITH_DPOP
+uint64_t uniffi_refreshkit_fn_constructor_session_with_dpop(RustBuffer config, uint64_t store, uint64_t dpop_key, RustBuffer listener, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSION_ACCESS_TOKEN_BLOCKING
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSION_ACCESS_TOKEN_BLOCKING
 RustBuffer uniffi_refreshkit_fn_method_session_access_token_blocking(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -462,6 +516,11 @@ RustBuffer uniffi_refreshkit_fn_method_session_token_header_name(uint64_t ptr, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSION_ACCESS_TOKEN
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSION_ACCESS_TOKEN
 uint64_t uniffi_refreshkit_fn_method_session_access_token(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSION_DPOP_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSION_DPOP_PROOF
+uint64_t uniffi_refreshkit_fn_method_session_dpop_proof(uint64_t ptr, RustBuffer method, RustBuffer url, RustBuffer nonce
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSION_EXECUTE
@@ -577,6 +636,12 @@ RustBuffer uniffi_refreshkit_fn_method_tokens_uniffi_trait_display(RustBuffer pt
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_DEFAULT_SESSION_CONFIG
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_DEFAULT_SESSION_CONFIG
 RustBuffer uniffi_refreshkit_fn_func_default_session_config(RustBuffer base_url, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_SOFTWARE_DPOP_KEY
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_SOFTWARE_DPOP_KEY
+uint64_t uniffi_refreshkit_fn_func_software_dpop_key(RustCallStatus *_Nonnull out_status
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_INSTALL_LOGGER
@@ -855,6 +920,12 @@ uint16_t uniffi_refreshkit_checksum_func_default_session_config(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_FUNC_SOFTWARE_DPOP_KEY
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_FUNC_SOFTWARE_DPOP_KEY
+uint16_t uniffi_refreshkit_checksum_func_software_dpop_key(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_FUNC_INSTALL_LOGGER
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_FUNC_INSTALL_LOGGER
 uint16_t uniffi_refreshkit_checksum_func_install_logger(void
@@ -864,6 +935,18 @@ uint16_t uniffi_refreshkit_checksum_func_install_logger(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_FUNC_FILE_REFRESH_LOCK
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_FUNC_FILE_REFRESH_LOCK
 uint16_t uniffi_refreshkit_checksum_func_file_refresh_lock(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_DPOPKEY_PUBLIC_JWK
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_DPOPKEY_PUBLIC_JWK
+uint16_t uniffi_refreshkit_checksum_method_dpopkey_public_jwk(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_DPOPKEY_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_DPOPKEY_SIGN
+uint16_t uniffi_refreshkit_checksum_method_dpopkey_sign(void
     
 );
 #endif
@@ -942,6 +1025,12 @@ uint16_t uniffi_refreshkit_checksum_method_session_token_header_name(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSION_ACCESS_TOKEN
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSION_ACCESS_TOKEN
 uint16_t uniffi_refreshkit_checksum_method_session_access_token(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSION_DPOP_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSION_DPOP_PROOF
+uint16_t uniffi_refreshkit_checksum_method_session_dpop_proof(void
     
 );
 #endif
@@ -1026,6 +1115,12 @@ uint16_t uniffi_refreshkit_checksum_method_tokenstore_refresh_lock(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_CONSTRUCTOR_SESSION_NEW
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_CONSTRUCTOR_SESSION_NEW
 uint16_t uniffi_refreshkit_checksum_constructor_session_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_CONSTRUCTOR_SESSION_WITH_DPOP
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_CONSTRUCTOR_SESSION_WITH_DPOP
+uint16_t uniffi_refreshkit_checksum_constructor_session_with_dpop(void
     
 );
 #endif

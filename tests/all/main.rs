@@ -9,6 +9,7 @@ mod burst;
 mod cancellation;
 mod client_errors;
 mod config_errors;
+mod dpop;
 mod failures;
 mod file_store;
 mod guard;

@@ -70,6 +70,13 @@ impl AuthServer {
         )
     }
 
+    /// `POST path` with a `DPoP` header: the status, the `DPoP-Nonce` answered, the body.
+    pub async fn post_with_proof(&self, path: &str, proof: &str) -> (u16, Option<String>, Value) {
+        let response = self.http.post(format!("{}{path}", self.base_url())).header("DPoP", proof).send().await.unwrap();
+        let nonce = response.headers().get("dpop-nonce").map(|v| v.to_str().unwrap().to_owned());
+        (response.status().as_u16(), nonce, response.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn stats(&self) -> Value {
         self.http.get(format!("{}/control/stats", self.base_url())).send().await.unwrap().json().await.unwrap()
     }

@@ -31,11 +31,22 @@ pub struct Stats {
     pub held_waiting: u64,
     /// The bearer tokens `/held` received, in order.
     pub held_seen: Vec<String>,
+    /// Requests refused for their DPoP proof (missing, invalid, replayed, another key).
+    pub dpop_refused: u64,
+    /// Requests answered `use_dpop_nonce`.
+    pub nonce_challenges: u64,
 }
 
 struct Access {
     expires: SystemTime,
     family: u64,
+}
+
+/// How a request presented its access token, and the DPoP key it proved it holds.
+pub struct Presented<'a> {
+    pub token: Option<&'a str>,
+    pub dpop_scheme: bool,
+    pub jkt: Option<&'a str>,
 }
 
 struct Refresh {
@@ -53,6 +64,7 @@ pub struct Issued {
     pub access_token: String,
     pub refresh_token: String,
     pub expires_in: u64,
+    /// `DPoP` for tokens bound to a key, `Bearer` otherwise.
     pub token_type: &'static str,
     /// The granted scope, as most servers return it (RFC 6749 section 5.1).
     pub scope: &'static str,
@@ -74,6 +86,10 @@ pub struct Issuer {
     pub gate: std::sync::Arc<tokio::sync::Notify>,
     /// Opens the requests waiting at `/held`.
     pub held_gate: std::sync::Arc<tokio::sync::Notify>,
+    /// DPoP required (`--dpop`, `--dpop-nonce`).
+    pub dpop: Option<crate::dpop::DpopRules>,
+    /// The DPoP key thumbprint each token family is bound to.
+    bound: HashMap<u64, String>,
     access: HashMap<String, Access>,
     refresh: HashMap<String, Refresh>,
     revoked: HashSet<u64>,
@@ -92,6 +108,8 @@ impl Issuer {
             faults: Vec::new(),
             gate: Default::default(),
             held_gate: Default::default(),
+            dpop: None,
+            bound: HashMap::new(),
             access: HashMap::new(),
             refresh: HashMap::new(),
             revoked: HashSet::new(),
@@ -100,19 +118,30 @@ impl Issuer {
         }
     }
 
-    pub fn login(&mut self, user: &str) -> Issued {
+    /// New tokens for `user`, bound to the DPoP key `jkt` when given.
+    pub fn login(&mut self, user: &str, jkt: Option<String>) -> Issued {
         self.stats.logins += 1;
         self.next_id += 1;
         let family = self.next_id;
+        if let Some(jkt) = jkt {
+            self.bound.insert(family, jkt);
+        }
         self.issue(user, family)
     }
 
-    pub fn refresh(&mut self, refresh_token: &str) -> RefreshOutcome {
+    /// `jkt`: the key of the request's DPoP proof; a bound family needs the same key.
+    pub fn refresh(&mut self, refresh_token: &str, jkt: Option<&str>) -> RefreshOutcome {
         let Some(entry) = self.refresh.get_mut(refresh_token) else {
             self.stats.refresh_rejected += 1;
             return RefreshOutcome::Rejected;
         };
         let family = entry.family;
+        if self.bound.get(&family).is_some_and(|bound| Some(bound.as_str()) != jkt) {
+            self.stats.dpop_refused += 1;
+            self.stats.refresh_rejected += 1;
+            return RefreshOutcome::Rejected;
+        }
+        let entry = self.refresh.get_mut(refresh_token).expect("looked up above");
         if entry.used {
             // A rotated token came back: someone holds a copy. Revoke the family.
             self.stats.reuse_detected += 1;
@@ -129,12 +158,22 @@ impl Issuer {
         RefreshOutcome::Issued(self.issue("user", family))
     }
 
-    /// Whether `access_token` is valid now; counts the answer.
+    /// Whether `access_token` is valid now (a Bearer token); counts the answer.
     pub fn authorize(&mut self, access_token: Option<&str>) -> bool {
+        self.authorize_presented(&Presented { token: access_token, dpop_scheme: false, jkt: None })
+    }
+
+    /// Whether the token is valid now and presented as issued: a DPoP-bound token with
+    /// the `DPoP` scheme and a proof by its key, any other with `Bearer`.
+    pub fn authorize_presented(&mut self, presented: &Presented<'_>) -> bool {
         let now = SystemTime::now();
-        let valid = access_token
-            .and_then(|t| self.access.get(t))
-            .is_some_and(|a| a.expires > now && !self.revoked.contains(&a.family));
+        let valid = presented.token.and_then(|t| self.access.get(t)).is_some_and(|a| {
+            let key_matches = match self.bound.get(&a.family) {
+                Some(bound) => presented.dpop_scheme && presented.jkt == Some(bound.as_str()),
+                None => !presented.dpop_scheme,
+            };
+            key_matches && a.expires > now && !self.revoked.contains(&a.family)
+        });
         if valid {
             self.stats.served += 1;
         } else {
@@ -183,7 +222,7 @@ impl Issuer {
             access_token,
             refresh_token,
             expires_in: self.access_ttl.as_secs(),
-            token_type: "Bearer",
+            token_type: if self.bound.contains_key(&family) { "DPoP" } else { "Bearer" },
             scope: "openid api",
             id_token,
         }

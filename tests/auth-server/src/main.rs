@@ -1,8 +1,10 @@
 //! A local auth server for refreshkit's tests, demo and benchmarks. It listens on
 //! loopback only and prints `listening on 127.0.0.1:PORT` as its first line.
 //!
-//! Usage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S] [--basic-client ID:SECRET] [--opaque-tokens] [--exit-on-stdin-eof]
+//! Usage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S] [--basic-client ID:SECRET] [--opaque-tokens] [--dpop | --dpop-nonce] [--exit-on-stdin-eof]
 
+mod dpop;
+mod dpop_http;
 mod faults;
 mod issuer;
 mod routes;
@@ -17,6 +19,7 @@ fn main() {
     let mut credential = "demo-client-credential".to_owned();
     let mut opaque_tokens = false;
     let mut basic_client = None;
+    let mut dpop = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         if flag == "--exit-on-stdin-eof" {
@@ -25,6 +28,10 @@ fn main() {
         }
         if flag == "--opaque-tokens" {
             opaque_tokens = true;
+            continue;
+        }
+        if flag == "--dpop" || flag == "--dpop-nonce" {
+            dpop = Some(flag == "--dpop-nonce");
             continue;
         }
         let value = args.next().unwrap_or_else(|| usage(&format!("{flag} needs a value")));
@@ -48,6 +55,7 @@ fn main() {
         let mut issuer = Issuer::new(access_ttl_ms, credential);
         issuer.opaque_tokens = opaque_tokens;
         issuer.basic_client = basic_client;
+        issuer.dpop = dpop.map(dpop::DpopRules::new);
         let state = Arc::new(Mutex::new(issuer));
         axum::serve(listener, routes::router(state)).await.expect("serve");
     });
@@ -64,6 +72,6 @@ fn exit_when_stdin_closes() {
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!("auth-server: {problem}\nusage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S] [--basic-client ID:SECRET] [--opaque-tokens] [--exit-on-stdin-eof]");
+    eprintln!("auth-server: {problem}\nusage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S] [--basic-client ID:SECRET] [--opaque-tokens] [--dpop | --dpop-nonce] [--exit-on-stdin-eof]");
     std::process::exit(2)
 }

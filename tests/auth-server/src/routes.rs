@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{OriginalUri, Query, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -14,12 +14,14 @@ use serde_json::{json, Value};
 
 use base64::Engine;
 
+use crate::dpop::Expected;
+use crate::dpop_http::{checked_key, presented_token, request_url, rotate_nonce, with_nonce};
 use crate::faults::{Fault, QueuedFault, TruncatedBody, DROP_MESSAGE};
-use crate::issuer::{Issuer, RefreshOutcome};
+use crate::issuer::{Issuer, Presented, RefreshOutcome};
 
-type Shared = Arc<Mutex<Issuer>>;
+pub type Shared = Arc<Mutex<Issuer>>;
 
-fn lock(state: &Shared) -> MutexGuard<'_, Issuer> {
+pub fn lock(state: &Shared) -> MutexGuard<'_, Issuer> {
     state.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -41,11 +43,19 @@ pub fn router(state: Shared) -> Router {
         .route("/control/reset", post(reset))
         .route("/control/release", post(release))
         .route("/control/access-ttl", post(set_access_ttl))
+        .route("/control/dpop-rotate-nonce", post(rotate_nonce))
         .with_state(state)
 }
 
-async fn login(State(state): State<Shared>) -> Response {
-    Json(lock(&state).login("user")).into_response()
+/// `POST /login`: new tokens; with `--dpop`, bound to the key of the request's proof.
+async fn login(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let url = request_url(&headers, "/login");
+    let jkt = match checked_key(&state, &headers, &Expected { method: "POST", url: &url, access_token: None }, true) {
+        Ok(jkt) => jkt,
+        Err(refused) => return refused,
+    };
+    let issued = lock(&state).login("user", jkt);
+    with_nonce(&state, Json(issued).into_response())
 }
 
 /// What the next queued fault does to a refresh call.
@@ -140,16 +150,22 @@ async fn oauth_refresh(
             return (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_client" }))).into_response();
         }
     }
+    let url = request_url(&headers, "/oauth/token");
+    let jkt = match checked_key(&state, &headers, &Expected { method: "POST", url: &url, access_token: None }, true) {
+        Ok(jkt) => jkt,
+        Err(refused) => return refused,
+    };
     let issuer = state.clone();
-    with_faults(&state, move || oauth_answer(&issuer, &form)).await
+    let answer = with_faults(&state, move || oauth_answer(&issuer, &form, jkt.as_deref())).await;
+    with_nonce(&state, answer)
 }
 
-fn oauth_answer(state: &Shared, form: &HashMap<String, String>) -> Response {
+fn oauth_answer(state: &Shared, form: &HashMap<String, String>, jkt: Option<&str>) -> Response {
     if form.get("grant_type").map(String::as_str) != Some("refresh_token") {
         return (StatusCode::BAD_REQUEST, Json(json!({ "error": "unsupported_grant_type" }))).into_response();
     }
     let Some(token) = form.get("refresh_token") else { return invalid_grant() };
-    match lock(state).refresh(token) {
+    match lock(state).refresh(token, jkt) {
         RefreshOutcome::Issued(issued) => Json(issued).into_response(),
         RefreshOutcome::Rejected => invalid_grant(),
     }
@@ -167,7 +183,7 @@ fn json_answer(state: &Shared, body: &Value) -> Response {
         return (StatusCode::UNAUTHORIZED, Json(json!({ "code": 1003, "error": "invalid_client" }))).into_response();
     }
     let Some(token) = body.get("refreshToken").and_then(Value::as_str) else { return invalid_grant() };
-    match lock(state).refresh(token) {
+    match lock(state).refresh(token, None) {
         RefreshOutcome::Issued(t) => {
             Json(json!({ "code": 0, "data": { "token": t.access_token, "refreshToken": t.refresh_token } }))
                 .into_response()
@@ -180,13 +196,31 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")
 }
 
-/// A protected resource in the OAuth style: 401 once the token has expired.
-async fn api_resource(State(state): State<Shared>, headers: HeaderMap) -> Response {
-    if lock(&state).authorize(bearer(&headers)) {
+/// A protected resource in the OAuth style: 401 once the token has expired. With
+/// `--dpop`, a DPoP-bound token needs the `DPoP` scheme and a proof by its key.
+async fn api_resource(
+    State(state): State<Shared>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let (token, dpop_scheme) = presented_token(&headers);
+    let mut jkt = None;
+    if dpop_scheme || headers.contains_key("dpop") {
+        let url = request_url(&headers, uri.path());
+        let expected = Expected { method: method.as_str(), url: &url, access_token: token };
+        match checked_key(&state, &headers, &expected, false) {
+            Ok(key) => jkt = key,
+            Err(refused) => return refused,
+        }
+    }
+    let presented = Presented { token, dpop_scheme, jkt: jkt.as_deref() };
+    let answer = if lock(&state).authorize_presented(&presented) {
         Json(json!({ "ok": true })).into_response()
     } else {
         (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_token" }))).into_response()
-    }
+    };
+    with_nonce(&state, answer)
 }
 
 /// A protected resource in the style of the JavaScript recipe: 200 `{"code": 1002}`.
@@ -244,7 +278,12 @@ async fn held(State(state): State<Shared>, headers: HeaderMap) -> Response {
     notified.as_mut().enable();
     lock(&state).stats.held_waiting += 1;
     notified.await;
-    api_resource(State(state), headers).await
+    let accepted = lock(&state).authorize(bearer(&headers));
+    if accepted {
+        Json(json!({ "ok": true })).into_response()
+    } else {
+        (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_token" }))).into_response()
+    }
 }
 
 async fn release_held(State(state): State<Shared>) -> Response {

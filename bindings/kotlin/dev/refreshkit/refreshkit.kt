@@ -657,6 +657,12 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceDpopKeyMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceDpopKeyMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceSessionListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`event`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -680,6 +686,28 @@ internal interface UniffiCallbackInterfaceTokenStoreMethod2 : com.sun.jna.Callba
 }
 internal interface UniffiCallbackInterfaceTokenStoreMethod3 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "publicJwk", "sign")
+internal open class UniffiVTableCallbackInterfaceDpopKey(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `publicJwk`: UniffiCallbackInterfaceDpopKeyMethod0? = null,
+    @JvmField internal var `sign`: UniffiCallbackInterfaceDpopKeyMethod1? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `publicJwk`: UniffiCallbackInterfaceDpopKeyMethod0? = null,
+        `sign`: UniffiCallbackInterfaceDpopKeyMethod1? = null,
+    ): UniffiVTableCallbackInterfaceDpopKey(`uniffiFree`,`uniffiClone`,`publicJwk`,`sign`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceDpopKey) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `publicJwk` = other.`publicJwk`
+        `sign` = other.`sign`
+    }
+
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onEvent")
 internal open class UniffiVTableCallbackInterfaceSessionListener(
@@ -796,9 +824,15 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_refreshkit_checksum_func_default_session_config(
     ): Int
+    external fun uniffi_refreshkit_checksum_func_software_dpop_key(
+    ): Int
     external fun uniffi_refreshkit_checksum_func_install_logger(
     ): Int
     external fun uniffi_refreshkit_checksum_func_file_refresh_lock(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_dpopkey_public_jwk(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_dpopkey_sign(
     ): Int
     external fun uniffi_refreshkit_checksum_method_sessionlistener_on_event(
     ): Int
@@ -825,6 +859,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_refreshkit_checksum_method_session_token_header_name(
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_access_token(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_session_dpop_proof(
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_execute(
     ): Int
@@ -854,6 +890,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_refreshkit_checksum_constructor_session_new(
     ): Int
+    external fun uniffi_refreshkit_checksum_constructor_session_with_dpop(
+    ): Int
     external fun ffi_refreshkit_uniffi_contract_version(
     ): Int
 
@@ -870,6 +908,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "refreshkit"))
+        uniffiCallbackInterfaceDpopKey.register(this)
         uniffiCallbackInterfaceLogger.register(this)
         uniffiCallbackInterfaceRefreshLock.register(this)
         uniffiCallbackInterfaceSessionListener.register(this)
@@ -878,6 +917,16 @@ internal object UniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_refreshkit_fn_clone_dpopkey(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_refreshkit_fn_free_dpopkey(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_refreshkit_fn_init_callback_vtable_dpopkey(`vtable`: UniffiVTableCallbackInterfaceDpopKey,
+    ): Unit
+    external fun uniffi_refreshkit_fn_method_dpopkey_public_jwk(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_method_dpopkey_sign(`ptr`: Long,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_clone_sessionlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_refreshkit_fn_free_sessionlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -910,6 +959,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_refreshkit_fn_constructor_session_new(`config`: RustBuffer.ByValue,`store`: Long,`listener`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_refreshkit_fn_constructor_session_with_dpop(`config`: RustBuffer.ByValue,`store`: Long,`dpopKey`: Long,`listener`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_refreshkit_fn_method_session_access_token_blocking(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_session_execute_blocking(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -927,6 +978,8 @@ internal object UniffiLib {
     external fun uniffi_refreshkit_fn_method_session_token_header_name(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_session_access_token(`ptr`: Long,
+    ): Long
+    external fun uniffi_refreshkit_fn_method_session_dpop_proof(`ptr`: Long,`method`: RustBuffer.ByValue,`url`: RustBuffer.ByValue,`nonce`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_refreshkit_fn_method_session_execute(`ptr`: Long,`request`: RustBuffer.ByValue,
     ): Long
@@ -974,6 +1027,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_func_default_session_config(`baseUrl`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_func_software_dpop_key(uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_refreshkit_fn_func_install_logger(`logger`: Long,`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_refreshkit_fn_func_file_refresh_lock(`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1100,10 +1155,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_func_default_session_config() and 0xFFFF) != 12435) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_refreshkit_checksum_func_software_dpop_key() and 0xFFFF) != 29637) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_refreshkit_checksum_func_install_logger() and 0xFFFF) != 24951) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_func_file_refresh_lock() and 0xFFFF) != 21452) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_dpopkey_public_jwk() and 0xFFFF) != 28656) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_dpopkey_sign() and 0xFFFF) != 27154) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_sessionlistener_on_event() and 0xFFFF) != 60069) {
@@ -1143,6 +1207,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_access_token() and 0xFFFF) != 58763) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_session_dpop_proof() and 0xFFFF) != 25000) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_execute() and 0xFFFF) != 51046) {
@@ -1185,6 +1252,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_constructor_session_new() and 0xFFFF) != 52639) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_constructor_session_with_dpop() and 0xFFFF) != 22308) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1627,6 +1697,381 @@ public object FfiConverterTimestamp: FfiConverterRustBuffer<java.time.Instant> {
         buf.putLong(sign * epochOffset.seconds)
         // Type mismatch (should be u32) but since values will always be between 0 and 999,999,999 it should be OK
         buf.putInt(epochOffset.nano)
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * The key that signs DPoP proofs: ES256 (ECDSA on P-256 with SHA-256). Implement it over
+ * the Android Keystore or the Secure Enclave so the private key never leaves the
+ * device's hardware; `software_dpop_key()` is a key in memory for tests and Linux.
+ */
+public interface DpopKey {
+    
+    /**
+     * The public key as a JWK: `{"kty":"EC","crv":"P-256","x":"…","y":"…"}`.
+     */
+    fun `publicJwk`(): kotlin.String
+    
+    /**
+     * An ES256 signature of `message`, as `r‖s` (64 bytes, as JWS has it) or DER (as the
+     * Android Keystore and `SecKeyCreateSignature` return it).
+     */
+    fun `sign`(`message`: kotlin.ByteArray): kotlin.ByteArray
+    
+    companion object
+}
+
+/**
+ * The key that signs DPoP proofs: ES256 (ECDSA on P-256 with SHA-256). Implement it over
+ * the Android Keystore or the Secure Enclave so the private key never leaves the
+ * device's hardware; `software_dpop_key()` is a key in memory for tests and Linux.
+ */
+open class DpopKeyImpl: Disposable, AutoCloseable, DpopKey
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_refreshkit_fn_free_dpopkey(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_refreshkit_fn_clone_dpopkey(handle, status)
+        }
+    }
+
+    
+    /**
+     * The public key as a JWK: `{"kty":"EC","crv":"P-256","x":"…","y":"…"}`.
+     */
+    @Throws(DpopKeyException::class)override fun `publicJwk`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DpopKeyException) { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_dpopkey_public_jwk(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * An ES256 signature of `message`, as `r‖s` (64 bytes, as JWS has it) or DER (as the
+     * Android Keystore and `SecKeyCreateSignature` return it).
+     */
+    @Throws(DpopKeyException::class)override fun `sign`(`message`: kotlin.ByteArray): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DpopKeyException) { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_dpopkey_sign(
+        it,
+        
+        FfiConverterByteArray.lower(`message`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceDpopKey {
+    internal object `publicJwk`: UniffiCallbackInterfaceDpopKeyMethod0 {
+        override fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeDpopKey.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`publicJwk`(
+                )
+            }
+            val writeReturn = { value: kotlin.String -> uniffiOutReturn.setValue(FfiConverterString.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: DpopKeyException -> FfiConverterTypeDpopKeyError.lower(e) }
+            )
+        }
+    }
+    internal object `sign`: UniffiCallbackInterfaceDpopKeyMethod1 {
+        override fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeDpopKey.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`sign`(
+                    FfiConverterByteArray.lift(`message`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: DpopKeyException -> FfiConverterTypeDpopKeyError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeDpopKey.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeDpopKey.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceDpopKey.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `publicJwk`,
+        `sign`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_refreshkit_fn_init_callback_vtable_dpopkey(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDpopKey: FfiConverter<DpopKey, Long> {
+    internal val handleMap = UniffiHandleMap<DpopKey>()
+
+    override fun lower(value: DpopKey): Long {
+        if (value is DpopKeyImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): DpopKey {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return DpopKeyImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): DpopKey {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: DpopKey) = 8UL
+
+    override fun write(value: DpopKey, buf: ByteBuffer) {
+        buf.putLong(lower(value))
     }
 }
 
@@ -2487,6 +2932,15 @@ public interface SessionInterface {
     suspend fun `accessToken`(): kotlin.String
     
     /**
+     * A DPoP proof for the app's own request to `url` (the login call, the
+     * authorization-code exchange), signed by the session's key, so the tokens it gets
+     * are bound to the same key. For the `DPoP` header. `nonce`: the `DPoP-Nonce` the
+     * server answered an earlier try with (`use_dpop_nonce`); otherwise the newest nonce
+     * the session has from that server.
+     */
+    suspend fun `dpopProof`(`method`: kotlin.String, `url`: kotlin.String, `nonce`: kotlin.String? = null): kotlin.String
+    
+    /**
      * Sends `request` with the access token (only to allowed hosts), and on expiry
      * refreshes once and replays it. Cancelling the call cancels this request only.
      */
@@ -2838,6 +3292,37 @@ open class Session: Disposable, AutoCloseable, SessionInterface
 
     
     /**
+     * A DPoP proof for the app's own request to `url` (the login call, the
+     * authorization-code exchange), signed by the session's key, so the tokens it gets
+     * are bound to the same key. For the `DPoP` header. `nonce`: the `DPoP-Nonce` the
+     * server answered an earlier try with (`use_dpop_nonce`); otherwise the newest nonce
+     * the session has from that server.
+     */
+    @Throws(SessionException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `dpopProof`(`method`: kotlin.String, `url`: kotlin.String, `nonce`: kotlin.String?) : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_refreshkit_fn_method_session_dpop_proof(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`method`),
+        FfiConverterString.lower(`url`),
+        FfiConverterOptionalString.lower(`nonce`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_refreshkit_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_refreshkit_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_refreshkit_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        SessionException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Sends `request` with the access token (only to allowed hosts), and on expiry
      * refreshes once and replays it. Cancelling the call cancels this request only.
      */
@@ -3046,11 +3531,30 @@ open class Session: Disposable, AutoCloseable, SessionInterface
 
 
     
-    
+    companion object {
+        
     /**
-     * @suppress
+     * A session whose tokens are bound to `dpop_key` (DPoP, RFC 9449): the refresh call
+     * and every request with a token of type `DPoP` carry a proof signed by the key,
+     * and a server's nonce is learnt and used. Bearer tokens keep working as they are.
      */
-    companion object
+    @Throws(SessionException::class) fun `withDpop`(`config`: SessionConfig, `store`: TokenStore, `dpopKey`: DpopKey, `listener`: SessionListener? = null): Session {
+            return FfiConverterTypeSession.lift(
+    uniffiRustCallWithError(SessionException) { _status ->
+    UniffiLib.uniffi_refreshkit_fn_constructor_session_with_dpop(
+    
+        
+        FfiConverterTypeSessionConfig.lower(`config`),
+        FfiConverterTypeTokenStore.lower(`store`),
+        FfiConverterTypeDpopKey.lower(`dpopKey`),
+        FfiConverterOptionalTypeSessionListener.lower(`listener`),_status)
+}
+    )
+    }
+    
+
+        
+    }
     
 }
 
@@ -4621,6 +5125,96 @@ public object FfiConverterTypeCallbackError : FfiConverterRustBuffer<CallbackExc
 
 
 
+
+
+/**
+ * An error of the app's `DpopKey`.
+ */
+sealed class DpopKeyException: kotlin.Exception() {
+    
+    /**
+     * The key no longer exists (a device restored from a backup, app data cleared): the
+     * tokens bound to it can never be used again.
+     */
+    class Gone(
+        ) : DpopKeyException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * Any other failure.
+     */
+    class Failed(
+        
+        /**
+         * What failed; never key material.
+         */
+        val `detail`: kotlin.String
+        ) : DpopKeyException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+
+    
+
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<DpopKeyException> {
+        override fun lift(error_buf: RustBuffer.ByValue): DpopKeyException = FfiConverterTypeDpopKeyError.lift(error_buf)
+    }
+
+    
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDpopKeyError : FfiConverterRustBuffer<DpopKeyException> {
+    override fun read(buf: ByteBuffer): DpopKeyException {
+        
+
+        return when(buf.getInt()) {
+            1 -> DpopKeyException.Gone()
+            2 -> DpopKeyException.Failed(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: DpopKeyException): ULong {
+        return when(value) {
+            is DpopKeyException.Gone -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is DpopKeyException.Failed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+        }
+    }
+
+    override fun write(value: DpopKeyException, buf: ByteBuffer) {
+        when(value) {
+            is DpopKeyException.Gone -> {
+                buf.putInt(1)
+                Unit
+            }
+            is DpopKeyException.Failed -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
+
+
+
 /**
  * Why the session is over and the user must sign in again.
  */
@@ -4638,7 +5232,12 @@ enum class ExpiryReason {
     /**
      * Another process or `Session` sharing the store signed out.
      */
-    REMOVED_FROM_STORE;
+    REMOVED_FROM_STORE,
+    /**
+     * The DPoP key the tokens are bound to is gone (a device restored from a backup):
+     * the tokens can never be used again.
+     */
+    DPOP_KEY_GONE;
 
     
 
@@ -5045,6 +5644,21 @@ sealed class SessionException: kotlin.Exception() {
     }
     
     /**
+     * The app's DPoP key could not sign (or its public key is unusable); the tokens are
+     * kept and a later call may succeed (a key in locked hardware, for example).
+     */
+    class DpopKey(
+        
+        /**
+         * What the key said; never key material.
+         */
+        val `detail`: kotlin.String
+        ) : SessionException() {
+        override val message
+            get() = toString()
+    }
+    
+    /**
      * A bug in refreshkit; please report it.
      */
     class Internal(
@@ -5128,7 +5742,10 @@ public object FfiConverterTypeSessionError : FfiConverterRustBuffer<SessionExcep
                 FfiConverterULong.read(buf),
                 )
             13 -> SessionException.TooManyRefreshes()
-            14 -> SessionException.Internal(
+            14 -> SessionException.DpopKey(
+                FfiConverterString.read(buf),
+                )
+            15 -> SessionException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -5196,6 +5813,11 @@ public object FfiConverterTypeSessionError : FfiConverterRustBuffer<SessionExcep
             is SessionException.TooManyRefreshes -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+            )
+            is SessionException.DpopKey -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
             )
             is SessionException.Internal -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -5267,8 +5889,13 @@ public object FfiConverterTypeSessionError : FfiConverterRustBuffer<SessionExcep
                 buf.putInt(13)
                 Unit
             }
-            is SessionException.Internal -> {
+            is SessionException.DpopKey -> {
                 buf.putInt(14)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is SessionException.Internal -> {
+                buf.putInt(15)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -6136,6 +6763,19 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
     
         
         FfiConverterString.lower(`baseUrl`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * A new P-256 key in memory, for tests and Linux (`SoftwareDpopKey`).
+         */ fun `softwareDpopKey`(): DpopKey {
+            return FfiConverterTypeDpopKey.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_func_software_dpop_key(
+    
+        _status)
 }
     )
     }

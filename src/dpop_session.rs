@@ -1,0 +1,124 @@
+//! A session's DPoP state: the app's key and the newest nonce each server gave, and the
+//! rules for when an answer asks for a nonce instead of saying "expired".
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use reqwest::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use serde_json::Value;
+use url::Url;
+
+use crate::dpop::{proof, DpopKey, DpopKeyError, ProofFor};
+use crate::error::SessionError;
+use crate::http::HttpResponse;
+
+/// The token type (RFC 9449 section 5) whose requests carry proofs.
+pub(crate) const DPOP_TOKEN_TYPE: &str = "DPoP";
+
+pub(crate) struct Dpop {
+    key: Arc<dyn DpopKey>,
+    /// The newest `DPoP-Nonce` per origin (scheme, host, port).
+    nonces: Mutex<HashMap<String, String>>,
+}
+
+impl Dpop {
+    pub fn new(key: Arc<dyn DpopKey>) -> Self {
+        Dpop { key, nonces: Mutex::new(HashMap::new()) }
+    }
+
+    /// A proof for one request, with the newest nonce of its server. The app's key signs
+    /// on a blocking thread: hardware keys can take a while.
+    pub async fn proof(
+        &self,
+        method: &str,
+        url: &Url,
+        access_token: Option<&str>,
+    ) -> Result<HeaderValue, DpopKeyError> {
+        let key = Arc::clone(&self.key);
+        let (method, url, token) = (method.to_owned(), url.clone(), access_token.map(str::to_owned));
+        let nonce = self.nonces().get(&origin(&url)).cloned();
+        let signed = tokio::task::spawn_blocking(move || {
+            crate::runtime::app_callback(|| {
+                let what = ProofFor {
+                    method: &method,
+                    url: &url,
+                    access_token: token.as_deref(),
+                    nonce: nonce.as_deref(),
+                    now: SystemTime::now(),
+                };
+                proof(key.as_ref(), &what)
+            })
+        })
+        .await
+        .map_err(|_| DpopKeyError::Failed { detail: "the DPoP key's code panicked".into() })??;
+        HeaderValue::try_from(signed)
+            .map_err(|_| DpopKeyError::Failed { detail: "the proof is not a header value".into() })
+    }
+
+    /// Keeps the server's newest nonce; true when the answer brought one not used before.
+    pub fn remember_nonce(&self, url: &Url, headers: &HeaderMap) -> bool {
+        headers.get("dpop-nonce").and_then(|v| v.to_str().ok()).is_some_and(|nonce| self.use_nonce(url, nonce))
+    }
+
+    /// Uses `nonce` for `url`'s server from now on; true when it is new.
+    pub fn use_nonce(&self, url: &Url, nonce: &str) -> bool {
+        // RFC 9449 section 8.1: a nonce is visible ASCII; anything else is not used.
+        if nonce.is_empty() || !nonce.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+            return false;
+        }
+        self.nonces().insert(origin(url), nonce.to_owned()).as_deref() != Some(nonce)
+    }
+
+    fn nonces(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        self.nonces.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn origin(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// A key failure as the caller sees it (a gone key ends the session instead).
+pub(crate) fn key_failed(e: DpopKeyError) -> SessionError {
+    SessionError::DpopKey { detail: e.to_string() }
+}
+
+/// Whether tokens of this type need proofs.
+pub(crate) fn is_dpop_token_type(token_type: Option<&str>) -> bool {
+    token_type.is_some_and(|t| t.eq_ignore_ascii_case(DPOP_TOKEN_TYPE))
+}
+
+/// The token endpoint asks for a nonce: 400 `{"error": "use_dpop_nonce"}`.
+pub(crate) fn token_endpoint_wants_nonce(status: u16, body: &[u8]) -> bool {
+    status == 400
+        && serde_json::from_slice::<Value>(body)
+            .ok()
+            .is_some_and(|v| v.get("error").and_then(Value::as_str) == Some("use_dpop_nonce"))
+}
+
+/// The DPoP error of a resource server's 401 (`WWW-Authenticate: DPoP error="…"`).
+fn dpop_challenge<'a>(status: u16, mut www_authenticate: impl Iterator<Item = &'a str>) -> Option<&'static str> {
+    if status != 401 {
+        return None;
+    }
+    www_authenticate.find_map(|challenge| {
+        let is_dpop = challenge.trim_start().get(..5).is_some_and(|s| s.eq_ignore_ascii_case("dpop "));
+        let code = ["use_dpop_nonce", "invalid_dpop_proof"].into_iter().find(|code| challenge.contains(code));
+        code.filter(|_| is_dpop)
+    })
+}
+
+/// A resource server asks for a nonce: 401 with `WWW-Authenticate: DPoP error="use_dpop_nonce"`.
+pub(crate) fn resource_wants_nonce(status: u16, headers: &HeaderMap) -> bool {
+    let challenges = headers.get_all(WWW_AUTHENTICATE).iter().filter_map(|v| v.to_str().ok());
+    dpop_challenge(status, challenges) == Some("use_dpop_nonce")
+}
+
+/// The server refused the request's proof (a nonce it wants, a proof it does not take):
+/// not an expired token, so no refresh.
+pub(crate) fn refused_the_proof(response: &HttpResponse) -> bool {
+    let challenges =
+        response.headers.iter().filter(|h| h.name.eq_ignore_ascii_case("www-authenticate")).map(|h| h.value.as_str());
+    dpop_challenge(response.status, challenges).is_some()
+}

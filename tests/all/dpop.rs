@@ -1,0 +1,166 @@
+//! DPoP (RFC 9449) against the auth server run with `--dpop-nonce`: it checks every
+//! proof (signature, method, URL, time, replay, token hash, nonce) and binds tokens to
+//! the key.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use refreshkit::{
+    software_dpop_key, DpopKey, DpopKeyError, ExpiryReason, HttpRequest, Session, SessionConfig, SessionError,
+    SessionState, Tokens,
+};
+use serde_json::Value;
+
+use crate::helpers::{concurrent_gets, AuthServer, MemoryStore};
+
+/// A session with a software key, signed in with tokens bound to that key (the login
+/// call carries the session's proof, with the nonce the server asks for).
+async fn bound_session(server: &AuthServer, key: Arc<dyn DpopKey>) -> (Arc<Session>, Arc<MemoryStore>) {
+    let store = Arc::new(MemoryStore::default());
+    let session = Session::with_dpop(SessionConfig::new(server.base_url()), store.clone(), key, None).unwrap();
+    let tokens = login_with_proof(server, &session).await;
+    assert_eq!(tokens.token_type.as_deref(), Some("DPoP"), "the server bound the tokens to the key");
+    session.sign_in(tokens).await.unwrap();
+    (session, store)
+}
+
+async fn login_with_proof(server: &AuthServer, session: &Session) -> Tokens {
+    let url = format!("{}/login", server.base_url());
+    let mut nonce = None;
+    for _ in 0..2 {
+        let proof = session.dpop_proof("POST".into(), url.clone(), nonce.clone()).await.unwrap();
+        let (status, answered_nonce, body) = server.post_with_proof("/login", &proof).await;
+        if status == 200 {
+            return tokens_of(&body);
+        }
+        assert_eq!(body["error"], "use_dpop_nonce", "the login proof was refused: {body}");
+        nonce = answered_nonce;
+    }
+    panic!("the login needed more than one nonce")
+}
+
+fn tokens_of(body: &Value) -> Tokens {
+    let mut tokens =
+        Tokens::new(body["access_token"].as_str().unwrap(), body["refresh_token"].as_str().map(str::to_owned), None);
+    tokens.token_type = body["token_type"].as_str().map(str::to_owned);
+    tokens
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_across_an_expiry_gives_one_refresh_and_valid_proofs_on_every_request() {
+    let server = AuthServer::start_with(&["--dpop-nonce"]);
+    let (session, _store) = bound_session(&server, software_dpop_key()).await;
+    server.expire_all().await;
+
+    let statuses = concurrent_gets(&session, 1000, "/api/resource").await;
+
+    assert!(statuses.iter().all(|s| matches!(s, Ok(200))), "every request answered 200");
+    assert_eq!(server.stat("refreshes").await, 1);
+    assert_eq!(server.stat("dpop_refused").await, 0, "no proof was refused");
+    assert_eq!(server.stat("served").await, 1000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_nonce_is_learnt_and_used_and_is_never_taken_for_an_expired_token() {
+    let server = AuthServer::start_with(&["--dpop-nonce"]);
+    let (session, _store) = bound_session(&server, software_dpop_key()).await;
+
+    let challenges = server.stat("nonce_challenges").await;
+    server.post_json("/control/dpop-rotate-nonce", Value::Null).await;
+    let response = session.execute(HttpRequest::get("/api/resource")).await.unwrap();
+    assert_eq!(response.status, 200, "the request was sent again with the new nonce");
+    assert_eq!(server.stat("nonce_challenges").await, challenges + 1);
+    assert_eq!(server.stat("refresh_requests").await, 0, "a nonce challenge is not an expiry");
+
+    server.post_json("/control/dpop-rotate-nonce", Value::Null).await;
+    let rejected = session.access_token().await.unwrap();
+    let fresh = session.refresh_after_unauthorized(rejected.clone()).await.unwrap();
+    assert_ne!(fresh, rejected);
+    assert_eq!(server.stat("nonce_challenges").await, challenges + 2, "the token endpoint asked too");
+    assert_eq!(server.stat("refreshes").await, 1, "the refresh call was sent again with the new nonce");
+    assert_eq!(session.state(), SessionState::Active);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_proof_and_a_proof_for_another_url_are_refused() {
+    let server = AuthServer::start_with(&["--dpop"]);
+    let session = Session::with_dpop(
+        SessionConfig::new(server.base_url()),
+        Arc::new(MemoryStore::default()),
+        software_dpop_key(),
+        None,
+    )
+    .unwrap();
+    let login = format!("{}/login", server.base_url());
+    let proof = session.dpop_proof("POST".into(), login, None).await.unwrap();
+
+    assert_eq!(server.post_with_proof("/login", &proof).await.0, 200);
+    assert_eq!(server.post_with_proof("/login", &proof).await.0, 400, "a replayed proof");
+    let other = session.dpop_proof("POST".into(), format!("{}/elsewhere", server.base_url()), None).await.unwrap();
+    assert_eq!(server.post_with_proof("/login", &other).await.0, 400, "a proof for another URL");
+    let get = session.dpop_proof("GET".into(), format!("{}/login", server.base_url()), None).await.unwrap();
+    assert_eq!(server.post_with_proof("/login", &get).await.0, 400, "a proof for another method");
+    assert_eq!(server.stat("dpop_refused").await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_bound_to_another_key_are_refused_and_bearer_tokens_need_no_key() {
+    let server = AuthServer::start_with(&["--dpop"]);
+    let (bound, _store) = bound_session(&server, software_dpop_key()).await;
+    let stolen = bound.access_token().await.unwrap();
+    let (thief, _) = bound_session(&server, software_dpop_key()).await;
+    let mut with_stolen = Tokens::new(stolen, None, None);
+    with_stolen.token_type = Some("DPoP".into());
+    thief.sign_in(with_stolen).await.unwrap();
+    assert_eq!(
+        thief.execute(HttpRequest::get("/api/resource")).await.map(|r| r.status),
+        Err(SessionError::SessionExpired { reason: ExpiryReason::NoRefreshToken }),
+        "a token bound to another key is refused, and without a refresh token the session ends"
+    );
+
+    let plain = AuthServer::start();
+    let session = Session::with_dpop(
+        SessionConfig::new(plain.base_url()),
+        Arc::new(MemoryStore::default()),
+        software_dpop_key(),
+        None,
+    )
+    .unwrap();
+    session.sign_in(plain.login().await).await.unwrap();
+    plain.expire_all().await;
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert_eq!(plain.stat("refreshes").await, 1, "Bearer tokens refresh as before");
+}
+
+/// A key that can be made to vanish, like one lost when a device is restored.
+struct VanishingKey {
+    inner: Arc<dyn DpopKey>,
+    gone: AtomicBool,
+}
+
+impl DpopKey for VanishingKey {
+    fn public_jwk(&self) -> Result<String, DpopKeyError> {
+        self.inner.public_jwk()
+    }
+    fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, DpopKeyError> {
+        if self.gone.load(Ordering::SeqCst) {
+            return Err(DpopKeyError::Gone);
+        }
+        self.inner.sign(message)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_that_is_gone_ends_the_session_cleanly() {
+    let server = AuthServer::start_with(&["--dpop"]);
+    let key = Arc::new(VanishingKey { inner: software_dpop_key(), gone: AtomicBool::new(false) });
+    let (session, store) = bound_session(&server, key.clone()).await;
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+
+    key.gone.store(true, Ordering::SeqCst);
+
+    let expected = SessionError::SessionExpired { reason: ExpiryReason::DpopKeyGone };
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.map(|r| r.status), Err(expected));
+    assert_eq!(session.state(), SessionState::Expired);
+    assert!(store.get().is_none(), "the useless tokens are cleared");
+}

@@ -1,0 +1,85 @@
+//! DPoP at the HTTP surface: reading the proof and the token scheme, the answers a
+//! server gives when a proof is refused, and the `DPoP-Nonce` header on every answer.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::dpop::{Expected, Refusal};
+use crate::routes::{lock, Shared};
+
+/// The key thumbprint of the request's valid proof; `None` when the server does not do
+/// DPoP; the answer to give when the proof is refused (`for_token_endpoint` decides its form).
+pub fn checked_key(
+    state: &Shared,
+    headers: &HeaderMap,
+    expected: &Expected<'_>,
+    for_token_endpoint: bool,
+) -> Result<Option<String>, Response> {
+    let mut issuer = lock(state);
+    let proof = headers.get("dpop").and_then(|v| v.to_str().ok());
+    let Some(rules) = issuer.dpop.as_mut() else { return Ok(None) };
+    let refusal = match rules.check(proof, expected) {
+        Ok(jkt) => return Ok(Some(jkt)),
+        Err(refusal) => refusal,
+    };
+    let nonce = rules.nonce().to_owned();
+    let error = match refusal {
+        Refusal::UseNonce => {
+            issuer.stats.nonce_challenges += 1;
+            "use_dpop_nonce"
+        }
+        Refusal::Invalid(_) => {
+            issuer.stats.dpop_refused += 1;
+            "invalid_dpop_proof"
+        }
+    };
+    let mut response = if for_token_endpoint {
+        (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response()
+    } else {
+        let mut r = (StatusCode::UNAUTHORIZED, Json(json!({ "error": error }))).into_response();
+        if let Ok(v) = HeaderValue::from_str(&format!("DPoP error=\"{error}\"")) {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        r
+    };
+    if let Ok(v) = HeaderValue::from_str(&nonce) {
+        response.headers_mut().insert("dpop-nonce", v);
+    }
+    Err(response)
+}
+
+/// The URL the request was sent to, as a proof's `htu` names it.
+pub fn request_url(headers: &HeaderMap, path: &str) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    format!("http://{host}{path}")
+}
+
+/// The token and whether it came with the `DPoP` scheme.
+pub fn presented_token(headers: &HeaderMap) -> (Option<&str>, bool) {
+    let value = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    match value {
+        Some(v) if v.starts_with("DPoP ") => (Some(&v[5..]), true),
+        Some(v) if v.starts_with("Bearer ") => (Some(&v[7..]), false),
+        _ => (None, false),
+    }
+}
+
+/// Adds the current nonce to an answer, as DPoP servers do, so clients keep it fresh.
+pub fn with_nonce(state: &Shared, mut response: Response) -> Response {
+    let nonce = lock(state).dpop.as_ref().filter(|r| r.require_nonce).map(|r| r.nonce().to_owned());
+    if let Some(v) = nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
+        response.headers_mut().insert("dpop-nonce", v);
+    }
+    response
+}
+
+/// `POST /control/dpop-rotate-nonce`: the next proofs need a new nonce.
+pub async fn rotate_nonce(State(state): State<Shared>) -> Response {
+    if let Some(rules) = lock(&state).dpop.as_mut() {
+        rules.rotate_nonce();
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
