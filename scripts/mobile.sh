@@ -7,8 +7,8 @@
 #   - the symbol checks of scripts/mobile-symbols.sh, and a size table;
 #   - the Android flavour of the Kotlin bindings compiled with the Android library's
 #     Kotlin (tests/mobile/android, Maven), and KeystoreTokenStore run on Robolectric;
-#   - the Swift Keychain code type-checked against the stub Security module
-#     (scripts/swift-typecheck-keychain.sh, also part of make test).
+#   - the Swift Keychain code compiled against the in-memory stub Security module and its
+#     logic run (scripts/swift-keychain-checks.sh, also part of make test).
 # Installs what it needs (scripts/mobile-toolchain.sh, Maven). The targets and flags come
 # from scripts/mobile-targets.sh, shared with android/build-rust.sh and
 # ios/build-xcframework.sh. `scripts/mobile.sh rust|kotlin|swift` runs one part.
@@ -118,8 +118,8 @@ run_kotlin() {
 
 # --- The Swift layer's Apple-only code (the Keychain store) ----------------------------
 run_swift() {
-  step "Swift: the Keychain code type-checked against the stub Security module"
-  scripts/swift-typecheck-keychain.sh
+  step "Swift: the Keychain code compiled and run against the stub Security module"
+  scripts/swift-keychain-checks.sh
 }
 
 case "$part" in
