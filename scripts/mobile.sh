@@ -6,9 +6,11 @@
 #     staticlib for aarch64-apple-ios, left in target/<triple>/release/;
 #   - the symbol checks of scripts/mobile-symbols.sh, and a size table;
 #   - the Android flavour of the Kotlin bindings compiled with the Android library's
-#     Kotlin (tests/mobile/android, Maven), and KeystoreTokenStore run on Robolectric;
-#   - the Swift Keychain code type-checked against the stub Security module
-#     (scripts/swift-typecheck-keychain.sh, also part of make test).
+#     Kotlin (tests/mobile/android, Maven), KeystoreTokenStore run on Robolectric, and
+#     ObservableSession with the OkHttp interceptor driven from Robolectric's main looper
+#     against the auth server;
+#   - the Swift Keychain code compiled against the in-memory stub Security module and its
+#     logic run (scripts/swift-keychain-checks.sh, also part of make test).
 # Installs what it needs (scripts/mobile-toolchain.sh, Maven). The targets and flags come
 # from scripts/mobile-targets.sh, shared with android/build-rust.sh and
 # ios/build-xcframework.sh. `scripts/mobile.sh rust|kotlin|swift` runs one part.
@@ -104,8 +106,9 @@ run_rust() {
 # --- The Android library's Kotlin, Android flavour, on the JVM --------------------------
 run_kotlin() {
   step "Kotlin: Android-flavour bindings with android/refreshkit/src/main/kotlin (Maven, -Werror)"
-  # The host build (rustup's toolchain) gives the library's UniFFI metadata.
-  cargo build --quiet -p refreshkit
+  # The host build (rustup's toolchain) gives the library's UniFFI metadata; the main
+  # looper tests call the auth server.
+  cargo build --quiet -p refreshkit -p auth-server
   cargo build --quiet -p uniffi-bindgen
   rm -rf "$work/android-bindings"
   target/debug/uniffi-bindgen generate --no-format --library target/debug/librefreshkit.so -l kotlin \
@@ -118,8 +121,8 @@ run_kotlin() {
 
 # --- The Swift layer's Apple-only code (the Keychain store) ----------------------------
 run_swift() {
-  step "Swift: the Keychain code type-checked against the stub Security module"
-  scripts/swift-typecheck-keychain.sh
+  step "Swift: the Keychain code compiled and run against the stub Security module"
+  scripts/swift-keychain-checks.sh
 }
 
 case "$part" in

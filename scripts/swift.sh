@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 profile=${REFRESHKIT_PROFILE:-debug}
-# What to run in ios/: swift by default; scripts/swift-typecheck-keychain.sh runs a shell.
+# What to run in ios/: swift by default; scripts/swift-keychain-checks.sh runs a shell.
 tool=${REFRESHKIT_SWIFT_TOOL:-swift}
 
 if command -v swift >/dev/null; then

@@ -50,6 +50,9 @@ totals() {
   if [ -f "$logs/swift.log" ]; then
     read -r n f < <(sed -n 's/.*Executed \([0-9]*\) tests\{0,1\}, with \([0-9]*\) failures.*/\1 \2/p' "$logs/swift.log" | tail -n 1) || true
     passed=$((passed + ${n:-0} - ${f:-0})); failed=$((failed + ${f:-0}))
+    # The Keychain checks against the stub Security module (scripts/swift-keychain-checks.sh).
+    read -r n f < <(sed -n 's/^keychain: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs/swift.log" | tail -n 1) || true
+    passed=$((passed + ${n:-0})); failed=$((failed + ${f:-0}))
   fi
   printf '\nall suites (%s): %d passed, %d failed\n' "$part" "$passed" "$failed"
 }

@@ -7,4 +7,4 @@ cargo build --quiet -p refreshkit -p auth-server
 # A build folder per checkout, so two checkouts (worktrees, a CI clone) can test at once.
 scratch=/var/tmp/refreshkit-swift-build-$(pwd | cksum | cut -d ' ' -f 1)
 scripts/swift.sh test --disable-swift-testing --scratch-path "$scratch" "$@"
-scripts/swift-typecheck-keychain.sh
+scripts/swift-keychain-checks.sh

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The Swift layer's Keychain code, which sits behind `#if canImport(Security)` (Linux has
+# no Security module): compiled against the in-memory stub in ios/Stubs/Security, which
+# type-checks it, then run. ios/Tests/KeychainChecks drives KeychainTokenStore through
+# its public API, linking the debug host library, and exits non-zero naming each failing
+# check. Part of `make test` (scripts/test-swift.sh) and `make mobile`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+# A build folder per checkout (inside the Swift root), so two checkouts can run at once.
+out=/var/tmp/refreshkit-keychain-checks-$(pwd | cksum | cut -d ' ' -f 1)
+ffi="-Xcc -fmodule-map-file=$repo/ios/Sources/RefreshKitFFI/include/module.modulemap -I $repo/ios/Sources/RefreshKitFFI/include"
+REFRESHKIT_SWIFT_TOOL=sh scripts/swift.sh -c "set -e; rm -rf $out; mkdir -p $out
+  swiftc -parse-as-library -wmo -emit-library -static -emit-module -module-name Security \
+    -emit-module-path $out/Security.swiftmodule -o $out/libSecurity.a ios/Stubs/Security/*.swift
+  swiftc -parse-as-library -wmo -emit-library -static -emit-module -module-name RefreshKit $ffi \
+    -I $out -module-cache-path $out/mc -emit-module-path $out/RefreshKit.swiftmodule \
+    -o $out/libRefreshKit.a ios/Sources/RefreshKit/*.swift
+  echo 'Keychain code type-checks against the stub Security module'
+  swiftc -wmo -module-name KeychainChecks $ffi -I $out -module-cache-path $out/mc \
+    -L $out -lRefreshKit -lSecurity -L $repo/target/debug -lrefreshkit \
+    -Xlinker -rpath -Xlinker $repo/target/debug -o $out/keychain-checks ios/Tests/KeychainChecks/*.swift
+  $out/keychain-checks"

@@ -1,0 +1,1 @@
+../../../../../../../../kotlin/src/test/kotlin/dev/refreshkit/test/AuthServer.kt
