@@ -26,7 +26,7 @@ final class SampleModel: ObservableObject {
         do {
             session = try Session(
                 config: SessionConfig(baseUrl: baseURL, refreshLeewayMs: 1_000),
-                store: KeychainTokenStore.make(),
+                store: KeychainTokenStore(),
                 listener: events
             )
         } catch {

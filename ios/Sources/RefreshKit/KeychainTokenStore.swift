@@ -15,16 +15,16 @@ import Security
 /// - A locked Keychain (`errSecInteractionNotAllowed`) throws `StoreError.locked`; it is
 ///   never mistaken for "no tokens".
 /// - Keychain items survive uninstalling the app: call `clearIfFirstLaunch()` on the
-///   result (from the app, not its extensions) so a reinstall starts signed out.
-public enum KeychainTokenStore {
-    public static func make(
+///   store (from the app, not its extensions) so a reinstall starts signed out.
+public final class KeychainTokenStore: SecureItemTokenStore, @unchecked Sendable {
+    public init(
         service: String = "dev.refreshkit.tokens",
         account: String = "default",
         accessGroup: String? = nil,
         accessibility: CFString = kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly,
         lockFile: URL? = nil
-    ) -> SecureItemTokenStore {
-        SecureItemTokenStore(item: KeychainItem(
+    ) {
+        super.init(item: KeychainItem(
             service: service, account: account, accessGroup: accessGroup, accessibility: accessibility
         ), lockFile: lockFile)
     }

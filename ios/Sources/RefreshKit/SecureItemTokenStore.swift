@@ -17,9 +17,9 @@ public protocol SecureItem: Sendable {
     func delete() throws
 }
 
-/// A `TokenStore` over one secure item. It keeps "the Keychain is locked" apart from
+/// A `TokenStore` over one secure item (`KeychainTokenStore` is one). It keeps "the Keychain is locked" apart from
 /// "there are no tokens", so a locked device never signs the user out.
-public final class SecureItemTokenStore: TokenStore, @unchecked Sendable {
+public class SecureItemTokenStore: TokenStore, @unchecked Sendable {
     private let item: SecureItem
     private let refresh: RefreshLock?
 

@@ -10,7 +10,7 @@ let rotated = Tokens(accessToken: "access-2", refreshToken: "refresh-2")
 
 func readAndWriteChecks() {
     check("the first save adds one item with the accessibility, in the data protection keychain") {
-        let store = KeychainTokenStore.make(
+        let store = KeychainTokenStore(
             service: "svc", account: "acct", accessibility: kSecAttrAccessibleWhenUnlockedThisDeviceOnly
         )
         try store.save(tokens: signedIn)
@@ -26,7 +26,7 @@ func readAndWriteChecks() {
     }
 
     check("a second save replaces the item with one update and never adds another") {
-        let store = KeychainTokenStore.make()
+        let store = KeychainTokenStore()
         try store.save(tokens: signedIn)
         let before = SecurityStubControl.calls.count
         try store.save(tokens: rotated)
@@ -36,7 +36,7 @@ func readAndWriteChecks() {
     }
 
     check("every call uses the data protection keychain and reads one item's data") {
-        let store = KeychainTokenStore.make()
+        let store = KeychainTokenStore()
         try store.save(tokens: signedIn)
         try store.save(tokens: rotated)
         _ = try store.load()
@@ -53,7 +53,7 @@ func readAndWriteChecks() {
     }
 
     check("clear deletes the item, and clearing when nothing is stored succeeds") {
-        let store = KeychainTokenStore.make()
+        let store = KeychainTokenStore()
         try store.clear()
         try store.save(tokens: signedIn)
         try store.clear()
@@ -63,8 +63,8 @@ func readAndWriteChecks() {
     }
 
     check("service and account keep two stores apart") {
-        let first = KeychainTokenStore.make(service: "svc", account: "first")
-        let second = KeychainTokenStore.make(service: "svc", account: "second")
+        let first = KeychainTokenStore(service: "svc", account: "first")
+        let second = KeychainTokenStore(service: "svc", account: "second")
         try first.save(tokens: signedIn)
         try expect(try second.load() == nil, "the second account sees no tokens")
         try second.save(tokens: rotated)
@@ -78,6 +78,6 @@ func readAndWriteChecks() {
             kSecAttrAccount: "default", kSecUseDataProtectionKeychain: true, kSecValueData: Data("junk".utf8),
         ], nil)
         try expect(status == errSecSuccess, "seeded the item (\(status))")
-        try expect(try KeychainTokenStore.make().load() == nil, "junk is no tokens")
+        try expect(try KeychainTokenStore().load() == nil, "junk is no tokens")
     }
 }

@@ -4,7 +4,7 @@ import Security
 
 func sharingChecks() {
     check("the access group is part of every query when given") {
-        let store = KeychainTokenStore.make(accessGroup: "TEAMID.group.shared")
+        let store = KeychainTokenStore(accessGroup: "TEAMID.group.shared")
         try store.save(tokens: signedIn)
         try store.save(tokens: rotated)
         _ = try store.load()
@@ -17,12 +17,12 @@ func sharingChecks() {
     }
 
     check("another access group does not see the shared item") {
-        try KeychainTokenStore.make(accessGroup: "TEAMID.group.shared").save(tokens: signedIn)
-        try expect(try KeychainTokenStore.make(accessGroup: "TEAMID.group.other").load() == nil, "no tokens in another group")
+        try KeychainTokenStore(accessGroup: "TEAMID.group.shared").save(tokens: signedIn)
+        try expect(try KeychainTokenStore(accessGroup: "TEAMID.group.other").load() == nil, "no tokens in another group")
     }
 
     check("without an access group no query names one and the item goes to the app's first group") {
-        let store = KeychainTokenStore.make()
+        let store = KeychainTokenStore()
         try store.save(tokens: signedIn)
         _ = try store.load()
         try expect(SecurityStubControl.calls.allSatisfy { $0.query[kSecAttrAccessGroup] == nil }, "no query names a group")
@@ -31,7 +31,7 @@ func sharingChecks() {
     }
 
     check("an add racing another process's add is retried as an update") {
-        let store = KeychainTokenStore.make(accessGroup: "TEAMID.group.shared")
+        let store = KeychainTokenStore(accessGroup: "TEAMID.group.shared")
         SecurityStubControl.anotherProcessAddsBeforeNextAdd(data: Data("the extension's bytes".utf8))
         try store.save(tokens: signedIn)
         try expect(calledFunctions() == ["SecItemUpdate", "SecItemAdd", "SecItemUpdate"], "update, add, update: \(calledFunctions())")
@@ -41,7 +41,7 @@ func sharingChecks() {
 
     check("the first launch after an install clears an earlier install's item, later launches keep theirs") {
         try withFreshDefaults { defaults in
-            let store = KeychainTokenStore.make()
+            let store = KeychainTokenStore()
             try store.save(tokens: signedIn)  // left by the earlier install
             try store.clearIfFirstLaunch(defaults: defaults)
             try expect(SecurityStubControl.items.isEmpty, "the earlier install's item is gone")
@@ -53,10 +53,10 @@ func sharingChecks() {
 
     check("a first-launch clear that meets a locked item throws and is tried again next launch") {
         try withFreshDefaults { defaults in
-            let store = KeychainTokenStore.make(accessibility: kSecAttrAccessibleWhenUnlockedThisDeviceOnly)
+            let store = KeychainTokenStore(accessibility: kSecAttrAccessibleWhenUnlockedThisDeviceOnly)
             try store.save(tokens: signedIn)
             SecurityStubControl.deviceLock = .lockedAfterFirstUnlock
-            try expect(try storeError { try store.clearIfFirstLaunch(defaults: defaults) } == .Locked, "Locked")
+            try expect(try storeError { try store.clearIfFirstLaunch(defaults: defaults) } == .locked, "Locked")
             SecurityStubControl.deviceLock = .unlocked
             try store.clearIfFirstLaunch(defaults: defaults)
             try expect(SecurityStubControl.items.isEmpty, "cleared on the next launch")

@@ -19,7 +19,7 @@ private func readmeQuickStart(url: URL, showLogin: @escaping @Sendable () -> Voi
     // container, so the app and its extensions take turns to refresh.
     #if canImport(Security)
     let group = FileManager.default.containerURL(forSecurityApplicationGroupIdentifier: "group.com.example")!
-    let store = KeychainTokenStore.make(
+    let store = KeychainTokenStore(
         accessGroup: "TEAMID.com.example.shared",
         lockFile: group.appendingPathComponent("refreshkit.lock")
     )

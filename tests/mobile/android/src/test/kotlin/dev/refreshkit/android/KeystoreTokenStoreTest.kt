@@ -25,17 +25,20 @@ import org.robolectric.RuntimeEnvironment
 class KeystoreTokenStoreTest {
     private val context: Context = RuntimeEnvironment.getApplication()
     private val file get() = File(context.noBackupFilesDir, "refreshkit.tokens")
-    private val tokens = Tokens("access-4f1c", "refresh-9a2e", Instant.ofEpochMilli(1_900_000_000_123))
+    private val tokens = Tokens(
+        "access-4f1c", "refresh-9a2e", Instant.ofEpochMilli(1_900_000_000_123),
+        idToken = "id-77d0", scope = "openid api", tokenType = "DPoP",
+    )
 
     @Before fun installKeystore() = FakeAndroidKeyStore.install()
 
     @After fun removeKeystore() = FakeAndroidKeyStore.uninstall()
 
-    @Test fun `tokens saved by one store are loaded by another and are encrypted at rest`() {
+    @Test fun `tokens saved by one store are loaded by another with every field and are encrypted at rest`() {
         KeystoreTokenStore(context).save(tokens)
         assertEquals(tokens, KeystoreTokenStore(context).load())
         val onDisk = String(file.readBytes(), Charsets.ISO_8859_1)
-        assertFalse(onDisk.contains("access-4f1c") || onDisk.contains("refresh-9a2e"))
+        assertFalse(onDisk.contains("access-4f1c") || onDisk.contains("refresh-9a2e") || onDisk.contains("id-77d0"))
     }
 
     @Test fun `tokens without a refresh token or expiry round trip`() {
