@@ -2,10 +2,11 @@
 //! rules for when an answer asks for a nonce instead of saying "expired".
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
-use reqwest::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::header::{HeaderMap, HeaderValue, DATE, WWW_AUTHENTICATE};
 use serde_json::Value;
 use url::Url;
 
@@ -20,11 +21,17 @@ pub(crate) struct Dpop {
     key: Arc<dyn DpopKey>,
     /// The newest `DPoP-Nonce` per origin (scheme, host, port).
     nonces: Mutex<HashMap<String, String>>,
+    /// Server time minus local time, in seconds, from the `Date` of the servers' answers:
+    /// `iat` is checked on the server's clock, so a phone whose clock is off still proves.
+    clock_offset_secs: AtomicI64,
 }
+
+/// A clock difference below this is left alone (servers accept a minute or more).
+const CLOCK_TOLERANCE_SECS: i64 = 10;
 
 impl Dpop {
     pub fn new(key: Arc<dyn DpopKey>) -> Self {
-        Dpop { key, nonces: Mutex::new(HashMap::new()) }
+        Dpop { key, nonces: Mutex::new(HashMap::new()), clock_offset_secs: AtomicI64::new(0) }
     }
 
     /// A proof for one request, with the newest nonce of its server. The app's key signs
@@ -38,6 +45,7 @@ impl Dpop {
         let key = Arc::clone(&self.key);
         let (method, url, token) = (method.to_owned(), url.clone(), access_token.map(str::to_owned));
         let nonce = self.nonces().get(&origin(&url)).cloned();
+        let now = shifted(SystemTime::now(), self.clock_offset_secs.load(Ordering::Relaxed));
         let signed = tokio::task::spawn_blocking(move || {
             crate::runtime::app_callback(|| {
                 let what = ProofFor {
@@ -45,7 +53,7 @@ impl Dpop {
                     url: &url,
                     access_token: token.as_deref(),
                     nonce: nonce.as_deref(),
-                    now: SystemTime::now(),
+                    now,
                 };
                 proof(key.as_ref(), &what)
             })
@@ -56,9 +64,25 @@ impl Dpop {
             .map_err(|_| DpopKeyError::Failed { detail: "the proof is not a header value".into() })
     }
 
-    /// Keeps the server's newest nonce; true when the answer brought one not used before.
-    pub fn remember_nonce(&self, url: &Url, headers: &HeaderMap) -> bool {
-        headers.get("dpop-nonce").and_then(|v| v.to_str().ok()).is_some_and(|nonce| self.use_nonce(url, nonce))
+    /// Learns from an answer of `url`'s server: its newest nonce, and its clock. True when
+    /// something changed that a proof depends on, so a refused proof is worth one retry.
+    pub fn learn(&self, url: &Url, headers: &HeaderMap) -> bool {
+        let new_nonce =
+            headers.get("dpop-nonce").and_then(|v| v.to_str().ok()).is_some_and(|nonce| self.use_nonce(url, nonce));
+        new_nonce | self.learn_clock(headers)
+    }
+
+    /// True when the server's clock is now known to differ from what proofs assumed.
+    fn learn_clock(&self, headers: &HeaderMap) -> bool {
+        let Some(server) =
+            headers.get(DATE).and_then(|v| v.to_str().ok()).and_then(|d| httpdate::parse_http_date(d).ok())
+        else {
+            return false;
+        };
+        let offset = seconds_between(SystemTime::now(), server);
+        let offset = if offset.abs() < CLOCK_TOLERANCE_SECS { 0 } else { offset };
+        let before = self.clock_offset_secs.swap(offset, Ordering::Relaxed);
+        (offset - before).abs() >= CLOCK_TOLERANCE_SECS
     }
 
     /// Uses `nonce` for `url`'s server from now on; true when it is new.
@@ -72,6 +96,23 @@ impl Dpop {
 
     fn nonces(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
         self.nonces.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// `later - earlier` in whole seconds, negative when `later` is before `earlier`.
+fn seconds_between(earlier: SystemTime, later: SystemTime) -> i64 {
+    match later.duration_since(earlier) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    }
+}
+
+fn shifted(time: SystemTime, offset_secs: i64) -> SystemTime {
+    let by = Duration::from_secs(offset_secs.unsigned_abs());
+    if offset_secs >= 0 {
+        time + by
+    } else {
+        time - by
     }
 }
 
@@ -89,12 +130,13 @@ pub(crate) fn is_dpop_token_type(token_type: Option<&str>) -> bool {
     token_type.is_some_and(|t| t.eq_ignore_ascii_case(DPOP_TOKEN_TYPE))
 }
 
-/// The token endpoint asks for a nonce: 400 `{"error": "use_dpop_nonce"}`.
-pub(crate) fn token_endpoint_wants_nonce(status: u16, body: &[u8]) -> bool {
+/// The token endpoint refused the proof: 400 `{"error": "use_dpop_nonce"}` (or
+/// `invalid_dpop_proof`).
+pub(crate) fn token_endpoint_refused_proof(status: u16, body: &[u8]) -> bool {
     status == 400
-        && serde_json::from_slice::<Value>(body)
-            .ok()
-            .is_some_and(|v| v.get("error").and_then(Value::as_str) == Some("use_dpop_nonce"))
+        && serde_json::from_slice::<Value>(body).ok().is_some_and(|v| {
+            matches!(v.get("error").and_then(Value::as_str), Some("use_dpop_nonce" | "invalid_dpop_proof"))
+        })
 }
 
 /// The DPoP error of a resource server's 401 (`WWW-Authenticate: DPoP error="…"`).
@@ -109,10 +151,11 @@ fn dpop_challenge<'a>(status: u16, mut www_authenticate: impl Iterator<Item = &'
     })
 }
 
-/// A resource server asks for a nonce: 401 with `WWW-Authenticate: DPoP error="use_dpop_nonce"`.
-pub(crate) fn resource_wants_nonce(status: u16, headers: &HeaderMap) -> bool {
+/// A resource server refused the proof: 401 with `WWW-Authenticate: DPoP
+/// error="use_dpop_nonce"` (or `invalid_dpop_proof`).
+pub(crate) fn resource_refused_proof(status: u16, headers: &HeaderMap) -> bool {
     let challenges = headers.get_all(WWW_AUTHENTICATE).iter().filter_map(|v| v.to_str().ok());
-    dpop_challenge(status, challenges) == Some("use_dpop_nonce")
+    dpop_challenge(status, challenges).is_some()
 }
 
 /// The server refused the request's proof (a nonce it wants, a proof it does not take):

@@ -152,7 +152,7 @@ pub(crate) struct Engine {
     pub settings: Settings,
     pub client: reqwest::Client,
     /// The refresh call's client: it follows no redirect, so the refresh token is only
-    /// ever posted to the configured endpoint.
+    /// ever posted to the configured endpoint. Requests carrying a DPoP proof use it too.
     pub refresh_client: reqwest::Client,
     pub metrics: Metrics,
     pub permits: Semaphore,

@@ -13,7 +13,7 @@ use reqwest::header::{HeaderMap, HeaderName};
 
 use crate::config::{authorization_with, BodyRule};
 use crate::dpop::DpopKeyError;
-use crate::dpop_session::{is_dpop_token_type, key_failed, refused_the_proof, resource_wants_nonce, DPOP_TOKEN_TYPE};
+use crate::dpop_session::{is_dpop_token_type, key_failed, refused_the_proof, resource_refused_proof, DPOP_TOKEN_TYPE};
 use crate::engine::{bump, Engine, Need};
 use crate::error::ExpiryReason;
 use crate::error::SessionError;
@@ -86,7 +86,8 @@ impl Engine {
         }
     }
 
-    /// Sends once, or twice when a resource server asks for a DPoP nonce it just gave.
+    /// Sends once, or twice when a resource server refused a DPoP proof for a nonce or a
+    /// clock its answer just taught.
     async fn send(
         &self,
         request: &Prepared,
@@ -94,14 +95,14 @@ impl Engine {
         deadline: Instant,
     ) -> Result<HttpResponse, SessionError> {
         let attempts = async {
-            let mut nonce_retried = false;
+            let mut retried = false;
             loop {
                 let headers = self.headers_for(request, token).await?;
-                let (response, wants_nonce) = self.exchange(request, headers, token).await?;
-                if !wants_nonce || nonce_retried {
+                let (response, try_again) = self.exchange(request, headers, token).await?;
+                if !try_again || retried {
                     return Ok(response);
                 }
-                nonce_retried = true;
+                retried = true;
             }
         };
         tokio::time::timeout_at(deadline.into(), attempts).await.unwrap_or(Err(SessionError::Timeout))
@@ -138,15 +139,20 @@ impl Engine {
         }
     }
 
-    /// One exchange: the response, and whether it asks for a DPoP nonce it just gave.
+    /// One exchange: the response, and whether to try again (a refused proof, and the
+    /// answer taught the nonce or clock a new proof needs).
     async fn exchange(
         &self,
         request: &Prepared,
         headers: HeaderMap,
         token: Option<&TokenSet>,
     ) -> Result<(HttpResponse, bool), SessionError> {
+        let dpop_bound = token.is_some_and(|ts| is_dpop_token_type(ts.tokens.token_type.as_deref()));
+        // A proof names one URL: a request that carries one follows no redirect (the app
+        // gets the 3xx), so a proof never reaches a URL it was not made for.
+        let client = if dpop_bound { &self.refresh_client } else { &self.client };
         let mut builder =
-            self.client.request(request.method.clone(), request.url.clone()).headers(headers).timeout(request.timeout);
+            client.request(request.method.clone(), request.url.clone()).headers(headers).timeout(request.timeout);
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
@@ -154,13 +160,12 @@ impl Engine {
         let response = builder.send().await.map_err(|e| SessionError::from_transport(&e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let dpop_bound = token.is_some_and(|ts| is_dpop_token_type(ts.tokens.token_type.as_deref()));
-        let new_nonce = dpop_bound && self.dpop.as_ref().is_some_and(|d| d.remember_nonce(&request.url, &headers));
+        let learnt = dpop_bound && self.dpop.as_ref().is_some_and(|d| d.learn(&request.url, &headers));
         let body = read_capped(response, limit).await.map_err(|e| match e {
             BodyError::TooLarge => SessionError::ResponseTooLarge { limit_bytes: limit },
             BodyError::Transport(e) => SessionError::from_transport(&e),
         })?;
-        Ok((to_response(status, &headers, body), new_nonce && resource_wants_nonce(status, &headers)))
+        Ok((to_response(status, &headers, body), learnt && resource_refused_proof(status, &headers)))
     }
 }
 

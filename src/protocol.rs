@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::config::{RefreshProtocol, Settings};
 use crate::dpop::DpopKeyError;
-use crate::dpop_session::{key_failed, token_endpoint_wants_nonce, Dpop};
+use crate::dpop_session::{key_failed, token_endpoint_refused_proof, Dpop};
 use crate::error::SessionError;
 use crate::http::{read_capped, BodyError};
 use crate::tokens::{check_usable, Tokens};
@@ -38,14 +38,15 @@ pub(crate) enum RefreshFailure {
 }
 
 /// Sends the refresh request for `refresh_token` and reads the new tokens. With DPoP,
-/// the request carries a proof; a server that asks for a nonce gets one more try with it.
+/// the request carries a proof; a proof refused for a nonce or a clock the answer then
+/// taught gets one more try.
 pub(crate) async fn refresh(
     client: &reqwest::Client,
     settings: &Settings,
     refresh_token: &str,
     dpop: Option<&Dpop>,
 ) -> Result<Tokens, RefreshFailure> {
-    let mut nonce_retried = false;
+    let mut retried = false;
     loop {
         let mut request = refresh_request(client, settings, refresh_token);
         if let Some(dpop) = dpop {
@@ -57,13 +58,13 @@ pub(crate) async fn refresh(
         }
         let response = request.send().await.map_err(|e| RefreshFailure::Transient(SessionError::from_transport(&e)))?;
         let status = response.status().as_u16();
-        let new_nonce = dpop.is_some_and(|d| d.remember_nonce(&settings.refresh_url, response.headers()));
+        let learnt = dpop.is_some_and(|d| d.learn(&settings.refresh_url, response.headers()));
         let body = read_capped(response, MAX_ANSWER).await.map_err(|e| match e {
             BodyError::TooLarge => malformed("the answer is larger than 64 KiB"),
             BodyError::Transport(e) => RefreshFailure::Transient(SessionError::from_transport(&e)),
         })?;
-        if new_nonce && !nonce_retried && token_endpoint_wants_nonce(status, &body) {
-            nonce_retried = true;
+        if learnt && !retried && token_endpoint_refused_proof(status, &body) {
+            retried = true;
             continue;
         }
         return parse_answer(&settings.protocol, status, &body, SystemTime::now());

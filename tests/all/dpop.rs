@@ -24,7 +24,7 @@ async fn bound_session(server: &AuthServer, key: Arc<dyn DpopKey>) -> (Arc<Sessi
     (session, store)
 }
 
-async fn login_with_proof(server: &AuthServer, session: &Session) -> Tokens {
+pub(crate) async fn login_with_proof(server: &AuthServer, session: &Session) -> Tokens {
     let url = format!("{}/login", server.base_url());
     let mut nonce = None;
     for _ in 0..2 {
@@ -163,4 +163,33 @@ async fn a_key_that_is_gone_ends_the_session_cleanly() {
     assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.map(|r| r.status), Err(expected));
     assert_eq!(session.state(), SessionState::Expired);
     assert!(store.get().is_none(), "the useless tokens are cleared");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_carrying_a_proof_follows_no_redirect() {
+    let server = AuthServer::start_with(&["--dpop"]);
+    let (session, _store) = bound_session(&server, software_dpop_key()).await;
+
+    let response = session.execute(HttpRequest::get("/redirect?to=/api/resource&status=307")).await.unwrap();
+
+    assert_eq!(response.status, 307, "the app gets the redirect");
+    assert_eq!(server.stat("dpop_refused").await, 0, "no proof for /redirect went on to /api/resource");
+    assert_eq!(server.stat("served").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proofs_take_the_servers_clock_from_its_answers_when_the_phones_is_off() {
+    let server = AuthServer::start_with(&["--dpop"]);
+    let (session, _store) = bound_session(&server, software_dpop_key()).await;
+    // The server's clock runs ten minutes ahead of this machine's (or the phone's is behind).
+    server.post_json("/control/dpop-clock-offset", serde_json::json!({ "secs": 600 })).await;
+
+    let response = session.execute(HttpRequest::get("/api/resource")).await.unwrap();
+    assert_eq!(response.status, 200, "sent again with iat on the server's clock");
+    assert_eq!(server.stat("dpop_refused").await, 1, "only the first proof, made before the answer's Date");
+
+    server.expire_all().await;
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert_eq!(server.stat("refreshes").await, 1);
+    assert_eq!(server.stat("dpop_refused").await, 1, "the refresh call's proof used the learnt clock");
 }

@@ -1,14 +1,17 @@
 //! No token in logs (at any level), `Debug` output or error text.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use refreshkit::{
-    install_logger, CallbackError, HttpRequest, LogLevel, LogRecord, Logger, RefreshProtocol, Session, SessionConfig,
+    install_logger, software_dpop_key, CallbackError, DpopKey, DpopKeyError, HttpRequest, LogLevel, LogRecord, Logger,
+    RefreshProtocol, Session, SessionConfig, SessionError, SoftwareDpopKey,
 };
 use serde_json::json;
 
+use crate::dpop::login_with_proof;
 use crate::helpers::{session_with, AuthServer, MemoryStore};
 
 /// Keeps every line; like an app's logger that shows the session's state beside each
@@ -78,6 +81,10 @@ async fn check_logs_debug_output_and_errors() {
     texts.push(format!("{config:?}"));
     secrets.extend(["client-secret-value".into(), "client-credential-value".into()]);
 
+    let (dpop_texts, dpop_secrets) = dpop_session_under_the_same_logger().await;
+    texts.extend(dpop_texts);
+    secrets.extend(dpop_secrets);
+
     log::logger().flush();
     let lines = capture.lines.lock().unwrap().clone();
     assert!(lines.len() > 10, "trace logging captured the session");
@@ -87,5 +94,49 @@ async fn check_logs_debug_output_and_errors() {
         for secret in &secrets {
             assert!(!text.contains(secret.as_str()), "a secret leaked into: {text}");
         }
+    }
+}
+
+/// A DPoP-bound session across an expiry, a refused proof and a failing key: its texts
+/// (errors, events, Debug) and its secrets (tokens, and the proofs' header, which every
+/// proof of the key starts with).
+async fn dpop_session_under_the_same_logger() -> (Vec<String>, Vec<String>) {
+    let server = AuthServer::start_with(&["--dpop-nonce"]);
+    let key = Arc::new(FailingKey { inner: software_dpop_key(), failing: AtomicBool::new(false) });
+    let session =
+        Session::with_dpop(SessionConfig::new(server.base_url()), Arc::new(MemoryStore::default()), key.clone(), None)
+            .unwrap();
+    let tokens = login_with_proof(&server, &session).await;
+    let proof = session.dpop_proof("GET".into(), format!("{}/api/resource", server.base_url()), None).await.unwrap();
+    let proof_header = proof.split('.').next().unwrap().to_owned();
+    let mut secrets = vec![tokens.access_token.clone(), tokens.refresh_token.clone().unwrap(), proof, proof_header];
+    session.sign_in(tokens).await.unwrap();
+    server.expire_all().await;
+    server.post_json("/control/dpop-rotate-nonce", json!({})).await;
+    session.execute(HttpRequest::get("/api/resource")).await.unwrap();
+    secrets.push(session.access_token().await.unwrap());
+
+    key.failing.store(true, Ordering::SeqCst);
+    let error = session.execute(HttpRequest::get("/api/resource")).await.unwrap_err();
+    assert!(matches!(error, SessionError::DpopKey { .. }), "{error:?}");
+    let texts = vec![format!("{error} {error:?}"), format!("{:?}", SoftwareDpopKey::generate())];
+    (texts, secrets)
+}
+
+/// A key that fails on demand, with the kind of message a platform key gives.
+struct FailingKey {
+    inner: Arc<dyn DpopKey>,
+    failing: AtomicBool,
+}
+
+impl DpopKey for FailingKey {
+    fn public_jwk(&self) -> Result<String, DpopKeyError> {
+        self.inner.public_jwk()
+    }
+    fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, DpopKeyError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(DpopKeyError::Failed { detail: "the key is in locked hardware".into() });
+        }
+        self.inner.sign(message)
     }
 }

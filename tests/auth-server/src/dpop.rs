@@ -15,6 +15,10 @@ const IAT_WINDOW_SECS: u64 = 60;
 
 pub struct DpopRules {
     pub require_nonce: bool,
+    /// Seconds this server's clock is ahead of the machine's (negative: behind): it
+    /// checks `iat` and dates its answers with it, like a server whose clock differs
+    /// from the phone's.
+    pub clock_offset_secs: i64,
     nonce: String,
     nonces_issued: u64,
     seen_jti: HashSet<String>,
@@ -38,9 +42,25 @@ pub enum Refusal {
 
 impl DpopRules {
     pub fn new(require_nonce: bool) -> Self {
-        let mut rules = DpopRules { require_nonce, nonce: String::new(), nonces_issued: 0, seen_jti: HashSet::new() };
+        let mut rules = DpopRules {
+            require_nonce,
+            clock_offset_secs: 0,
+            nonce: String::new(),
+            nonces_issued: 0,
+            seen_jti: HashSet::new(),
+        };
         rules.rotate_nonce();
         rules
+    }
+
+    /// The server's own time.
+    pub fn now(&self) -> SystemTime {
+        let by = std::time::Duration::from_secs(self.clock_offset_secs.unsigned_abs());
+        if self.clock_offset_secs >= 0 {
+            SystemTime::now() + by
+        } else {
+            SystemTime::now() - by
+        }
     }
 
     pub fn nonce(&self) -> &str {
@@ -65,7 +85,7 @@ impl DpopRules {
         if claim("htu") != Some(expected.url.split(['?', '#']).next().unwrap_or_default()) {
             return Err(Refusal::Invalid("htu mismatch"));
         }
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let now = self.now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         let iat = claims.get("iat").and_then(Value::as_u64).ok_or(Refusal::Invalid("iat missing"))?;
         if iat.abs_diff(now) > IAT_WINDOW_SECS {
             return Err(Refusal::Invalid("iat outside the window"));

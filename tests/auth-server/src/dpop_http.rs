@@ -76,6 +76,25 @@ pub fn with_nonce(state: &Shared, mut response: Response) -> Response {
     response
 }
 
+/// Dates every answer with the server's own clock (see `DpopRules::clock_offset_secs`).
+pub async fn dated(State(state): State<Shared>, mut response: Response) -> Response {
+    let now = lock(&state).dpop.as_ref().filter(|r| r.clock_offset_secs != 0).map(|r| r.now());
+    if let Some(v) = now.and_then(|t| HeaderValue::from_str(&httpdate::fmt_http_date(t)).ok()) {
+        response.headers_mut().insert(header::DATE, v);
+    }
+    response
+}
+
+/// `POST /control/dpop-clock-offset {"secs": N}`: the server's clock moves N seconds
+/// away from the machine's.
+pub async fn set_clock_offset(State(state): State<Shared>, Json(body): Json<serde_json::Value>) -> Response {
+    let secs = body.get("secs").and_then(serde_json::Value::as_i64).unwrap_or(0);
+    if let Some(rules) = lock(&state).dpop.as_mut() {
+        rules.clock_offset_secs = secs;
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
 /// `POST /control/dpop-rotate-nonce`: the next proofs need a new nonce.
 pub async fn rotate_nonce(State(state): State<Shared>) -> Response {
     if let Some(rules) = lock(&state).dpop.as_mut() {

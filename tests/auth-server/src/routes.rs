@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use base64::Engine;
 
 use crate::dpop::Expected;
-use crate::dpop_http::{checked_key, presented_token, request_url, rotate_nonce, with_nonce};
+use crate::dpop_http::{checked_key, dated, presented_token, request_url, rotate_nonce, set_clock_offset, with_nonce};
 use crate::faults::{Fault, QueuedFault, TruncatedBody, DROP_MESSAGE};
 use crate::issuer::{Issuer, Presented, RefreshOutcome};
 
@@ -44,6 +44,8 @@ pub fn router(state: Shared) -> Router {
         .route("/control/release", post(release))
         .route("/control/access-ttl", post(set_access_ttl))
         .route("/control/dpop-rotate-nonce", post(rotate_nonce))
+        .route("/control/dpop-clock-offset", post(set_clock_offset))
+        .layer(axum::middleware::map_response_with_state(state.clone(), dated))
         .with_state(state)
 }
 
