@@ -70,7 +70,7 @@ impl OidcProvider {
         // Its stderr (oidc-provider's warnings, a crash) is shown only if it never starts.
         let stderr = Arc::new(Mutex::new(String::new()));
         let (mut from, into) = (child.stderr.take().unwrap(), Arc::clone(&stderr));
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n @ 1..) = from.read(&mut buf) {
                 into.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
@@ -82,6 +82,7 @@ impl OidcProvider {
         let Some(port) = port else {
             let _ = child.kill();
             let _ = child.wait();
+            let _ = reader.join();
             panic!("oidc-provider did not start: {:?}\n{}", first, stderr.lock().unwrap());
         };
         let _ = rustls::crypto::ring::default_provider().install_default();
