@@ -21,6 +21,11 @@ suite() {
 run_rust() {
   step "Rust: clippy, warnings as errors (missing docs included)"
   cargo clippy --quiet -p refreshkit -p auth-server --all-targets -- -D warnings
+  # tests/all/oidc_provider.rs runs panva's oidc-provider on Node.js (skipped without it).
+  if command -v node > /dev/null; then
+    step "oidc-provider for the DPoP tests against a real provider (npm ci)"
+    (cd tests/oidc && npm ci --no-audit --no-fund --silent)
+  fi
   step "Rust: unit and integration tests"
   suite rust cargo test -p refreshkit
   step "bindings: committed Kotlin and Swift match the library"

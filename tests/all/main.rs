@@ -17,6 +17,7 @@ mod hostile;
 mod hosts;
 mod json_protocol;
 mod killed_mid_refresh;
+mod oidc_provider;
 mod proactive;
 mod processes;
 mod queue;

@@ -1,11 +1,13 @@
-//! Test helpers: the auth server process, a memory store with switchable failures, and
-//! a listener that records events.
+//! Test helpers: the auth server process, oidc-provider's process, a memory store with
+//! switchable failures, and a listener that records events.
 
 mod child;
+mod oidc;
 mod server;
 mod store;
 
 pub use child::{child_binary, SessionChild};
+pub use oidc::{pkce, OidcProvider};
 pub use server::AuthServer;
 pub use store::{GatedStore, MemoryStore};
 
