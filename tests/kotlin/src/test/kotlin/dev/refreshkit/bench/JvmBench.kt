@@ -245,6 +245,13 @@ private fun runBenchmarks() {
     AuthServer("--access-ttl-ms", "3600000").use { server ->
         println("## 3. From Kotlin on the JVM (JDK ${System.getProperty("java.version")}, OkHttp ${okhttp3.OkHttp.VERSION})\n")
         latencyAndThroughput(server)
+        println("\n## 3b. From a fresh JVM to the first answer\n")
+        println("A new JVM per sample (median of 5, the two clients alternating) sends one GET on loopback;")
+        println("the session's store already holds the tokens, as at a returning user's launch. \"First call\"")
+        println("is taken in that JVM just before the client is built (for refreshkit, before the Session")
+        println("is constructed: JNA loads the library then) and ends at the first answer, a new connection")
+        println("included; \"JVM launch\" is taken by the parent just before it starts the process.\n")
+        firstAnswerRows(server)
         println("\n## 5b. JVM peers on the burst: OkHttp and Ktor (401 on an expired token, refresh delayed 50 ms)\n")
         println("$REPEATS runs each: refreshes are the median (max over the runs), failures are summed over the $REPEATS runs,")
         println("time is the median ratio. Ktor ${io.ktor.client.HttpClient::class.java.`package`.implementationVersion} with the CIO engine and its bearer")
