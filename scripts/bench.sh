@@ -80,7 +80,9 @@ echo >> "$out"
 
 echo "Swift benchmark..." >&2
 export REFRESHKIT_PROFILE=release
-scripts/swift.sh build -c release --scratch-path /var/tmp/refreshkit-swift-bench --product RefreshKitBench >&2
+for product in RefreshKitBench RefreshKitFirstAnswer; do
+  scripts/swift.sh build -c release --scratch-path /var/tmp/refreshkit-swift-bench --product "$product" >&2
+done
 scripts/swift.sh run -c release --skip-build --scratch-path /var/tmp/refreshkit-swift-bench RefreshKitBench >> "$out"
 
 echo "size..." >&2
