@@ -63,6 +63,12 @@ let package = Package(
             dependencies: ["RefreshKit", "RefreshKitTestSupport"],
             path: "ios/Sources/RefreshKitBench"
         ),
+        // One fresh process's first answer, started by RefreshKitBench (BENCHMARKS.md 4b).
+        .executableTarget(
+            name: "RefreshKitFirstAnswer",
+            dependencies: ["RefreshKit"],
+            path: "ios/Sources/RefreshKitFirstAnswer"
+        ),
         // A session in another OS process over a FileTokenStore, for ProcessesTests.
         .executableTarget(
             name: "RefreshKitChild",

@@ -24,14 +24,27 @@ mkdir -p "$root$repo"
 # unmount /proc only when nobody else holds one.
 exec 9>"$root/.refreshkit-lock"
 flock -s 9
+# A worktree may share another checkout's target directory through a symlink: make that
+# directory visible at its own path inside the root too (read-only), unless it already is.
+target=$(readlink -f target)
+shared_target=
+if [ "$target" != "$repo/target" ] && [ -d "$target" ] \
+  && [ "$(stat -c %d:%i "$root$target" 2>/dev/null)" != "$(stat -c %d:%i "$target")" ]; then
+  shared_target="$root$target"
+fi
 cleanup() {
   # Auth servers started by the tests exit when the test process does; give them a moment.
   for _ in 1 2 3 4 5; do umount "$root$repo" 2>/dev/null && break; sleep 1; done
+  [ -z "$shared_target" ] || umount "$shared_target" 2>/dev/null || true
   flock -x -n 9 && umount "$root/proc" 2>/dev/null || true
 }
 trap cleanup EXIT
 mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
 mountpoint -q "$root$repo" || mount --bind "$repo" "$root$repo"
+if [ -n "$shared_target" ]; then
+  mkdir -p "$shared_target"
+  mount --bind -o ro "$target" "$shared_target"
+fi
 # No LD_LIBRARY_PATH: the package links the host library with an rpath.
 chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root REFRESHKIT_PROFILE="$profile" \
   ${REFRESHKIT_AUTH_SERVER:+REFRESHKIT_AUTH_SERVER="$REFRESHKIT_AUTH_SERVER"} \

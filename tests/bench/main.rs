@@ -11,6 +11,7 @@ mod server;
 #[allow(dead_code)]
 mod child;
 mod idle;
+mod overhead;
 mod processes;
 
 use std::sync::Arc;
@@ -125,100 +126,6 @@ async fn bench_burst(server: &AuthServer) {
     println!();
 }
 
-async fn bench_overhead(server: &AuthServer) {
-    let session = new_session(server);
-    let tokens = server.login().await;
-    session.sign_in(tokens.clone()).await.unwrap();
-    let bare_get = {
-        let bare = reqwest::Client::new();
-        let url = format!("{}/api/resource", server.base_url());
-        let auth = format!("Bearer {}", tokens.access_token);
-        move || {
-            let (bare, url, auth) = (bare.clone(), url.clone(), auth.clone());
-            async move { bare.get(url).header("Authorization", auth).send().await.unwrap().bytes().await.unwrap().len() }
-        }
-    };
-    let session_get = {
-        let session = session.clone();
-        move || {
-            let session = session.clone();
-            async move { session.execute(HttpRequest::get("/api/resource")).await.unwrap().body.len() }
-        }
-    };
-
-    // Concurrency 1: median latency, alternating blocks of 500 requests.
-    let (mut ratios, mut lat_bare, mut lat_session) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..REPEATS {
-        let (mut b, mut s) = (Vec::new(), Vec::new());
-        for _ in 0..500 {
-            let t = Instant::now();
-            bare_get().await;
-            b.push(t.elapsed().as_secs_f64() * 1e6);
-            let t = Instant::now();
-            session_get().await;
-            s.push(t.elapsed().as_secs_f64() * 1e6);
-        }
-        let (mb, ms) = (median(b), median(s));
-        ratios.push(ms / mb);
-        lat_bare.push(mb);
-        lat_session.push(ms);
-    }
-    println!("## 2. Steady-state overhead: Session::execute against a bare reqwest client\n");
-    println!("Same endpoint, valid token, {REPEATS} rounds; the two alternate request by request (c=1) or block by block (c=64).\n");
-    println!("| concurrency | bare reqwest | Session::execute | ratio | goal |");
-    println!("|---:|---:|---:|---:|---|");
-    println!(
-        "| 1 | {:.0} µs median latency | {:.0} µs | {:.3} (latency) | ≤ 1.05 |",
-        median(lat_bare),
-        median(lat_session),
-        median(ratios)
-    );
-
-    // Concurrency 64: requests per second over 1 s windows.
-    let window = Duration::from_secs(1);
-    let (mut tb, mut ts, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..REPEATS {
-        let b = throughput(64, window, bare_get.clone()).await;
-        let s = throughput(64, window, session_get.clone()).await;
-        tb.push(b);
-        ts.push(s);
-        ratios.push(s / b);
-    }
-    println!(
-        "| 64 | {:.0} req/s | {:.0} req/s | {:.3} (throughput) | ≥ 0.95 |\n",
-        median(tb),
-        median(ts),
-        median(ratios)
-    );
-}
-
-/// Requests per second from `concurrency` callers looping on `call` for `window`.
-async fn throughput<F, Fut>(concurrency: usize, window: Duration, call: F) -> f64
-where
-    F: Fn() -> Fut + Clone + Send + 'static,
-    Fut: std::future::Future<Output = usize> + Send + 'static,
-{
-    let deadline = Instant::now() + window;
-    let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let call = call.clone();
-            tokio::spawn(async move {
-                let mut done = 0u64;
-                while Instant::now() < deadline {
-                    call().await;
-                    done += 1;
-                }
-                done
-            })
-        })
-        .collect();
-    let mut total = 0;
-    for w in workers {
-        total += w.await.unwrap();
-    }
-    total as f64 / window.as_secs_f64()
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -230,7 +137,7 @@ async fn main() {
         bench_burst(&server).await;
     }
     if wanted("overhead") {
-        bench_overhead(&server).await;
+        overhead::bench_overhead(&server).await;
     }
     if wanted("memory") {
         bench_memory(&server).await;

@@ -84,6 +84,47 @@ for name in ["URLSession", "Session.execute"] {
 }
 print("")
 
+// Section 4b: a fresh process per sample (RefreshKitFirstAnswer, built beside this one).
+func monotonicNanos() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
+
+/// (launch to first answer, main's start to first answer) in ms, from one fresh process.
+func firstAnswer(_ client: String) throws -> (Double, Double) {
+    let child = Process()
+    child.executableURL = Bundle.main.executableURL!.deletingLastPathComponent().appendingPathComponent("RefreshKitFirstAnswer")
+    child.arguments = [client, server.baseURL, tokens.accessToken, tokens.refreshToken!]
+    let output = Pipe()
+    child.standardOutput = output
+    let launched = monotonicNanos()
+    try child.run()
+    let line = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let fields = line.split(separator: " ").compactMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    guard fields.count == 2 else { throw URLError(.badServerResponse) }
+    return (Double(fields[0] - launched) / 1e6, Double(fields[1]) / 1e6)
+}
+
+let clients = [("refreshkit", "Session.execute"), ("urlsession", "URLSession")]
+var samples: [String: [(Double, Double)]] = [:]
+for _ in 0..<repeats {
+    for (client, _) in clients { samples[client, default: []].append(try firstAnswer(client)) }
+}
+print("## 4b. From a fresh Swift process to the first answer\n")
+print("A new process per sample (median of \(repeats), the two clients alternating) sends one GET on")
+print("loopback; the session's store already holds the tokens, as at a returning user's launch.")
+print("\"main's start\" is taken at the first line of the process's main.swift: the dynamic loader has")
+print("mapped librefreshkit.so (and Foundation) before main runs, so that part of loading the library")
+print("is only in \"process launch\", taken by the parent just before it starts the process.\n")
+print("| client | main's start to first answer | process launch to first answer |")
+print("|---|---:|---:|")
+for (client, name) in clients {
+    let xs = samples[client]!
+    print(String(format: "| %@ | %.1f ms | %.1f ms |", name, median(xs.map { $0.1 }), median(xs.map { $0.0 })))
+}
+print("")
+
 func swiftVersion() -> String {
     #if compiler(>=6.0)
     return "Swift 6 compiler"

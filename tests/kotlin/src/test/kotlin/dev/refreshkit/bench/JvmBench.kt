@@ -3,6 +3,7 @@ package dev.refreshkit.bench
 import dev.refreshkit.HttpRequest
 import dev.refreshkit.Session
 import dev.refreshkit.SessionConfig
+import dev.refreshkit.Tokens
 import dev.refreshkit.okhttp.addRefreshKit
 import dev.refreshkit.test.AuthServer
 import dev.refreshkit.test.FlakyStore
@@ -29,12 +30,12 @@ import okhttp3.Route
 
 /**
  * The JVM rows of BENCHMARKS.md: refreshkit through its Kotlin bindings against OkHttp on
- * the same endpoint, and the OkHttp Authenticators Android apps write, on the same burst
- * as the Rust benchmark. Run by scripts/bench.sh; prints Markdown.
+ * the same endpoint, and the OkHttp Authenticators Android apps write and Ktor's bearer
+ * Auth plugin (KtorPeer.kt), on the same burst as the Rust benchmark. Run by scripts/bench.sh; prints Markdown.
  */
-private const val REPEATS = 5
+internal const val REPEATS = 5
 
-private fun median(xs: List<Double>) = xs.sorted()[xs.size / 2]
+internal fun median(xs: List<Double>) = xs.sorted()[xs.size / 2]
 
 /** The list started at its `by`-th element (modulo its size), the rest wrapped round. */
 private fun <T> List<T>.rotated(by: Int): List<T> = drop(by % size) + take(by % size)
@@ -53,7 +54,7 @@ private fun OkHttpClient.close() {
 private val refresher = OkHttpClient()
 
 /** Where an OkHttp client keeps the tokens, as an app would. */
-private class TokenHolder(@Volatile var access: String, @Volatile var refresh: String)
+internal class TokenHolder(@Volatile var access: String, @Volatile var refresh: String)
 
 private fun refreshWithOkHttp(server: AuthServer, holder: TokenHolder) {
     val form = FormBody.Builder().add("grant_type", "refresh_token").add("refresh_token", holder.refresh).build()
@@ -86,7 +87,7 @@ private class SynchronizedAuthenticator(val server: AuthServer, val holder: Toke
     }
 }
 
-private class BurstResult(val millis: Double, val failures: Int, val refreshes: Long)
+internal class BurstResult(val millis: Double, val failures: Int, val refreshes: Long)
 
 /** n concurrent OkHttp calls; `client` adds auth itself or through `header`. */
 private fun okHttpBurst(server: AuthServer, client: OkHttpClient, n: Int, header: () -> String?): BurstResult {
@@ -112,31 +113,44 @@ private fun okHttpBurst(server: AuthServer, client: OkHttpClient, n: Int, header
     return BurstResult((System.nanoTime() - started) / 1e6, failures.get(), server.stat("refreshes") - before)
 }
 
-private fun peerRow(server: AuthServer, name: String, n: Int, makeClient: (TokenHolder) -> OkHttpClient, refreshkit: Boolean) {
+/** One burst of `n` against a fresh login, the token expired first or not. */
+private fun burstOf(server: AuthServer, expired: Boolean, client: (TokenHolder) -> BurstResult): BurstResult {
+    val login = server.login()
+    val holder = TokenHolder(login.accessToken, login.refreshToken!!)
+    if (expired) server.expireAll()
+    server.fault("""{"kind": "delay", "ms": 50}""")
+    return client(holder).also { server.reset() }
+}
+
+private fun okHttpPeer(server: AuthServer, n: Int, makeClient: (TokenHolder) -> OkHttpClient) = { expired: Boolean ->
+    burstOf(server, expired) { holder ->
+        val client = makeClient(holder)
+        okHttpBurst(server, client, n) { "Bearer ${holder.access}" }.also { client.close() }
+    }
+}
+
+private fun refreshKitPeer(server: AuthServer, n: Int) = { expired: Boolean ->
+    burstOf(server, expired) { holder ->
+        Session(SessionConfig(baseUrl = server.baseUrl), FlakyStore()).use { session ->
+            runBlocking { session.signIn(Tokens(accessToken = holder.access, refreshToken = holder.refresh)) }
+            val client = OkHttpClient.Builder().dispatcher(dispatcher()).addRefreshKit(session).build()
+            okHttpBurst(server, client, n) { null }.also { client.close() }
+        }
+    }
+}
+
+private fun ktorPeer(server: AuthServer, n: Int) = { expired: Boolean ->
+    burstOf(server, expired) { holder -> ktorClient(server, holder).use { ktorBurst(server, it, n) } }
+}
+
+/** REPEATS pairs of bursts (valid token, then expired); refreshes median (max), failures summed. */
+private fun peerRow(name: String, n: Int, burst: (expired: Boolean) -> BurstResult) {
     val ratios = mutableListOf<Double>()
     val refreshes = mutableListOf<Double>()
     var failures = 0
     repeat(REPEATS) {
-        fun run(expired: Boolean): BurstResult {
-            val login = server.login()
-            val holder = TokenHolder(login.accessToken, login.refreshToken!!)
-            if (refreshkit) {
-                Session(SessionConfig(baseUrl = server.baseUrl), FlakyStore()).use { session ->
-                    runBlocking { session.signIn(login) }
-                    if (expired) server.expireAll()
-                    server.fault("""{"kind": "delay", "ms": 50}""")
-                    val client = OkHttpClient.Builder().dispatcher(dispatcher())
-                        .addRefreshKit(session).build()
-                    return okHttpBurst(server, client, n) { null }.also { server.reset(); client.close() }
-                }
-            }
-            if (expired) server.expireAll()
-            server.fault("""{"kind": "delay", "ms": 50}""")
-            val client = makeClient(holder)
-            return okHttpBurst(server, client, n) { "Bearer ${holder.access}" }.also { server.reset(); client.close() }
-        }
-        val valid = run(false)
-        val expired = run(true)
+        val valid = burst(false)
+        val expired = burst(true)
         ratios += expired.millis / valid.millis
         refreshes += expired.refreshes.toDouble()
         failures += expired.failures
@@ -231,14 +245,29 @@ private fun runBenchmarks() {
     AuthServer("--access-ttl-ms", "3600000").use { server ->
         println("## 3. From Kotlin on the JVM (JDK ${System.getProperty("java.version")}, OkHttp ${okhttp3.OkHttp.VERSION})\n")
         latencyAndThroughput(server)
-        println("\n## 5b. OkHttp peers on the burst (401 on an expired token, refresh delayed 50 ms)\n")
+        println("\n## 3b. From a fresh JVM to the first answer\n")
+        println("A new JVM per sample (median of 5, the two clients alternating) sends one GET on loopback;")
+        println("the session's store already holds the tokens, as at a returning user's launch. \"First call\"")
+        println("is taken in that JVM just before the client is built (for refreshkit, before the Session")
+        println("is constructed: JNA loads the library then) and ends at the first answer, a new connection")
+        println("included; \"JVM launch\" is taken by the parent just before it starts the process.\n")
+        firstAnswerRows(server)
+        println("\n## 5b. JVM peers on the burst: OkHttp and Ktor (401 on an expired token, refresh delayed 50 ms)\n")
+        println("$REPEATS runs each: refreshes are the median (max over the runs), failures are summed over the $REPEATS runs,")
+        println("time is the median ratio. Ktor ${io.ktor.client.HttpClient::class.java.`package`.implementationVersion} with the CIO engine and its bearer")
+        println("Auth plugin (`loadTokens`, `refreshTokens`), configured as Ktor's docs show.\n")
         println("| client | N | refreshes (goal 1) | failures | time vs valid token |")
         println("|---|---:|---:|---:|---:|")
         for (n in listOf(100, 1000)) {
             val plainClient = { authenticator: Authenticator -> OkHttpClient.Builder().dispatcher(dispatcher()).authenticator(authenticator).build() }
-            peerRow(server, "OkHttp, naive Authenticator", n, { plainClient(NaiveAuthenticator(server, it)) }, refreshkit = false)
-            peerRow(server, "OkHttp, synchronized Authenticator", n, { plainClient(SynchronizedAuthenticator(server, it)) }, refreshkit = false)
-            peerRow(server, "OkHttp + RefreshKitInterceptor", n, { error("unused") }, refreshkit = true)
+            peerRow("OkHttp, naive Authenticator", n, okHttpPeer(server, n) { plainClient(NaiveAuthenticator(server, it)) })
+            peerRow("OkHttp, synchronized Authenticator", n, okHttpPeer(server, n) { plainClient(SynchronizedAuthenticator(server, it)) })
+            peerRow("Ktor client (CIO) + bearer Auth plugin", n, ktorPeer(server, n))
+            peerRow("OkHttp + RefreshKitInterceptor", n, refreshKitPeer(server, n))
+        }
+        if (ktorFailures.isNotEmpty()) {
+            // Counted over every Ktor burst, the valid-token ones too.
+            println("\nWhy Ktor's requests failed, over all its bursts (valid token too): ${ktorFailures.entries.joinToString { "${it.value} × ${it.key}" }}.")
         }
     }
 }
