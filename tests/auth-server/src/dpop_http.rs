@@ -17,7 +17,7 @@ pub fn checked_key(
     headers: &HeaderMap,
     expected: &Expected<'_>,
     for_token_endpoint: bool,
-) -> Result<Option<String>, Response> {
+) -> Result<Option<String>, Box<Response>> {
     let mut issuer = lock(state);
     let proof = headers.get("dpop").and_then(|v| v.to_str().ok());
     let Some(rules) = issuer.dpop.as_mut() else { return Ok(None) };
@@ -48,7 +48,7 @@ pub fn checked_key(
     if let Ok(v) = HeaderValue::from_str(&nonce) {
         response.headers_mut().insert("dpop-nonce", v);
     }
-    Err(response)
+    Err(Box::new(response))
 }
 
 /// The URL the request was sent to, as a proof's `htu` names it.

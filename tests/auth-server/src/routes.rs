@@ -54,7 +54,7 @@ async fn login(State(state): State<Shared>, headers: HeaderMap) -> Response {
     let url = request_url(&headers, "/login");
     let jkt = match checked_key(&state, &headers, &Expected { method: "POST", url: &url, access_token: None }, true) {
         Ok(jkt) => jkt,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let issued = lock(&state).login("user", jkt);
     with_nonce(&state, Json(issued).into_response())
@@ -155,7 +155,7 @@ async fn oauth_refresh(
     let url = request_url(&headers, "/oauth/token");
     let jkt = match checked_key(&state, &headers, &Expected { method: "POST", url: &url, access_token: None }, true) {
         Ok(jkt) => jkt,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let issuer = state.clone();
     let answer = with_faults(&state, move || oauth_answer(&issuer, &form, jkt.as_deref())).await;
@@ -213,7 +213,7 @@ async fn api_resource(
         let expected = Expected { method: method.as_str(), url: &url, access_token: token };
         match checked_key(&state, &headers, &expected, false) {
             Ok(key) => jkt = key,
-            Err(refused) => return refused,
+            Err(refused) => return *refused,
         }
     }
     let presented = Presented { token, dpop_scheme, jkt: jkt.as_deref() };
