@@ -14,6 +14,7 @@ import dev.refreshkit.test.AuthServer
 import java.math.BigInteger
 import java.security.KeyFactory
 import java.security.KeyPairGenerator
+import java.security.KeyStore
 import java.security.Signature
 import java.security.interfaces.ECPublicKey
 import java.security.spec.ECGenParameterSpec
@@ -89,7 +90,7 @@ class KeystoreDpopKeyTest {
                 session.signIn(server.loginWithProof { nonce -> session.dpopProof("POST", "${server.baseUrl}/login", nonce) })
                 assertEquals(200, session.execute(resource).status.toInt())
 
-                FakeAndroidKeyStore.ecKeys.clear()
+                KeyStore.getInstance("AndroidKeyStore").apply { load(null) }.deleteEntry(KeystoreDpopKey.DEFAULT_ALIAS)
 
                 val error = assertThrows(SessionException.SessionExpired::class.java) { runBlocking { session.execute(resource) } }
                 assertEquals(ExpiryReason.DPOP_KEY_GONE, error.reason)
