@@ -6,7 +6,8 @@
 #     staticlib for aarch64-apple-ios, left in target/<triple>/release/;
 #   - the symbol checks of scripts/mobile-symbols.sh, and a size table;
 #   - the Android flavour of the Kotlin bindings compiled with the Android library's
-#     Kotlin (tests/mobile/android, Maven), KeystoreTokenStore run on Robolectric, and
+#     Kotlin (tests/mobile/android, Maven), KeystoreTokenStore and KeystoreDpopKey (also
+#     against the auth server with --dpop) run on Robolectric, and
 #     ObservableSession with the OkHttp interceptor driven from Robolectric's main looper
 #     against the auth server;
 #   - the Swift Keychain code compiled against the in-memory stub Security module and its

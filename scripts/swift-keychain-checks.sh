@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The Swift layer's Keychain code, which sits behind `#if canImport(Security)` (Linux has
 # no Security module): compiled against the in-memory stub in ios/Stubs/Security, which
-# type-checks it, then run. ios/Tests/KeychainChecks drives KeychainTokenStore through
-# its public API, linking the debug host library, and exits non-zero naming each failing
-# check. Part of `make test` (scripts/test-swift.sh) and `make mobile`.
+# type-checks it, then run. ios/Tests/KeychainChecks drives KeychainTokenStore and
+# SecureEnclaveDpopKey through their public API, linking the debug host library (and the
+# test support's auth server launcher), and exits non-zero naming each failing check. Part of `make test` (scripts/test-swift.sh) and `make mobile`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -19,5 +19,7 @@ REFRESHKIT_SWIFT_TOOL=sh scripts/swift.sh -c "set -e; rm -rf $out; mkdir -p $out
   echo 'Keychain code type-checks against the stub Security module'
   swiftc -wmo -module-name KeychainChecks $ffi -I $out -module-cache-path $out/mc \
     -L $out -lRefreshKit -lSecurity -L $repo/target/debug -lrefreshkit \
-    -Xlinker -rpath -Xlinker $repo/target/debug -o $out/keychain-checks ios/Tests/KeychainChecks/*.swift
+    -Xlinker -rpath -Xlinker $repo/target/debug -o $out/keychain-checks ios/Tests/KeychainChecks/*.swift \
+    ios/Sources/RefreshKitTestSupport/AuthServer.swift ios/Sources/RefreshKitTestSupport/AuthServer+Dpop.swift \
+    ios/Sources/RefreshKitTestSupport/GatedStore.swift
   $out/keychain-checks"

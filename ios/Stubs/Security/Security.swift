@@ -11,6 +11,7 @@ public typealias CFTypeRef = AnyObject
 public typealias CFDictionary = [String: Any]
 
 public let errSecSuccess: OSStatus = 0
+public let errSecUnimplemented: OSStatus = -4
 public let errSecParam: OSStatus = -50
 public let errSecItemNotFound: OSStatus = -25300
 public let errSecDuplicateItem: OSStatus = -25299

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Test-only controls of the stub Keychain: not Apple's API, so code that ships never
-/// names it. Each setting holds until `reset()`.
+/// names it. Each setting holds until `reset()`, except `keyMaker`.
 public enum SecurityStubControl {
     /// What a locked device lets through, by the item's `kSecAttrAccessible`.
     public enum DeviceLock {
@@ -30,7 +30,22 @@ public enum SecurityStubControl {
             $0.missingEntitlement = false
             $0.failures = []
             $0.racingAddData = nil
+            $0.hasSecureEnclave = true
         }
+    }
+
+    /// Makes the material of each new key (SecKeyCreateRandomKey): the stub has no ECDSA of
+    /// its own. Without one, making a key fails with errSecUnimplemented. Kept across `reset()`.
+    public static var keyMaker: (() -> StubKeyMaterial)? {
+        get { StubKeychain.shared.locked { $0.keyMaker } }
+        set { StubKeychain.shared.locked { $0.keyMaker = newValue } }
+    }
+
+    /// Whether the device has a Secure Enclave; without (a simulator), a key asked for in
+    /// it fails with errSecUnimplemented.
+    public static var hasSecureEnclave: Bool {
+        get { StubKeychain.shared.locked { $0.hasSecureEnclave } }
+        set { StubKeychain.shared.locked { $0.hasSecureEnclave = newValue } }
     }
 
     public static var items: [StubItem] { StubKeychain.shared.locked { $0.items } }
@@ -60,4 +75,7 @@ public enum SecurityStubControl {
     public static func anotherProcessAddsBeforeNextAdd(data: Data) {
         StubKeychain.shared.locked { $0.racingAddData = data }
     }
+
+    /// The flags an access control was made with (Apple's API does not show them).
+    public static func flags(of access: SecAccessControl) -> SecAccessControlCreateFlags { access.flags }
 }

@@ -8,6 +8,8 @@ public struct StubItem {
     /// Added with `kSecUseDataProtectionKeychain`. As on macOS, only queries that say so
     /// find it (iOS has no other keychain).
     public let inDataProtectionKeychain: Bool
+    /// The key of a `kSecClassKey` item, what `kSecReturnRef` answers with.
+    public internal(set) var key: SecKey? = nil
 }
 
 /// The in-memory Keychain behind the stub's SecItem functions, one per process. Every
@@ -22,6 +24,8 @@ final class StubKeychain: @unchecked Sendable {
     var missingEntitlement = false
     var failures: [OSStatus] = []
     var racingAddData: Data?
+    var hasSecureEnclave = true
+    var keyMaker: (() -> StubKeyMaterial)?
     var defaultAccessGroup = SecurityStubControl.defaultTestAccessGroup
 
     func locked<T>(_ body: (StubKeychain) -> T) -> T {
@@ -50,18 +54,20 @@ final class StubKeychain: @unchecked Sendable {
             result.pointee = query[kSecMatchLimit] as? String == kSecMatchLimitAll
                 ? NSArray(array: found.map { NSData(data: $0.data) })
                 : NSData(data: found[0].data)
+        } else if query[kSecReturnRef] as? Bool == true, let result {
+            result.pointee = found[0].key
         }
         return errSecSuccess
     }
 
-    func add(_ attributes: [String: Any]) -> OSStatus {
+    func add(_ attributes: [String: Any], key: SecKey? = nil) -> OSStatus {
         guard attributes[kSecClass] != nil else { return errSecParam }
         var stored = attributes.filter { Self.isAttribute($0.key) }
         stored[kSecAttrAccessGroup] = stored[kSecAttrAccessGroup] ?? defaultAccessGroup
         stored[kSecAttrAccessible] = stored[kSecAttrAccessible] ?? kSecAttrAccessibleWhenUnlocked
         let item = StubItem(
             attributes: stored, data: attributes[kSecValueData] as? Data ?? Data(),
-            inDataProtectionKeychain: Self.usesDataProtection(attributes)
+            inDataProtectionKeychain: Self.usesDataProtection(attributes), key: key
         )
         guard reachable(item) else { return errSecInteractionNotAllowed }
         if let racing = racingAddData {
@@ -114,13 +120,14 @@ final class StubKeychain: @unchecked Sendable {
 
     private static func samePrimaryKey(_ a: StubItem, _ b: StubItem) -> Bool {
         a.inDataProtectionKeychain == b.inDataProtectionKeychain
-            && [kSecClass, kSecAttrService, kSecAttrAccount, kSecAttrAccessGroup].allSatisfy {
+            && [kSecClass, kSecAttrService, kSecAttrAccount, kSecAttrAccessGroup, kSecAttrKeyClass, kSecAttrApplicationTag]
+            .allSatisfy {
                 same(a.attributes[$0], b.attributes[$0])
             }
     }
 
     private static func isAttribute(_ key: String) -> Bool {
-        ![kSecReturnData, kSecMatchLimit, kSecUseDataProtectionKeychain, kSecValueData].contains(key)
+        ![kSecReturnData, kSecReturnRef, kSecMatchLimit, kSecUseDataProtectionKeychain, kSecValueData].contains(key)
     }
 
     private static func usesDataProtection(_ query: [String: Any]) -> Bool {

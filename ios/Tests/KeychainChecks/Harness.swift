@@ -23,6 +23,26 @@ func check(_ name: String, _ body: () throws -> Void) {
     }
 }
 
+/// `check` for async bodies: waits (bounded) for `body` on the cooperative pool.
+func checkAsync(_ name: String, within seconds: Int = 60, _ body: @escaping @Sendable () async throws -> Void) {
+    check(name) {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Outcome()
+        Task {
+            do { try await body() } catch { outcome.error = error }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + .seconds(seconds)) == .success else {
+            throw CheckFailure(description: "did not finish within \(seconds) s")
+        }
+        if let error = outcome.error { throw error }
+    }
+}
+
+private final class Outcome: @unchecked Sendable {
+    var error: Error?
+}
+
 func expect(_ condition: Bool, _ what: @autoclosure () -> String) throws {
     if !condition { throw CheckFailure(description: what()) }
 }

@@ -1,7 +1,9 @@
-// Runs KeychainTokenStore's logic through its public API against the stub Security
+// Runs KeychainTokenStore's and SecureEnclaveDpopKey's logic through their public API
+// (the DPoP key also against the auth server) against the stub Security
 // module's in-memory Keychain (scripts/swift-keychain-checks.sh). Exits non-zero naming
 // each failing check.
 readAndWriteChecks()
 lockAndFailureChecks()
 sharingChecks()
+dpopKeyChecks()
 finish()

@@ -32,6 +32,40 @@ class AuthServer(vararg args: String) : AutoCloseable {
         return Tokens(accessToken = field(body, "access_token"), refreshToken = field(body, "refresh_token"))
     }
 
+    /** POSTs to [path] with a `DPoP` proof header: the status, the `DPoP-Nonce` answered, the body. */
+    fun postWithProof(path: String, proof: String): ProofAnswer {
+        val request = HttpRequest.newBuilder(URI("$baseUrl$path"))
+            .header("DPoP", proof)
+            .POST(HttpRequest.BodyPublishers.noBody())
+            .build()
+        val response = http.send(request, HttpResponse.BodyHandlers.ofString())
+        return ProofAnswer(response.statusCode(), response.headers().firstValue("DPoP-Nonce").orElse(null), response.body())
+    }
+
+    /**
+     * Logs in with tokens bound to a DPoP key: [proof] makes the login call's proof, once
+     * more with the nonce the server answers a `use_dpop_nonce` with.
+     */
+    suspend fun loginWithProof(proof: suspend (nonce: String?) -> String): Tokens {
+        var nonce: String? = null
+        repeat(2) {
+            val answer = postWithProof("/login", proof(nonce))
+            if (answer.status == 200) return answer.tokens()
+            check("use_dpop_nonce" in answer.body) { "the login proof was refused: ${answer.body}" }
+            nonce = answer.nonce
+        }
+        error("the login needed more than one nonce")
+    }
+
+    class ProofAnswer(val status: Int, val nonce: String?, val body: String) {
+        /** The tokens of a 200 from `/login`, with their type ("DPoP" when bound to the key). */
+        fun tokens() = Tokens(
+            accessToken = field(body, "access_token"),
+            refreshToken = field(body, "refresh_token"),
+            tokenType = field(body, "token_type"),
+        )
+    }
+
     fun stat(name: String): Long {
         val body = send(HttpRequest.newBuilder(URI("$baseUrl/control/stats")).build())
         return Regex("\"$name\":(\\d+)").find(body)?.groupValues?.get(1)?.toLong() ?: error("no stat $name in the server's stats")
@@ -83,11 +117,12 @@ class AuthServer(vararg args: String) : AutoCloseable {
             http.send(request, HttpResponse.BodyHandlers.ofString()).body()
         }
 
-    private fun field(json: String, name: String): String =
-        Regex("\"$name\":\"([^\"]+)\"").find(json)?.groupValues?.get(1) ?: error("no $name in answer")
 
     override fun close() {
         process.destroy()
         process.waitFor()
     }
 }
+
+private fun field(json: String, name: String): String =
+    Regex("\"$name\":\"([^\"]+)\"").find(json)?.groupValues?.get(1) ?: error("no $name in answer")

@@ -3,6 +3,7 @@ package dev.refreshkit.android
 import android.security.keystore.KeyGenParameterSpec
 import java.security.AlgorithmParameters
 import java.security.Key
+import java.security.KeyPair
 import java.security.KeyStore
 import java.security.KeyStoreSpi
 import java.security.Provider
@@ -14,6 +15,7 @@ import java.util.Collections
 import java.util.Date
 import java.util.Enumeration
 import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.CopyOnWriteArrayList
 import javax.crypto.Cipher
 import javax.crypto.CipherSpi
 import javax.crypto.KeyGeneratorSpi
@@ -22,21 +24,31 @@ import javax.crypto.spec.SecretKeySpec
 
 /**
  * Stands in for Android's "AndroidKeyStore" provider, which Robolectric lacks: an
- * in-memory key store, an AES key generator that takes [KeyGenParameterSpec] (as the
- * real one does, and only that), and AES/GCM ciphers that do the JDK's AES-GCM but can be
- * made to fail the way a locked or broken Keystore does, at `Cipher.init`. As with the
- * real Keystore, the keys do not export their bytes, so no other provider's cipher can
- * take over when this one fails.
+ * in-memory key store, AES and EC key generators that take [KeyGenParameterSpec] (as the
+ * real ones do, and only that), and AES/GCM ciphers and SHA256withECDSA signatures that
+ * do the JDK's work but can be made to fail the way a locked or broken Keystore does, at
+ * `init`. As with the real Keystore, the private keys do not export their bytes, so no
+ * other provider can take over when this one fails.
  */
 object FakeAndroidKeyStore {
     val keys = ConcurrentHashMap<String, SecretKey>()
+    val ecKeys = ConcurrentHashMap<String, KeyPair>()
 
-    /** Thrown by every cipher init while set: a locked key, a failing Keystore. */
+    /** Thrown by every cipher and signature init while set: a locked key, a failing Keystore. */
     @Volatile var failure: (() -> Exception)? = null
+
+    /** Whether the device has StrongBox; without, a StrongBox spec fails as on a real device. */
+    @Volatile var hasStrongBox = true
+
+    /** The specs EC keys were asked for, in order. */
+    val ecSpecs = CopyOnWriteArrayList<KeyGenParameterSpec>()
 
     fun install() {
         keys.clear()
+        ecKeys.clear()
+        ecSpecs.clear()
         failure = null
+        hasStrongBox = true
         Security.removeProvider(NAME)
         Security.insertProviderAt(FakeProvider(), 1)
     }
@@ -52,6 +64,8 @@ object FakeAndroidKeyStore {
             putService(service("KeyStore", NAME) { MemoryKeyStore() })
             putService(service("KeyGenerator", "AES") { AesKeyGenerator() })
             putService(service("Cipher", "AES/GCM/NoPadding") { FailingGcm() })
+            putService(service("KeyPairGenerator", "EC") { EcKeyPairGenerator() })
+            putService(service("Signature", "SHA256withECDSA") { FailingEcdsa() })
         }
 
         private fun service(type: String, algorithm: String, make: () -> Any) =
@@ -63,9 +77,11 @@ object FakeAndroidKeyStore {
     private class MemoryKeyStore : KeyStoreSpi() {
         override fun engineGetEntry(alias: String, protParam: KeyStore.ProtectionParameter?): KeyStore.Entry? =
             keys[alias]?.let { KeyStore.SecretKeyEntry(it) }
-        override fun engineGetKey(alias: String, password: CharArray?): Key? = keys[alias]
-        override fun engineGetCertificateChain(alias: String): Array<Certificate>? = null
-        override fun engineGetCertificate(alias: String): Certificate? = null
+                ?: ecKeys[alias]?.let { KeyStore.PrivateKeyEntry(it.private, arrayOf(PublicKeyCertificate(it.public))) }
+        override fun engineGetKey(alias: String, password: CharArray?): Key? = keys[alias] ?: ecKeys[alias]?.private
+        override fun engineGetCertificateChain(alias: String): Array<Certificate>? =
+            engineGetCertificate(alias)?.let { arrayOf(it) }
+        override fun engineGetCertificate(alias: String): Certificate? = ecKeys[alias]?.let { PublicKeyCertificate(it.public) }
         override fun engineGetCreationDate(alias: String): Date? = null
         override fun engineSetKeyEntry(alias: String, key: Key, password: CharArray?, chain: Array<out Certificate>?) {
             keys[alias] = key as SecretKey
@@ -75,11 +91,12 @@ object FakeAndroidKeyStore {
         override fun engineSetCertificateEntry(alias: String, cert: Certificate) = throw UnsupportedOperationException()
         override fun engineDeleteEntry(alias: String) {
             keys.remove(alias)
+            ecKeys.remove(alias)
         }
-        override fun engineAliases(): Enumeration<String> = Collections.enumeration(keys.keys.toList())
-        override fun engineContainsAlias(alias: String) = keys.containsKey(alias)
-        override fun engineSize() = keys.size
-        override fun engineIsKeyEntry(alias: String) = keys.containsKey(alias)
+        override fun engineAliases(): Enumeration<String> = Collections.enumeration(keys.keys + ecKeys.keys)
+        override fun engineContainsAlias(alias: String) = keys.containsKey(alias) || ecKeys.containsKey(alias)
+        override fun engineSize() = keys.size + ecKeys.size
+        override fun engineIsKeyEntry(alias: String) = engineContainsAlias(alias)
         override fun engineIsCertificateEntry(alias: String) = false
         override fun engineGetCertificateAlias(cert: Certificate): String? = null
         override fun engineStore(stream: java.io.OutputStream?, password: CharArray?) = Unit
