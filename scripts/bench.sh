@@ -37,7 +37,7 @@ export REFRESHKIT_AUTH_SERVER="$repo/target/release/auth-server"
 
 echo "Rust benchmarks..." >&2
 # One process per part, so the memory figure starts from a fresh heap.
-for part in burst overhead memory processes idle; do
+for part in burst overhead memory processes idle dpop; do
   target/release/examples/bench "$part" >> "$out"
 done
 

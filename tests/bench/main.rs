@@ -10,6 +10,7 @@ mod server;
 #[path = "../all/helpers/child.rs"]
 #[allow(dead_code)]
 mod child;
+mod dpop;
 mod idle;
 mod overhead;
 mod processes;
@@ -130,7 +131,7 @@ async fn bench_burst(server: &AuthServer) {
 async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let server = AuthServer::start_with(&["--access-ttl-ms", &TOKEN_TTL_MS.to_string()]);
-    // `bench [burst|overhead|memory|processes|idle]` runs one part, for profiling.
+    // `bench [burst|overhead|memory|processes|idle|dpop]` runs one part, for profiling.
     let only = std::env::args().nth(1);
     let wanted = |part: &str| only.as_deref().is_none_or(|o| o == part);
     if wanted("burst") {
@@ -147,6 +148,9 @@ async fn main() {
     }
     if wanted("idle") {
         idle::bench_idle(&server).await;
+    }
+    if wanted("dpop") {
+        dpop::bench_dpop().await;
     }
 }
 

@@ -10,6 +10,20 @@ use serde_json::json;
 use crate::dpop::{Expected, Refusal};
 use crate::routes::{lock, Shared};
 
+/// The key thumbprint of the request's valid proof, if it sent one (a token request
+/// without a proof gets Bearer tokens, as servers that offer both do); `None` when the
+/// server does not do DPoP; the answer to give when the proof is refused.
+pub fn offered_key(
+    state: &Shared,
+    headers: &HeaderMap,
+    expected: &Expected<'_>,
+) -> Result<Option<String>, Box<Response>> {
+    if !headers.contains_key("dpop") {
+        return Ok(None);
+    }
+    checked_key(state, headers, expected, true)
+}
+
 /// The key thumbprint of the request's valid proof; `None` when the server does not do
 /// DPoP; the answer to give when the proof is refused (`for_token_endpoint` decides its form).
 pub fn checked_key(

@@ -15,7 +15,9 @@ use serde_json::{json, Value};
 use base64::Engine;
 
 use crate::dpop::Expected;
-use crate::dpop_http::{checked_key, dated, presented_token, request_url, rotate_nonce, set_clock_offset, with_nonce};
+use crate::dpop_http::{
+    checked_key, dated, offered_key, presented_token, request_url, rotate_nonce, set_clock_offset, with_nonce,
+};
 use crate::faults::{Fault, QueuedFault, TruncatedBody, DROP_MESSAGE};
 use crate::issuer::{Issuer, Presented, RefreshOutcome};
 
@@ -49,10 +51,10 @@ pub fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
-/// `POST /login`: new tokens; with `--dpop`, bound to the key of the request's proof.
+/// `POST /login`: new tokens; bound to the key of the request's proof when it sends one.
 async fn login(State(state): State<Shared>, headers: HeaderMap) -> Response {
     let url = request_url(&headers, "/login");
-    let jkt = match checked_key(&state, &headers, &Expected { method: "POST", url: &url, access_token: None }, true) {
+    let jkt = match offered_key(&state, &headers, &Expected { method: "POST", url: &url, access_token: None }) {
         Ok(jkt) => jkt,
         Err(refused) => return *refused,
     };
@@ -153,7 +155,7 @@ async fn oauth_refresh(
         }
     }
     let url = request_url(&headers, "/oauth/token");
-    let jkt = match checked_key(&state, &headers, &Expected { method: "POST", url: &url, access_token: None }, true) {
+    let jkt = match offered_key(&state, &headers, &Expected { method: "POST", url: &url, access_token: None }) {
         Ok(jkt) => jkt,
         Err(refused) => return *refused,
     };
