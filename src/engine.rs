@@ -8,16 +8,17 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Instant, SystemTime};
 
 use tokio::sync::{watch, Semaphore};
 
+use crate::clock::Instant;
 use crate::config::Settings;
 use crate::error::{ExpiryReason, SessionError};
 use crate::events::EventSink;
 use crate::guard::Guard;
 use crate::store::StoreHandle;
 use crate::tokens::{TokenSet, Tokens};
+use crate::wire::Wire;
 
 pub(crate) type RefreshResult = Result<Arc<TokenSet>, SessionError>;
 
@@ -150,10 +151,7 @@ pub(crate) fn bump(counter: &AtomicU64) {
 
 pub(crate) struct Engine {
     pub settings: Settings,
-    pub client: reqwest::Client,
-    /// The refresh call's client: it follows no redirect, so the refresh token is only
-    /// ever posted to the configured endpoint.
-    pub refresh_client: reqwest::Client,
+    pub wire: Wire,
     pub metrics: Metrics,
     pub permits: Semaphore,
     pub store: StoreHandle,
@@ -171,12 +169,7 @@ enum Step {
 }
 
 impl Engine {
-    pub fn new(
-        settings: Settings,
-        clients: (reqwest::Client, reqwest::Client),
-        store: StoreHandle,
-        events: EventSink,
-    ) -> Engine {
+    pub fn new(settings: Settings, wire: Wire, store: StoreHandle, events: EventSink) -> Engine {
         let state = State {
             phase: Phase::Unloaded,
             epoch: 0,
@@ -192,8 +185,7 @@ impl Engine {
         Engine {
             permits: Semaphore::new(settings.max_concurrent_requests),
             settings,
-            client: clients.0,
-            refresh_client: clients.1,
+            wire,
             metrics: Metrics::default(),
             store,
             events,
@@ -210,7 +202,7 @@ impl Engine {
     /// The one freshness rule: whether `current` must be refreshed before it is sent.
     fn is_stale(&self, current: &TokenSet, need: Need) -> bool {
         match need {
-            Need::Current => current.expires_within(SystemTime::now(), self.settings.leeway),
+            Need::Current => current.expires_within(crate::clock::now(), self.settings.leeway),
             Need::Replacing(generation) => current.generation == generation,
         }
     }

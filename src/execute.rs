@@ -3,17 +3,18 @@
 //! it is, so there are no loops; the refresh call never passes through here.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use tokio::sync::SemaphorePermit;
 
 use serde_json::Value;
 
+use crate::clock::Instant;
 use crate::config::BodyRule;
 use crate::engine::{bump, Engine, Need};
 use crate::error::SessionError;
-use crate::http::{read_capped, to_response, BodyError, HttpRequest, HttpResponse, Prepared};
+use crate::http::{to_response, HttpRequest, HttpResponse, Prepared};
 use crate::tokens::TokenSet;
+use crate::wire::WireError;
 
 /// Bodies larger than this are not parsed for the expiry rule.
 const MAX_RULE_BODY: usize = 256 * 1024;
@@ -71,7 +72,7 @@ impl Engine {
     /// A place among the requests on the wire, within the request's own deadline: the
     /// request timeout covers queueing too.
     async fn place_on_the_wire(&self, deadline: Instant) -> Result<SemaphorePermit<'_>, SessionError> {
-        match tokio::time::timeout_at(deadline.into(), self.permits.acquire()).await {
+        match tokio::time::timeout_at(deadline, self.permits.acquire()).await {
             Ok(permit) => permit.map_err(|_| SessionError::Cancelled),
             Err(_) => Err(SessionError::Timeout),
         }
@@ -87,23 +88,24 @@ impl Engine {
         if let Some(ts) = token {
             headers.insert(self.settings.header_name.clone(), self.settings.authorization(&ts.tokens.access_token)?);
         }
-        let mut builder =
-            self.client.request(request.method.clone(), request.url.clone()).headers(headers).timeout(request.timeout);
+        let mut builder = self
+            .wire
+            .api()
+            .request(request.method.clone(), request.url.clone())
+            .headers(headers)
+            .timeout(request.timeout);
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
         let limit = self.settings.max_response_bytes;
         let exchange = async {
-            let response = builder.send().await.map_err(|e| SessionError::from_transport(&e))?;
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let body = read_capped(response, limit).await.map_err(|e| match e {
-                BodyError::TooLarge => SessionError::ResponseTooLarge { limit_bytes: limit },
-                BodyError::Transport(e) => SessionError::from_transport(&e),
+            let (status, headers, body) = self.wire.send(builder, limit).await.map_err(|e| match e {
+                WireError::TooLarge => SessionError::ResponseTooLarge { limit_bytes: limit },
+                WireError::Failed(e) => e,
             })?;
             Ok(to_response(status, &headers, body))
         };
-        tokio::time::timeout_at(deadline.into(), exchange).await.unwrap_or(Err(SessionError::Timeout))
+        tokio::time::timeout_at(deadline, exchange).await.unwrap_or(Err(SessionError::Timeout))
     }
 }
 

@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use crate::config::{RefreshProtocol, Settings};
 use crate::error::SessionError;
-use crate::http::{read_capped, BodyError};
 use crate::tokens::{check_usable, Tokens};
+use crate::wire::{Wire, WireError};
 
 /// The largest refresh answer read; real ones are a few hundred bytes.
 const MAX_ANSWER: u64 = 64 * 1024;
@@ -31,11 +31,7 @@ pub(crate) enum RefreshFailure {
 }
 
 /// Sends the refresh request for `refresh_token` and reads the new tokens.
-pub(crate) async fn refresh(
-    client: &reqwest::Client,
-    settings: &Settings,
-    refresh_token: &str,
-) -> Result<Tokens, RefreshFailure> {
+pub(crate) async fn refresh(wire: &Wire, settings: &Settings, refresh_token: &str) -> Result<Tokens, RefreshFailure> {
     let request = match &settings.protocol {
         RefreshProtocol::OAuth2 { client_id, client_secret, scope, basic_auth } => {
             let mut form: Vec<(&str, &str)> = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
@@ -46,7 +42,7 @@ pub(crate) async fn refresh(
                     form.push((key, v));
                 }
             }
-            let request = client.post(settings.refresh_url.clone()).form(&form);
+            let request = wire.refresh().post(settings.refresh_url.clone()).form(&form);
             match (basic_auth, client_id) {
                 (true, Some(id)) => {
                     request.header(reqwest::header::AUTHORIZATION, basic_credentials(id, client_secret))
@@ -60,20 +56,18 @@ pub(crate) async fn refresh(
                 body.insert(k.clone(), Value::String(v.clone()));
             }
             body.insert(refresh_token_field.clone(), Value::String(refresh_token.to_owned()));
-            client
+            wire.refresh()
                 .post(settings.refresh_url.clone())
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(Value::Object(body).to_string())
         }
     };
     let request = request.header(reqwest::header::ACCEPT, "application/json").timeout(settings.refresh_call_limit());
-    let response = request.send().await.map_err(|e| RefreshFailure::Transient(SessionError::from_transport(&e)))?;
-    let status = response.status().as_u16();
-    let body = read_capped(response, MAX_ANSWER).await.map_err(|e| match e {
-        BodyError::TooLarge => malformed("the answer is larger than 64 KiB"),
-        BodyError::Transport(e) => RefreshFailure::Transient(SessionError::from_transport(&e)),
+    let (status, _, body) = wire.send(request, MAX_ANSWER).await.map_err(|e| match e {
+        WireError::TooLarge => malformed("the answer is larger than 64 KiB"),
+        WireError::Failed(e) => RefreshFailure::Transient(e),
     })?;
-    parse_answer(&settings.protocol, status, &body, SystemTime::now())
+    parse_answer(&settings.protocol, status, &body, crate::clock::now())
 }
 
 /// Reads the refresh endpoint's answer. Public to the crate for tests and fuzzing.

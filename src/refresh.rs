@@ -60,7 +60,7 @@ impl Engine {
             Ok(None) => return self.expire(Some(id), epoch, ExpiryReason::RemovedFromStore).await,
             Ok(Some(stored)) if self.is_news(&stored) => {
                 let fresh = !TokenSet::new(stored.clone(), 0, epoch, false)
-                    .expires_within(std::time::SystemTime::now(), self.settings.leeway);
+                    .expires_within(crate::clock::now(), self.settings.leeway);
                 if fresh || stored.refresh_token.is_none() {
                     log::debug!(target: "refreshkit", "refresh {id}: adopted newer tokens from the store");
                     return self.activate(id, epoch, stored, false);
@@ -72,7 +72,7 @@ impl Engine {
         let Some(refresh_token) = basis.refresh_token.clone() else {
             return self.expire(Some(id), epoch, ExpiryReason::NoRefreshToken).await;
         };
-        match protocol::refresh(&self.refresh_client, &self.settings, &refresh_token).await {
+        match protocol::refresh(&self.wire, &self.settings, &refresh_token).await {
             Ok(mut fresh) => {
                 fresh.keep_from(&basis);
                 if after_rejection {
