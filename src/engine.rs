@@ -97,6 +97,16 @@ impl State {
         self.phase = phase;
     }
 
+    /// Remembers tokens another process left in the store that this session refreshed
+    /// from: once rotated they are spent, and if the rotated tokens' save fails, the
+    /// store still holding them must not make them news again.
+    pub fn spent(&mut self, tokens: Tokens) {
+        if self.held.len() == HELD {
+            self.held.pop_front();
+        }
+        self.held.push_front(Arc::new(TokenSet::new(tokens, 0, self.epoch, false)));
+    }
+
     /// Whether this session held `tokens` in this epoch (so they are not news).
     pub fn held(&self, tokens: &Tokens) -> bool {
         self.held.iter().any(|ts| ts.tokens.access_token == tokens.access_token)
