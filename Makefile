@@ -35,9 +35,9 @@ cargo-fuzz:
 
 # The deterministic simulation (tests/sim, scripts/sim.sh). `make sim SEED=<n>` replays
 # one seed and prints its trace; `make sim` runs SCHEDULES seeds from FIRST_SEED
-# (default 2,000,000 from 200,000, past the range `make test` runs).
+# (default 2,000,000 from 300,000, past the range `make test` runs).
 sim:
-	SIM_SCHEDULES=$${SCHEDULES:-2000000} SIM_FIRST_SEED=$${FIRST_SEED:-200000} scripts/sim.sh $(SEED)
+	SIM_SCHEDULES=$${SCHEDULES:-2000000} SIM_FIRST_SEED=$${FIRST_SEED:-300000} scripts/sim.sh $(SEED)
 
 soak:
 	cargo build --quiet --release -p auth-server

@@ -302,6 +302,8 @@ async fn sign_in(state: Shared, process: u64, session: Arc<Session>, user: u32, 
         w.signing_in -= 1;
         if result.is_ok() {
             (w.user, w.since, w.rejections, w.empty_reads) = (Some(user), w.pending_since, 0, 0);
+            // A read of the store that ends after this is thrown away by the engine.
+            w.loaded = true;
         }
     }
     s.sign_ins[attempt].failed = result.is_err();
@@ -325,8 +327,7 @@ async fn sign_out(state: Shared, process: u64, session: Arc<Session>, bounds: Bo
     if let Some(w) = s.processes.get_mut(&process) {
         w.changing -= 1;
         if result.is_ok() {
-            w.user = None;
-            w.since = at;
+            (w.user, w.since, w.loaded) = (None, at, true);
             // A sign-in that started meanwhile may legitimately save after this.
             w.signed_out = w.signing_in == 0 && w.sign_ins_started == sign_ins;
         }

@@ -97,7 +97,8 @@ pub struct ProcessWatch {
     /// Refresh rejections delivered, and empty store reads, since the last sign-in.
     pub rejections: u32,
     pub empty_reads: u32,
-    /// The first read of the store succeeded (it sets `user`).
+    /// The first read of the store succeeded (it sets `user`), or a sign-in or sign-out
+    /// did (a read that ends later is thrown away by the engine).
     pub loaded: bool,
     /// The epoch whose expiry was already checked.
     pub expiry_checked: Option<u64>,
