@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use refreshkit::simulation::{self, Probe};
-use refreshkit::{BodyRule, CallbackError, HttpRequest, Session, SessionConfig, SessionEvent, SessionListener};
+use refreshkit::{
+    BodyRule, CallbackError, HttpRequest, Session, SessionConfig, SessionEvent, SessionListener, SessionState,
+};
 use tokio::time::Instant;
 
 use crate::invariants::{check_call, check_expiry, check_store_behind, check_text, Finding, Violation};
@@ -139,9 +141,15 @@ async fn drive(seed: u64, traced: bool) -> Outcome {
                 lock(&state).note(|| format!("step {step}: p{id} request to a foreign host"));
                 simulation::spawn_as(id, execute(Arc::clone(&state), id, session, FOREIGN, false, None, bounds));
             }
-            45..=54 => {
+            45..=51 => {
                 lock(&state).note(|| format!("step {step}: p{id} access_token"));
                 simulation::spawn_as(id, access_token(Arc::clone(&state), id, session, bounds));
+            }
+            52..=54 => {
+                // The app's own request with the current token got a 401.
+                let Some(rejected) = simulation::probe(&session).access_token else { continue };
+                lock(&state).note(|| format!("step {step}: p{id} refresh_after_unauthorized"));
+                simulation::spawn_as(id, after_unauthorized(Arc::clone(&state), id, session, rejected, bounds));
             }
             55..=61 => {
                 lock(&state).note(|| format!("step {step}: p{id} sign_out"));
@@ -204,8 +212,8 @@ async fn drive(seed: u64, traced: bool) -> Outcome {
 fn start_process(state: &Shared, id: u64, config: &SessionConfig) -> Process {
     {
         let mut s = lock(state);
-        // Its user is set by its first read of the store.
-        s.processes.insert(id, ProcessWatch { alive: true, ..Default::default() });
+        let since = s.tick();
+        s.processes.insert(id, ProcessWatch { alive: true, since, ..Default::default() });
     }
     let store = Arc::new(SimStore { process: id, state: Arc::clone(state) });
     let world = Arc::new(ProcessWorld { process: id, state: Arc::clone(state) });
@@ -243,8 +251,13 @@ async fn execute(
 ) {
     let id = {
         let mut s = lock(&state);
+        // The sign-in the request starts under is the session's, as the engine has it now;
+        // unknown while the store is unread or a sign-in or sign-out is under way.
         let watch = s.processes.get(&process);
-        let user = watch.and_then(|w| (w.changing == 0 && w.loaded).then_some(w.user));
+        let settled = watch.is_some_and(|w| w.changing == 0)
+            && !matches!(session.state(), SessionState::Loading | SessionState::Locked);
+        let current = simulation::probe(&session).access_token;
+        let user = settled.then(|| current.and_then(|t| s.user_of_access(&t)));
         let since = watch.map_or(0, |w| w.since);
         s.requests.push(crate::world::AppRequest { user, since });
         s.requests.len() - 1
@@ -275,6 +288,16 @@ async fn access_token(state: Shared, process: u64, session: Arc<Session>, bounds
     check_call(&mut s, process, "access_token", (started.elapsed(), bounds.token, false), &result);
 }
 
+async fn after_unauthorized(state: Shared, process: u64, session: Arc<Session>, rejected: String, bounds: Bounds) {
+    let started = Instant::now();
+    let result = session.refresh_after_unauthorized(rejected).await;
+    let mut s = lock(&state);
+    s.note(|| {
+        format!("p{process} refresh_after_unauthorized -> {}", if result.is_ok() { "a token" } else { "an error" })
+    });
+    check_call(&mut s, process, "refresh_after_unauthorized", (started.elapsed(), bounds.token, false), &result);
+}
+
 async fn sign_in(state: Shared, process: u64, session: Arc<Session>, user: u32, bounds: Bounds) {
     let (tokens, attempt, queued) = {
         let mut s = lock(&state);
@@ -301,9 +324,7 @@ async fn sign_in(state: Shared, process: u64, session: Arc<Session>, user: u32, 
         w.changing -= 1;
         w.signing_in -= 1;
         if result.is_ok() {
-            (w.user, w.since, w.rejections, w.empty_reads) = (Some(user), w.pending_since, 0, 0);
-            // A read of the store that ends after this is thrown away by the engine.
-            w.loaded = true;
+            (w.since, w.rejections, w.empty_reads) = (w.pending_since, 0, 0);
         }
     }
     s.sign_ins[attempt].failed = result.is_err();
@@ -327,7 +348,8 @@ async fn sign_out(state: Shared, process: u64, session: Arc<Session>, bounds: Bo
     if let Some(w) = s.processes.get_mut(&process) {
         w.changing -= 1;
         if result.is_ok() {
-            (w.user, w.since, w.loaded) = (None, at, true);
+            w.since = at;
+            w.sign_outs += 1;
             // A sign-in that started meanwhile may legitimately save after this.
             w.signed_out = w.signing_in == 0 && w.sign_ins_started == sign_ins;
         }

@@ -31,6 +31,8 @@ pub struct Faults {
     pub refresh_lost_after: u64,
     pub refresh_5xx: u64,
     pub refresh_revoked: u64,
+    /// The network delivers the refresh request twice: the second is a reuse.
+    pub refresh_duplicated: u64,
     pub refresh_slow_ms: u64,
     pub api_lost: u64,
     pub api_5xx: u64,
@@ -50,6 +52,7 @@ impl Faults {
             refresh_lost_after: rate(150),
             refresh_5xx: rate(200),
             refresh_revoked: rate(30),
+            refresh_duplicated: rate(30),
             refresh_slow_ms: rate(12_000),
             api_lost: rate(100),
             api_5xx: rate(100),
@@ -83,8 +86,7 @@ struct Family {
 #[derive(Default)]
 pub struct ProcessWatch {
     pub alive: bool,
-    /// The user whose sign-in the process's requests belong to, when it is known.
-    pub user: Option<u32>,
+    /// When the process's current sign-in started (or the process, or its last sign-out).
     pub since: u64,
     /// When the sign-in under way started.
     pub pending_since: u64,
@@ -94,12 +96,10 @@ pub struct ProcessWatch {
     pub signed_out: bool,
     pub signing_in: u32,
     pub sign_ins_started: u32,
+    pub sign_outs: u32,
     /// Refresh rejections delivered, and empty store reads, since the last sign-in.
     pub rejections: u32,
     pub empty_reads: u32,
-    /// The first read of the store succeeded (it sets `user`), or a sign-in or sign-out
-    /// did (a read that ends later is thrown away by the engine).
-    pub loaded: bool,
     /// The epoch whose expiry was already checked.
     pub expiry_checked: Option<u64>,
 }
@@ -142,7 +142,7 @@ pub struct State {
     /// Sign-ins started (process, step, user, and whether it failed), for invariant 2:
     /// processes share one store, so another process's sign-in is adopted by design.
     pub sign_ins: Vec<SignIn>,
-    refreshing: HashMap<(u64, usize), u32>,
+    refreshing: HashMap<(u64, usize, u32), u32>,
     delivered: HashSet<(u64, String)>,
     superseded: HashSet<String>,
     /// Token families whose stored generation went back (a `Finding`).
@@ -246,7 +246,7 @@ impl State {
         Tokens::new(access, Some(refresh), Some(wall))
     }
 
-    fn user_of_access(&self, token: &str) -> Option<u32> {
+    pub fn user_of_access(&self, token: &str) -> Option<u32> {
         self.access.get(token).map(|a| a.user)
     }
 
@@ -318,7 +318,7 @@ enum Fate {
 /// its process killed).
 struct Refreshing {
     state: Shared,
-    key: (u64, usize),
+    key: (u64, usize, u32),
 }
 
 impl Drop for Refreshing {
@@ -351,7 +351,9 @@ async fn refresh_call(
             );
         }
         let family = s.refresh.get(&token).map_or(usize::MAX, |r| r.family);
-        let key = (process, family);
+        // A call of an earlier sign-in may still be on the wire: the engine lets it end.
+        let sign_in = s.processes.get(&process).map_or(0, |w| w.sign_ins_started + w.sign_outs);
+        let key = (process, family, sign_in);
         let concurrent = s.refreshing.get(&key).copied().unwrap_or(0);
         if concurrent > 0 && family != usize::MAX {
             s.violated(
@@ -402,6 +404,11 @@ async fn refresh_call(
         let revoke = s.faults.refresh_revoked;
         let spurious = s.rng.chance(revoke);
         let outcome = rotate(&mut s, &token, spurious);
+        let duplicated = s.faults.refresh_duplicated;
+        if s.rng.chance(duplicated) {
+            let again = rotate(&mut s, &token, false).err().unwrap_or("rotated twice");
+            s.note(|| format!("the network delivered the refresh of {token} twice: {again}"));
+        }
         s.note(|| match &outcome {
             Ok(t) => format!("auth server rotated {token} to {}", t.refresh_token.as_deref().unwrap_or("")),
             Err(why) => format!("auth server rejected {token}: {why}"),
@@ -559,14 +566,9 @@ impl TokenStore for SimStore {
         self.fault(&mut s, "load")?;
         let stored = s.stored.clone();
         let process = self.process;
-        let user = stored.as_ref().and_then(|t| s.user_of_stored(t));
-        let at = s.tick();
         if let Some(w) = s.processes.get_mut(&process) {
             if stored.is_none() {
                 w.empty_reads += 1;
-            }
-            if !w.loaded {
-                (w.loaded, w.user, w.since) = (true, user, at);
             }
         }
         s.note(|| format!("p{process} store load: {:?}", stored.as_ref().map(|t| t.access_token.clone())));
