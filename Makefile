@@ -1,5 +1,5 @@
 # The two commands the README leads with, and their parts.
-.PHONY: demo test test-rust test-kotlin test-swift mobile bindings fuzz cargo-fuzz soak bench
+.PHONY: demo test test-rust test-kotlin test-swift mobile bindings fuzz cargo-fuzz soak bench sim
 
 demo:
 	cargo build --quiet -p auth-server
@@ -32,6 +32,12 @@ fuzz:
 # Coverage-guided, on nightly (tests/cargo-fuzz): FUZZ_SECONDS per target, default 300.
 cargo-fuzz:
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} scripts/cargo-fuzz.sh
+
+# The deterministic simulation (tests/sim, scripts/sim.sh). `make sim SEED=<n>` replays
+# one seed and prints its trace; `make sim` runs SCHEDULES seeds from FIRST_SEED
+# (default 2,000,000 from 300,000, past the range `make test` runs).
+sim:
+	SIM_SCHEDULES=$${SCHEDULES:-2000000} SIM_FIRST_SEED=$${FIRST_SEED:-300000} scripts/sim.sh $(SEED)
 
 soak:
 	cargo build --quiet --release -p auth-server

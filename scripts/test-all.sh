@@ -28,6 +28,9 @@ run_rust() {
   fi
   step "Rust: unit and integration tests"
   suite rust cargo test -p refreshkit
+  step "Rust: the deterministic simulation, the CI seed range (scripts/sim.sh; builds in target/sim)"
+  scripts/sim.sh clippy
+  suite sim scripts/sim.sh
   step "bindings: committed Kotlin and Swift match the library"
   bindings/generate.sh --check
 }
@@ -44,10 +47,11 @@ run_swift() {
 
 totals() {
   local passed=0 failed=0 n f e
-  if [ -f "$logs/rust.log" ]; then
+  for log in "$logs/rust.log" "$logs/sim.log"; do
+    [ -f "$log" ] || continue
     while read -r n f; do passed=$((passed + n)); failed=$((failed + f)); done < <(
-      sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$logs/rust.log")
-  fi
+      sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$log")
+  done
   if [ -f "$logs/kotlin.log" ]; then
     read -r n f e < <(sed -n 's/.*Tests run: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\), Skipped.*/\1 \2 \3/p' "$logs/kotlin.log" | tail -n 1) || true
     passed=$((passed + ${n:-0} - ${f:-0} - ${e:-0})); failed=$((failed + ${f:-0} + ${e:-0}))

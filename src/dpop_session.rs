@@ -45,7 +45,7 @@ impl Dpop {
         let key = Arc::clone(&self.key);
         let (method, url, token) = (method.to_owned(), url.clone(), access_token.map(str::to_owned));
         let nonce = self.nonces().get(&origin(&url)).cloned();
-        let now = shifted(SystemTime::now(), self.clock_offset_secs.load(Ordering::Relaxed));
+        let now = shifted(crate::clock::now(), self.clock_offset_secs.load(Ordering::Relaxed));
         let signed = tokio::task::spawn_blocking(move || {
             crate::runtime::app_callback(|| {
                 let what = ProofFor {
@@ -79,7 +79,7 @@ impl Dpop {
         else {
             return false;
         };
-        let offset = seconds_between(SystemTime::now(), server);
+        let offset = seconds_between(crate::clock::now(), server);
         let offset = if offset.abs() < CLOCK_TOLERANCE_SECS { 0 } else { offset };
         let before = self.clock_offset_secs.swap(offset, Ordering::Relaxed);
         (offset - before).abs() >= CLOCK_TOLERANCE_SECS

@@ -8,16 +8,17 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Instant, SystemTime};
 
 use tokio::sync::{watch, Semaphore};
 
+use crate::clock::Instant;
 use crate::config::Settings;
 use crate::error::{ExpiryReason, SessionError};
 use crate::events::EventSink;
 use crate::guard::Guard;
 use crate::store::StoreHandle;
 use crate::tokens::{TokenSet, Tokens};
+use crate::wire::Wire;
 
 pub(crate) type RefreshResult = Result<Arc<TokenSet>, SessionError>;
 
@@ -96,6 +97,16 @@ impl State {
         self.phase = phase;
     }
 
+    /// Remembers tokens another process left in the store that this session refreshed
+    /// from: once rotated they are spent, and if the rotated tokens' save fails, the
+    /// store still holding them must not make them news again.
+    pub fn spent(&mut self, tokens: Tokens) {
+        if self.held.len() == HELD {
+            self.held.pop_front();
+        }
+        self.held.push_front(Arc::new(TokenSet::new(tokens, 0, self.epoch, false)));
+    }
+
     /// Whether this session held `tokens` in this epoch (so they are not news).
     pub fn held(&self, tokens: &Tokens) -> bool {
         self.held.iter().any(|ts| ts.tokens.access_token == tokens.access_token)
@@ -150,10 +161,7 @@ pub(crate) fn bump(counter: &AtomicU64) {
 
 pub(crate) struct Engine {
     pub settings: Settings,
-    pub client: reqwest::Client,
-    /// The refresh call's client: it follows no redirect, so the refresh token is only
-    /// ever posted to the configured endpoint. Requests carrying a DPoP proof use it too.
-    pub refresh_client: reqwest::Client,
+    pub wire: Wire,
     pub metrics: Metrics,
     pub permits: Semaphore,
     pub store: StoreHandle,
@@ -175,7 +183,7 @@ enum Step {
 impl Engine {
     pub fn new(
         settings: Settings,
-        clients: (reqwest::Client, reqwest::Client),
+        wire: Wire,
         store: StoreHandle,
         events: EventSink,
         dpop: Option<crate::dpop_session::Dpop>,
@@ -195,8 +203,7 @@ impl Engine {
         Engine {
             permits: Semaphore::new(settings.max_concurrent_requests),
             settings,
-            client: clients.0,
-            refresh_client: clients.1,
+            wire,
             metrics: Metrics::default(),
             store,
             events,
@@ -214,7 +221,7 @@ impl Engine {
     /// The one freshness rule: whether `current` must be refreshed before it is sent.
     fn is_stale(&self, current: &TokenSet, need: Need) -> bool {
         match need {
-            Need::Current => current.expires_within(SystemTime::now(), self.settings.leeway),
+            Need::Current => current.expires_within(crate::clock::now(), self.settings.leeway),
             Need::Replacing(generation) => current.generation == generation,
         }
     }

@@ -3,7 +3,6 @@
 //! it is, so there are no loops; the refresh call never passes through here.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use tokio::sync::SemaphorePermit;
 
@@ -14,11 +13,13 @@ use reqwest::header::{HeaderMap, HeaderName};
 use crate::config::{authorization_with, BodyRule};
 use crate::dpop::DpopKeyError;
 use crate::dpop_session::{is_dpop_token_type, key_failed, refused_the_proof, resource_refused_proof, DPOP_TOKEN_TYPE};
+use crate::clock::Instant;
 use crate::engine::{bump, Engine, Need};
 use crate::error::ExpiryReason;
 use crate::error::SessionError;
-use crate::http::{read_capped, to_response, BodyError, HttpRequest, HttpResponse, Prepared};
+use crate::http::{to_response, HttpRequest, HttpResponse, Prepared};
 use crate::tokens::TokenSet;
+use crate::wire::WireError;
 
 /// Bodies larger than this are not parsed for the expiry rule.
 const MAX_RULE_BODY: usize = 256 * 1024;
@@ -80,7 +81,7 @@ impl Engine {
     /// A place among the requests on the wire, within the request's own deadline: the
     /// request timeout covers queueing too.
     async fn place_on_the_wire(&self, deadline: Instant) -> Result<SemaphorePermit<'_>, SessionError> {
-        match tokio::time::timeout_at(deadline.into(), self.permits.acquire()).await {
+        match tokio::time::timeout_at(deadline, self.permits.acquire()).await {
             Ok(permit) => permit.map_err(|_| SessionError::Cancelled),
             Err(_) => Err(SessionError::Timeout),
         }
@@ -105,7 +106,7 @@ impl Engine {
                 retried = true;
             }
         };
-        tokio::time::timeout_at(deadline.into(), attempts).await.unwrap_or(Err(SessionError::Timeout))
+        tokio::time::timeout_at(deadline, attempts).await.unwrap_or(Err(SessionError::Timeout))
     }
 
     /// The request's headers with the token: `scheme token`, or for a DPoP-bound token
@@ -150,21 +151,18 @@ impl Engine {
         let dpop_bound = token.is_some_and(|ts| is_dpop_token_type(ts.tokens.token_type.as_deref()));
         // A proof names one URL: a request that carries one follows no redirect (the app
         // gets the 3xx), so a proof never reaches a URL it was not made for.
-        let client = if dpop_bound { &self.refresh_client } else { &self.client };
+        let client = if dpop_bound { self.wire.refresh() } else { self.wire.api() };
         let mut builder =
             client.request(request.method.clone(), request.url.clone()).headers(headers).timeout(request.timeout);
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
         let limit = self.settings.max_response_bytes;
-        let response = builder.send().await.map_err(|e| SessionError::from_transport(&e))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let learnt = dpop_bound && self.dpop.as_ref().is_some_and(|d| d.learn(&request.url, &headers));
-        let body = read_capped(response, limit).await.map_err(|e| match e {
-            BodyError::TooLarge => SessionError::ResponseTooLarge { limit_bytes: limit },
-            BodyError::Transport(e) => SessionError::from_transport(&e),
+        let (status, headers, body) = self.wire.send(builder, limit).await.map_err(|e| match e {
+            WireError::TooLarge => SessionError::ResponseTooLarge { limit_bytes: limit },
+            WireError::Failed(e) => e,
         })?;
+        let learnt = dpop_bound && self.dpop.as_ref().is_some_and(|d| d.learn(&request.url, &headers));
         Ok((to_response(status, &headers, body), learnt && resource_refused_proof(status, &headers)))
     }
 }

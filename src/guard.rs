@@ -3,7 +3,9 @@
 //! often as their lifetime asks. A cap on refreshes per window is only a backstop.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Instant;
 
 /// Fresh tokens rejected in a row, before they served anything, that make a loop.
 pub(crate) const LOOP_LIMIT: u32 = 3;

@@ -26,6 +26,7 @@
 #[cfg(target_os = "android")]
 mod android;
 mod blocking;
+mod clock;
 mod config;
 mod dpop;
 mod dpop_session;
@@ -48,11 +49,15 @@ mod refresh_lock;
 mod rules;
 mod runtime;
 mod session;
+#[cfg(feature = "simulation")]
+#[doc(hidden)]
+pub mod simulation;
 mod store;
 mod tls;
 mod token_lease;
 mod tokens;
 mod transport;
+mod wire;
 
 pub use config::{default_session_config, BodyRule, RefreshProtocol, SessionConfig};
 pub use dpop::{software_dpop_key, DpopKey, DpopKeyError, SoftwareDpopKey};

@@ -3,10 +3,11 @@
 //! errors always tell one story: a change is made only once the store has it.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::clock::Instant;
 use crate::engine::{Engine, Phase, State};
 use crate::error::SessionError;
 use crate::events::SessionEvent;

@@ -9,8 +9,8 @@ use crate::config::{RefreshProtocol, Settings};
 use crate::dpop::DpopKeyError;
 use crate::dpop_session::{key_failed, token_endpoint_refused_proof, Dpop};
 use crate::error::SessionError;
-use crate::http::{read_capped, BodyError};
 use crate::tokens::{check_usable, Tokens};
+use crate::wire::{Wire, WireError};
 
 /// The largest refresh answer read; real ones are a few hundred bytes.
 const MAX_ANSWER: u64 = 64 * 1024;
@@ -41,14 +41,14 @@ pub(crate) enum RefreshFailure {
 /// the request carries a proof; a proof refused for a nonce or a clock the answer then
 /// taught gets one more try.
 pub(crate) async fn refresh(
-    client: &reqwest::Client,
+    wire: &Wire,
     settings: &Settings,
     refresh_token: &str,
     dpop: Option<&Dpop>,
 ) -> Result<Tokens, RefreshFailure> {
     let mut retried = false;
     loop {
-        let mut request = refresh_request(client, settings, refresh_token);
+        let mut request = refresh_request(wire.refresh(), settings, refresh_token);
         if let Some(dpop) = dpop {
             let proof = dpop.proof("POST", &settings.refresh_url, None).await.map_err(|e| match e {
                 DpopKeyError::Gone => RefreshFailure::KeyGone,
@@ -56,18 +56,16 @@ pub(crate) async fn refresh(
             })?;
             request = request.header("DPoP", proof);
         }
-        let response = request.send().await.map_err(|e| RefreshFailure::Transient(SessionError::from_transport(&e)))?;
-        let status = response.status().as_u16();
-        let learnt = dpop.is_some_and(|d| d.learn(&settings.refresh_url, response.headers()));
-        let body = read_capped(response, MAX_ANSWER).await.map_err(|e| match e {
-            BodyError::TooLarge => malformed("the answer is larger than 64 KiB"),
-            BodyError::Transport(e) => RefreshFailure::Transient(SessionError::from_transport(&e)),
+        let (status, headers, body) = wire.send(request, MAX_ANSWER).await.map_err(|e| match e {
+            WireError::TooLarge => malformed("the answer is larger than 64 KiB"),
+            WireError::Failed(e) => RefreshFailure::Transient(e),
         })?;
+        let learnt = dpop.is_some_and(|d| d.learn(&settings.refresh_url, &headers));
         if learnt && !retried && token_endpoint_refused_proof(status, &body) {
             retried = true;
             continue;
         }
-        return parse_answer(&settings.protocol, status, &body, SystemTime::now());
+        return parse_answer(&settings.protocol, status, &body, crate::clock::now());
     }
 }
 

@@ -60,7 +60,7 @@ impl Engine {
             Ok(None) => return self.expire(Some(id), epoch, ExpiryReason::RemovedFromStore).await,
             Ok(Some(stored)) if self.is_news(&stored) => {
                 let fresh = !TokenSet::new(stored.clone(), 0, epoch, false)
-                    .expires_within(std::time::SystemTime::now(), self.settings.leeway);
+                    .expires_within(crate::clock::now(), self.settings.leeway);
                 if fresh || stored.refresh_token.is_none() {
                     log::debug!(target: "refreshkit", "refresh {id}: adopted newer tokens from the store");
                     return self.activate(id, epoch, stored, false);
@@ -69,14 +69,25 @@ impl Engine {
             }
             Ok(Some(_)) => {}
         }
+        // A sign-in or sign-out while the lock and the store were awaited ended this
+        // refresh's session: its refresh token must not be spent for nothing.
+        if self.lock().epoch != epoch {
+            return self.fail(id, epoch, SessionError::SessionChanged);
+        }
         let Some(refresh_token) = basis.refresh_token.clone() else {
             return self.expire(Some(id), epoch, ExpiryReason::NoRefreshToken).await;
         };
-        match protocol::refresh(&self.refresh_client, &self.settings, &refresh_token, self.dpop.as_ref()).await {
+        match protocol::refresh(&self.wire, &self.settings, &refresh_token, self.dpop.as_ref()).await {
             Ok(mut fresh) => {
                 fresh.keep_from(&basis);
-                if after_rejection {
-                    self.lock().guard.refreshed_after_rejection();
+                {
+                    let mut st = self.lock();
+                    if after_rejection {
+                        st.guard.refreshed_after_rejection();
+                    }
+                    if st.epoch == epoch && basis.access_token != from.tokens.access_token {
+                        st.spent(basis);
+                    }
                 }
                 self.persist_and_activate(id, epoch, fresh).await
             }

@@ -67,7 +67,21 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    #[cfg(feature = "simulation")]
+    if crate::simulation::active() {
+        return crate::simulation::spawn(fut);
+    }
     RUNTIME.spawn(fut)
+}
+
+/// Enters the library's runtime, so sockets and timers belong to it; a simulation keeps
+/// everything on the runtime it owns.
+fn enter_own() -> Option<tokio::runtime::EnterGuard<'static>> {
+    #[cfg(feature = "simulation")]
+    if crate::simulation::active() {
+        return None;
+    }
+    Some(RUNTIME.enter())
 }
 
 /// Runs `fut` for a caller of the public API and returns its result. A panic becomes
@@ -138,7 +152,7 @@ impl<T, F: Future<Output = Result<T, SessionError>>> Future for InRuntime<F> {
     type Output = Result<T, SessionError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let _entered = RUNTIME.enter();
+        let _entered = enter_own();
         match catch_unwind(AssertUnwindSafe(|| self.inner.as_mut().poll(cx))) {
             Ok(poll) => poll,
             Err(_) => Poll::Ready(Err(SessionError::Internal { detail: "the library panicked".into() })),

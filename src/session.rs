@@ -15,6 +15,7 @@ use crate::runtime::run;
 use crate::store::{StoreHandle, TokenStore};
 use crate::token_lease::LeaseId;
 use crate::tokens::Tokens;
+use crate::wire::Wire;
 use crate::{redirect, tls};
 use reqwest::redirect::Policy;
 
@@ -184,6 +185,12 @@ impl Session {
     }
 }
 
+/// The API client (redirects only where the token may go) and the refresh call's
+/// (no redirects).
+pub(crate) fn clients(settings: &Settings) -> Result<(reqwest::Client, reqwest::Client), SessionError> {
+    Ok((http_client(settings, redirect::policy(settings))?, http_client(settings, Policy::none())?))
+}
+
 /// A client with the library's TLS, timeouts and redirect rules. Proxy settings from
 /// environment variables are ignored: on a phone they are not the user's, and a proxy
 /// would see every plain-http request's token.
@@ -207,11 +214,16 @@ impl Session {
         dpop: Option<Dpop>,
     ) -> Result<Arc<Session>, SessionError> {
         let settings = Settings::from_config(config)?;
-        let clients = (http_client(&settings, redirect::policy(&settings))?, http_client(&settings, Policy::none())?);
+        let clients = clients(&settings)?;
         let store = StoreHandle::new(store, settings.store_timeout);
-        let engine = Arc::new(Engine::new(settings, clients, store, EventSink::new(listener), dpop));
+        let engine = Arc::new(Engine::new(settings, Wire::new(clients), store, EventSink::new(listener), dpop));
         engine.start_loading();
         Ok(Arc::new(Session { engine, lease_id: LeaseId::default() }))
+    }
+
+    #[cfg(feature = "simulation")]
+    pub(crate) fn from_engine(engine: Arc<Engine>) -> Arc<Session> {
+        Arc::new(Session { engine, lease_id: LeaseId::default() })
     }
 
     pub(crate) fn engine(&self) -> &Arc<Engine> {

@@ -49,6 +49,10 @@ pub(crate) struct HeldLock(Option<Arc<dyn RefreshLock>>);
 impl Drop for HeldLock {
     fn drop(&mut self) {
         if let Some(lock) = self.0.take() {
+            #[cfg(feature = "simulation")]
+            if crate::simulation::active() {
+                return release(lock.as_ref());
+            }
             tokio::task::spawn_blocking(move || release(lock.as_ref()));
         }
     }
@@ -61,7 +65,21 @@ fn release(lock: &dyn RefreshLock) {
     }
 }
 
-type Job = Box<dyn FnOnce(&dyn TokenStore) + Send>;
+type Call = Box<dyn FnOnce(&dyn TokenStore) + Send>;
+
+/// A store call waiting in the line; skipped if its caller stopped waiting before it ran.
+struct Job {
+    given_up: Arc<AtomicBool>,
+    call: Call,
+}
+
+impl Job {
+    fn run(self, store: &dyn TokenStore) {
+        if !self.given_up.load(Ordering::SeqCst) {
+            (self.call)(store)
+        }
+    }
+}
 
 impl StoreHandle {
     pub fn new(store: Arc<dyn TokenStore>, timeout: Duration) -> Self {
@@ -72,15 +90,66 @@ impl StoreHandle {
             while let Some(job) = jobs.recv().await {
                 let store = Arc::clone(&store);
                 // On the blocking pool: a slow Keychain must not stall requests.
-                let _ = tokio::task::spawn_blocking(move || job(store.as_ref())).await;
+                let _ = tokio::task::spawn_blocking(move || job.run(store.as_ref())).await;
             }
         });
         StoreHandle { line, timeout, store: Arc::clone(&store), lock: tokio::sync::OnceCell::new() }
     }
 
+    /// The store line in a simulation: each call runs on the simulation's thread and
+    /// takes the virtual time `world` says (holding the line meanwhile); its effect lands
+    /// at the end, as a real store's would, even if its caller stopped waiting.
+    #[cfg(feature = "simulation")]
+    pub fn simulated(store: Arc<dyn TokenStore>, timeout: Duration, world: Arc<dyn crate::simulation::World>) -> Self {
+        let (line, mut jobs) = mpsc::unbounded_channel::<Job>();
+        let worker_store = Arc::clone(&store);
+        crate::runtime::spawn_detached(async move {
+            while let Some(job) = jobs.recv().await {
+                if job.given_up.load(Ordering::SeqCst) {
+                    continue;
+                }
+                tokio::time::sleep(world.store_call_time()).await;
+                (job.call)(worker_store.as_ref());
+            }
+        });
+        StoreHandle { line, timeout, store, lock: tokio::sync::OnceCell::new() }
+    }
+
+    /// `lock_for_refresh` in a simulation: the lock is tried without waiting, every
+    /// `POLL` of virtual time, as `FileRefreshLock` polls.
+    #[cfg(feature = "simulation")]
+    async fn lock_in_simulation(&self, bound: Duration) -> Result<HeldLock, SessionError> {
+        const POLL: Duration = Duration::from_millis(5);
+        let store = Arc::clone(&self.store);
+        let lock = self
+            .lock
+            .get_or_init(|| async move {
+                catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| store.refresh_lock()))).ok().flatten()
+            })
+            .await;
+        let Some(lock) = lock.clone() else { return Ok(HeldLock(None)) };
+        let deadline = crate::clock::Instant::now() + bound;
+        loop {
+            match catch_unwind(AssertUnwindSafe(|| lock.acquire(0))) {
+                Ok(Ok(true)) => return Ok(HeldLock(Some(lock))),
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => return Err(SessionError::from(e)),
+                Err(_) => return Err(SessionError::Store { detail: "the refresh lock panicked".into() }),
+            }
+            if crate::clock::Instant::now() >= deadline {
+                return Err(SessionError::Timeout);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
     /// Takes the store's refresh lock, waiting up to `bound`. `Ok(None)` when the store
     /// offers none; an error when another holder kept it all that time.
     pub async fn lock_for_refresh(&self, bound: Duration) -> Result<HeldLock, SessionError> {
+        #[cfg(feature = "simulation")]
+        if crate::simulation::active() {
+            return self.lock_in_simulation(bound).await;
+        }
         let store = Arc::clone(&self.store);
         let lock = self
             .lock
@@ -135,14 +204,13 @@ impl StoreHandle {
     {
         let (answer, answered) = oneshot::channel();
         let given_up = Arc::new(AtomicBool::new(false));
-        let skip = Arc::clone(&given_up);
-        let job: Job = Box::new(move |store| {
-            if skip.load(Ordering::SeqCst) {
-                return;
-            }
-            let result = catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| f(store))));
-            let _ = answer.send(result);
-        });
+        let job = Job {
+            given_up: Arc::clone(&given_up),
+            call: Box::new(move |store| {
+                let result = catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| f(store))));
+                let _ = answer.send(result);
+            }),
+        };
         if self.line.send(job).is_err() {
             return Err(SessionError::Internal { detail: "the token store's queue is gone".into() });
         }

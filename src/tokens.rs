@@ -111,7 +111,7 @@ pub(crate) struct TokenSet {
 impl TokenSet {
     pub fn new(tokens: Tokens, generation: u64, epoch: u64, from_refresh: bool) -> Self {
         let expires_at = tokens.effective_expiry();
-        TokenSet { tokens, generation, epoch, from_refresh, expires_at, received_at: SystemTime::now() }
+        TokenSet { tokens, generation, epoch, from_refresh, expires_at, received_at: crate::clock::now() }
     }
 
     /// True when the token was already expired when it arrived.
