@@ -146,7 +146,10 @@ pub fn check_store_behind(s: &mut State, process: u64, probe: &Probe) {
     else {
         return;
     };
-    if family == stored_family && held < used {
+    if family == stored_family && held < used && s.went_back(family) {
+        let detail = format!("p{process} uses {current}; another process's re-save left the older {stored}");
+        s.known(Finding::ResaveOverwritesNewerTokens, detail);
+    } else if family == stored_family && held < used {
         s.violated(
             Invariant::StoreNotBehind,
             format!("p{process} uses {current} but the store holds the older {stored}, and the engine thinks it saved"),

@@ -250,6 +250,11 @@ impl State {
         self.access.get(token).map(|a| a.user)
     }
 
+    /// Whether the store went back a generation of `family` (a `Finding`).
+    pub fn went_back(&self, family: usize) -> bool {
+        self.regressed.contains(&family)
+    }
+
     /// The user whose tokens `stored` are.
     pub fn user_of_stored(&self, stored: &Tokens) -> Option<u32> {
         self.user_of_access(&stored.access_token)
