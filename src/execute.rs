@@ -10,10 +10,10 @@ use serde_json::Value;
 
 use reqwest::header::{HeaderMap, HeaderName};
 
+use crate::clock::Instant;
 use crate::config::{authorization_with, BodyRule};
 use crate::dpop::DpopKeyError;
 use crate::dpop_session::{is_dpop_token_type, key_failed, refused_the_proof, resource_refused_proof, DPOP_TOKEN_TYPE};
-use crate::clock::Instant;
 use crate::engine::{bump, Engine, Need};
 use crate::error::ExpiryReason;
 use crate::error::SessionError;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use refreshkit::{software_dpop_key, FileTokenStore, HttpRequest, Session, SessionConfig, Tokens};
 
 use crate::median;
+use crate::overhead::{self, Call};
 use crate::server::AuthServer;
 
 const ROUNDS: usize = 5;
@@ -92,23 +93,14 @@ async fn latency_us(session: &Arc<Session>) -> f64 {
 }
 
 async fn throughput(session: &Arc<Session>, concurrency: usize, window: Duration) -> f64 {
-    let deadline = Instant::now() + window;
-    let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let session = session.clone();
-            tokio::spawn(async move {
-                let mut done = 0u64;
-                while Instant::now() < deadline {
-                    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
-                    done += 1;
-                }
-                done
-            })
+    let session = session.clone();
+    let call: Call = Arc::new(move || {
+        let session = session.clone();
+        Box::pin(async move {
+            let response = session.execute(HttpRequest::get("/api/resource")).await.unwrap();
+            assert_eq!(response.status, 200);
+            response.body.len()
         })
-        .collect();
-    let mut total = 0;
-    for w in workers {
-        total += w.await.unwrap();
-    }
-    total as f64 / window.as_secs_f64()
+    });
+    overhead::throughput(concurrency, window, call).await
 }

@@ -16,7 +16,7 @@ use tokio::runtime::{Builder, Handle, Runtime};
 use crate::server::AuthServer;
 use crate::{median, new_session, REPEATS};
 
-type Call = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = usize> + Send>> + Send + Sync>;
+pub(crate) type Call = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = usize> + Send>> + Send + Sync>;
 
 /// One way of sending the request.
 struct Variant {
@@ -180,7 +180,7 @@ pub async fn bench_overhead(server: &AuthServer) {
 }
 
 /// Requests per second from `concurrency` callers looping on `call` for `window`.
-async fn throughput(concurrency: usize, window: Duration, call: Call) -> f64 {
+pub(crate) async fn throughput(concurrency: usize, window: Duration, call: Call) -> f64 {
     let deadline = Instant::now() + window;
     let workers: Vec<_> = (0..concurrency)
         .map(|_| {

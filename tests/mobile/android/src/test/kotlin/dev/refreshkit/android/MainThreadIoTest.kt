@@ -1,6 +1,5 @@
 package dev.refreshkit.android
 
-import android.content.Context
 import android.os.Handler
 import android.os.Looper
 import dev.refreshkit.HttpRequest
@@ -11,14 +10,11 @@ import dev.refreshkit.test.AuthServer
 import java.time.Instant
 import okhttp3.OkHttpClient
 import okhttp3.Request
-import org.junit.After
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertTrue
-import org.junit.Before
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
-import org.robolectric.RuntimeEnvironment
 
 /**
  * An app's calls launched from the main looper (Dispatchers.Main), with an OkHttp client
@@ -27,16 +23,7 @@ import org.robolectric.RuntimeEnvironment
  * network and the store are used only on other threads.
  */
 @RunWith(RobolectricTestRunner::class)
-class MainThreadIoTest {
-    private val context: Context = RuntimeEnvironment.getApplication()
-    private val main = MainLooper()
-
-    @Before fun installKeystore() = FakeAndroidKeyStore.install()
-
-    @After fun tearDown() {
-        main.close()
-        FakeAndroidKeyStore.uninstall()
-    }
+class MainThreadIoTest : MainLooperTest() {
 
     @Test fun `calls from the main looper refresh and answer with no network or store work on the main thread`() {
         AuthServer().use { server ->

@@ -1,6 +1,5 @@
 package dev.refreshkit.android
 
-import android.content.Context
 import dev.refreshkit.ExpiryReason
 import dev.refreshkit.SessionConfig
 import dev.refreshkit.SessionState
@@ -11,30 +10,18 @@ import dev.refreshkit.test.AuthServer
 import java.util.concurrent.CopyOnWriteArrayList
 import okhttp3.OkHttpClient
 import okhttp3.Request
-import org.junit.After
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertTrue
-import org.junit.Before
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
-import org.robolectric.RuntimeEnvironment
 
 /**
  * ObservableSession's flows collected on the main looper, as a ViewModel or Compose does:
  * each change arrives there, whichever refreshkit thread caused it.
  */
 @RunWith(RobolectricTestRunner::class)
-class MainThreadStateTest {
-    private val context: Context = RuntimeEnvironment.getApplication()
-    private val main = MainLooper()
-
-    @Before fun installKeystore() = FakeAndroidKeyStore.install()
-
-    @After fun tearDown() {
-        main.close()
-        FakeAndroidKeyStore.uninstall()
-    }
+class MainThreadStateTest : MainLooperTest() {
 
     @Test fun `a main-looper collector sees ACTIVE after sign-in and EXPIRED when the server rejects the refresh token`() {
         AuthServer().use { server ->
