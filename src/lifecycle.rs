@@ -22,7 +22,7 @@ impl Engine {
         self.settings.authorization(&tokens.access_token).map_err(|_| SessionError::InvalidRequest {
             detail: "the access token cannot be sent in a header".into(),
         })?;
-        let _writes = self.writes.lock().await;
+        let _writes = self.store_decisions_in_time().await?;
         self.store.save(tokens.clone()).await?;
         {
             let mut st = self.lock();
@@ -36,11 +36,20 @@ impl Engine {
     /// Signs out once the store is cleared. When the store fails, nothing changes: the
     /// user is still signed in (here and at the next launch), and the error says so.
     pub async fn sign_out(&self) -> Result<(), SessionError> {
-        let _writes = self.writes.lock().await;
+        let _writes = self.store_decisions_in_time().await?;
         self.store.clear().await?;
         self.lock().new_epoch(Phase::SignedOut, SessionError::NotSignedIn);
         self.events.emit(SessionEvent::SignedOut);
         Ok(())
+    }
+
+    /// The session's turn to decide about the store, waited for at most one store
+    /// timeout: a sign-in or sign-out queued behind others and a hung store fails with the
+    /// store's error (changing nothing) instead of waiting one timeout per call ahead of it.
+    async fn store_decisions_in_time(&self) -> Result<tokio::sync::MutexGuard<'_, ()>, SessionError> {
+        tokio::time::timeout(self.settings.store_timeout, self.writes.lock())
+            .await
+            .map_err(|_| SessionError::Store { detail: "the token store did not answer in time".into() })
     }
 
     /// Starts the first read of the store, off the caller's thread.

@@ -278,14 +278,14 @@ async fn execute(
     };
     let mut s = lock(&state);
     s.note(|| format!("p{process} request #{id} -> {:?}", result.as_ref().map(|r| r.status)));
-    check_call(&mut s, process, "execute", (started.elapsed(), bounds.execute, false), &result);
+    check_call(&mut s, process, "execute", (started.elapsed(), bounds.execute), &result);
 }
 
 async fn access_token(state: Shared, process: u64, session: Arc<Session>, bounds: Bounds) {
     let started = Instant::now();
     let result = session.access_token().await;
     let mut s = lock(&state);
-    check_call(&mut s, process, "access_token", (started.elapsed(), bounds.token, false), &result);
+    check_call(&mut s, process, "access_token", (started.elapsed(), bounds.token), &result);
 }
 
 async fn after_unauthorized(state: Shared, process: u64, session: Arc<Session>, rejected: String, bounds: Bounds) {
@@ -295,14 +295,13 @@ async fn after_unauthorized(state: Shared, process: u64, session: Arc<Session>, 
     s.note(|| {
         format!("p{process} refresh_after_unauthorized -> {}", if result.is_ok() { "a token" } else { "an error" })
     });
-    check_call(&mut s, process, "refresh_after_unauthorized", (started.elapsed(), bounds.token, false), &result);
+    check_call(&mut s, process, "refresh_after_unauthorized", (started.elapsed(), bounds.token), &result);
 }
 
 async fn sign_in(state: Shared, process: u64, session: Arc<Session>, user: u32, bounds: Bounds) {
-    let (tokens, attempt, queued) = {
+    let (tokens, attempt) = {
         let mut s = lock(&state);
         let tokens = s.login(user);
-        let queued = s.processes.get(&process).is_some_and(|w| w.changing > 0);
         if let Some(w) = s.processes.get_mut(&process) {
             w.changing += 1;
             w.signing_in += 1;
@@ -315,7 +314,7 @@ async fn sign_in(state: Shared, process: u64, session: Arc<Session>, user: u32, 
             w.pending_since = at;
         }
         s.signed_out_everywhere = false;
-        (tokens, s.sign_ins.len() - 1, queued)
+        (tokens, s.sign_ins.len() - 1)
     };
     let started = Instant::now();
     let result = session.sign_in(tokens).await;
@@ -330,16 +329,15 @@ async fn sign_in(state: Shared, process: u64, session: Arc<Session>, user: u32, 
     s.sign_ins[attempt].failed = result.is_err();
     s.sign_ins[attempt].ended = s.tick();
     s.note(|| format!("p{process} sign_in as {user} -> {result:?}"));
-    check_call(&mut s, process, "sign_in", (started.elapsed(), bounds.lifecycle, queued), &result);
+    check_call(&mut s, process, "sign_in", (started.elapsed(), bounds.lifecycle), &result);
 }
 
 async fn sign_out(state: Shared, process: u64, session: Arc<Session>, bounds: Bounds) {
-    let (sign_ins, all_sign_ins, queued) = {
+    let (sign_ins, all_sign_ins) = {
         let mut s = lock(&state);
         let w = s.processes.get_mut(&process).expect("a started process");
-        let queued = w.changing > 0;
         w.changing += 1;
-        (w.sign_ins_started, s.sign_ins.len(), queued)
+        (w.sign_ins_started, s.sign_ins.len())
     };
     let started = Instant::now();
     let result = session.sign_out().await;
@@ -359,5 +357,5 @@ async fn sign_out(state: Shared, process: u64, session: Arc<Session>, bounds: Bo
         }
     }
     s.note(|| format!("p{process} sign_out -> {result:?}"));
-    check_call(&mut s, process, "sign_out", (started.elapsed(), bounds.lifecycle, queued), &result);
+    check_call(&mut s, process, "sign_out", (started.elapsed(), bounds.lifecycle), &result);
 }
