@@ -1,5 +1,6 @@
 package dev.refreshkit.ktx
 
+import dev.refreshkit.DpopKey
 import dev.refreshkit.ExpiryReason
 import dev.refreshkit.HttpRequest
 import dev.refreshkit.HttpResponse
@@ -37,15 +38,20 @@ import kotlinx.coroutines.flow.map
  * val me = session.execute(HttpRequest(url = "/me"))
  * ```
  */
-class ObservableSession(config: SessionConfig, store: TokenStore) : AutoCloseable {
+class ObservableSession(config: SessionConfig, store: TokenStore, dpopKey: DpopKey? = null) : AutoCloseable {
     init {
         RefreshKitJvm.keepCallbackThreadsAttached()
     }
 
     private val relay = Relay()
 
-    /** The generated binding, for anything this wrapper does not cover. */
-    val session: Session = Session(config, store, relay)
+    /**
+     * The generated binding, for anything this wrapper does not cover. With [dpopKey], a
+     * DPoP session (`Session.withDpop`): tokens whose type is DPoP carry proofs signed by
+     * the key; get the login call's proof from [dpopProof].
+     */
+    val session: Session =
+        if (dpopKey == null) Session(config, store, relay) else Session.withDpop(config, store, dpopKey, relay)
 
     private val publisher = StatePublisher { session.state() }
 
@@ -94,6 +100,14 @@ class ObservableSession(config: SessionConfig, store: TokenStore) : AutoCloseabl
         published { session.refreshAfterUnauthorized(rejectedAccessToken) }
 
     /** [execute] for threads that may block (an executor, `Dispatchers.IO`; never the main thread). */
+    /**
+     * The `DPoP` header for the app's own token request to [url] (the login call), signed
+     * by the session's key; pass the server's `DPoP-Nonce` as [nonce] after it answered
+     * `use_dpop_nonce`. Needs a session built with a `dpopKey`.
+     */
+    suspend fun dpopProof(method: String, url: String, nonce: String? = null): String =
+        session.dpopProof(method, url, nonce)
+
     fun executeBlocking(request: HttpRequest): HttpResponse = session.executeBlocking(request)
 
     fun metrics(): SessionMetrics = session.metrics()

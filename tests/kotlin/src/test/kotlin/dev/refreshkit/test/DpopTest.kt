@@ -8,6 +8,7 @@ import dev.refreshkit.SessionConfig
 import dev.refreshkit.SessionException
 import dev.refreshkit.SessionState
 import dev.refreshkit.Tokens
+import dev.refreshkit.ktx.ObservableSession
 import dev.refreshkit.softwareDpopKey
 import java.util.Base64
 import kotlinx.coroutines.Dispatchers
@@ -48,6 +49,24 @@ class DpopTest {
                 assertEquals(List(BURST) { 200.toUShort() }, statuses)
                 assertEquals(1L, server.stat("refreshes"))
                 assertEquals(0L, server.stat("dpop_refused"), "no proof was refused")
+            }
+        }
+    }
+
+    @Test
+    fun `an ObservableSession with a key signs in bound, refreshes with proofs and publishes its state`() = runBlocking {
+        AuthServer("--dpop-nonce").use { server ->
+            ObservableSession(SessionConfig(baseUrl = server.baseUrl), FlakyStore(), softwareDpopKey()).use { session ->
+                val tokens = server.loginWithProof { nonce -> session.dpopProof("POST", "${server.baseUrl}/login", nonce) }
+                assertEquals("DPoP", tokens.tokenType)
+                session.signIn(tokens)
+                server.expireAll()
+
+                assertEquals(200.toUShort(), session.execute(resource).status)
+
+                assertEquals(1L, server.stat("refreshes"))
+                assertEquals(0L, server.stat("dpop_refused"))
+                assertEquals(SessionState.ACTIVE, session.state.value)
             }
         }
     }
