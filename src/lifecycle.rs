@@ -124,12 +124,29 @@ impl Engine {
         let (current, epoch) = (Arc::clone(current), st.epoch);
         let engine = Arc::clone(self);
         crate::runtime::spawn_detached(async move {
+            // Under the store's refresh lock, as a refresh saves: no other process saves
+            // between the look at the store below and this save.
+            let Ok(_lock) = engine.store.lock_for_refresh(engine.settings.store_timeout).await else { return };
             let _writes = engine.writes.lock().await;
             let still_current = |st: &State| {
                 st.epoch == epoch && matches!(&st.phase, Phase::Active(ts) if ts.generation == current.generation)
             };
             if !still_current(&engine.lock()) {
                 return;
+            }
+            // Only a store left behind (holding tokens this session held) is saved over:
+            // newer tokens another process saved, or its sign-out, stay; the next refresh
+            // reads them.
+            match engine.store.load().await {
+                Ok(Some(stored)) if engine.lock().held(&stored) => {}
+                Ok(_) => {
+                    let mut st = engine.lock();
+                    if still_current(&st) {
+                        st.unsaved = false;
+                    }
+                    return;
+                }
+                Err(_) => return,
             }
             if engine.store.save(current.tokens.clone()).await.is_ok() {
                 let mut st = engine.lock();

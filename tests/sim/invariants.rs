@@ -63,10 +63,6 @@ pub enum Finding {
     /// when this one signed in saves its rotated tokens (the previous user's) over the new
     /// sign-in; this process adopts them from the store.
     SignInUndoneByAnotherProcess,
-    /// Invariants 4 and 1: a session whose save failed saves its tokens again later over
-    /// newer tokens another process saved meanwhile; the store goes back a generation and
-    /// the next refresh from it spends a used refresh token (reuse detection revokes it).
-    ResaveOverwritesNewerTokens,
 }
 
 #[derive(Debug, Clone)]
@@ -139,10 +135,7 @@ pub fn check_store_behind(s: &mut State, process: u64, probe: &Probe) {
     else {
         return;
     };
-    if family == stored_family && held < used && s.went_back(family) {
-        let detail = format!("p{process} uses {current}; another process's re-save left the older {stored}");
-        s.known(Finding::ResaveOverwritesNewerTokens, detail);
-    } else if family == stored_family && held < used {
+    if family == stored_family && held < used {
         s.violated(
             Invariant::StoreNotBehind,
             format!("p{process} uses {current} but the store holds the older {stored}, and the engine thinks it saved"),

@@ -145,8 +145,6 @@ pub struct State {
     refreshing: HashMap<(u64, usize, u32), u32>,
     delivered: HashSet<(u64, String)>,
     superseded: HashSet<String>,
-    /// Token families whose stored generation went back (a `Finding`).
-    regressed: HashSet<usize>,
     /// Which processes saved tokens of which user.
     pub saved_by: Vec<(u32, u64)>,
     /// A `sign_out` returned and no `sign_in` started since, in any process.
@@ -189,7 +187,6 @@ impl State {
             refreshing: HashMap::new(),
             delivered: HashSet::new(),
             superseded: HashSet::new(),
-            regressed: HashSet::new(),
             signed_out_everywhere: false,
             saved_by: Vec::new(),
             violations: Vec::new(),
@@ -248,11 +245,6 @@ impl State {
 
     pub fn user_of_access(&self, token: &str) -> Option<u32> {
         self.access.get(token).map(|a| a.user)
-    }
-
-    /// Whether the store went back a generation of `family` (a `Finding`).
-    pub fn went_back(&self, family: usize) -> bool {
-        self.regressed.contains(&family)
     }
 
     /// The user whose tokens `stored` are.
@@ -373,12 +365,7 @@ async fn refresh_call(
                 format!("p{process}: sent refresh token {token} again after its rotation reached it"),
             );
         }
-        if s.shared_lock && s.superseded.contains(&token) && s.regressed.contains(&family) {
-            s.known(
-                Finding::ResaveOverwritesNewerTokens,
-                format!("p{process}: sent refresh token {token} from a store that went back a generation"),
-            );
-        } else if s.shared_lock && s.superseded.contains(&token) {
+        if s.shared_lock && s.superseded.contains(&token) {
             s.violated(
                 Invariant::OneRefreshPerGeneration,
                 format!("p{process}: sent refresh token {token}, whose successor the shared store already held"),
@@ -600,9 +587,8 @@ impl TokenStore for SimStore {
         let held = s.stored.as_ref().and_then(|t| s.seq_of_access(&t.access_token));
         if let (Some((family, older)), Some((held_family, newer))) = (saved, held) {
             if family == held_family && older < newer {
-                s.regressed.insert(family);
                 let detail = format!("p{process}: saved {} over a newer generation", tokens.access_token);
-                s.known(Finding::ResaveOverwritesNewerTokens, detail);
+                s.violated(Invariant::StoreNotBehind, detail);
             }
         }
         // Every ancestor of the saved refresh token is now spent for good (invariant 1).
