@@ -14,7 +14,8 @@ use tokio::time::Instant;
 
 use crate::invariants::{check_call, check_expiry, check_store_behind, check_text, Finding, Violation};
 use crate::rng::Rng;
-use crate::world::{lock, Faults, ProcessWatch, ProcessWorld, Shared, SimStore, State, API, AUTH, FOREIGN};
+use crate::store::SimStore;
+use crate::world::{lock, Faults, ProcessWatch, ProcessWorld, Shared, State, API, AUTH, FOREIGN};
 
 pub struct Outcome {
     pub violations: Vec<Violation>,

@@ -14,6 +14,7 @@ compile_error!("run the simulation with scripts/sim.sh: a seeded tokio needs --c
 mod app;
 mod invariants;
 mod rng;
+mod store;
 mod world;
 
 use std::cell::RefCell;

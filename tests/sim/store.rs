@@ -1,0 +1,126 @@
+//! The simulated token store every process shares (as an app and its extensions share
+//! one Keychain item), with its faults, outages and the refresh lock, one holder at a time.
+
+use std::sync::Arc;
+
+use refreshkit::{RefreshLock, StoreError, TokenStore, Tokens};
+use tokio::time::Instant;
+
+use crate::invariants::{Finding, Invariant};
+use crate::world::{lock, Shared, State};
+
+/// The app's token store as one process sees it: every process's store is the same
+/// storage, as an app and its extensions share one Keychain item.
+pub struct SimStore {
+    pub process: u64,
+    pub state: Shared,
+}
+
+impl SimStore {
+    fn fault(&self, s: &mut State, what: &str) -> Result<(), StoreError> {
+        let outage = s.outage_until.is_some_and(|until| Instant::now() < until);
+        let fail = s.faults.store_fail;
+        if outage || s.rng.chance(fail) {
+            let process = self.process;
+            s.note(|| format!("p{process} store {what} fails"));
+            return Err(StoreError::Failed { detail: format!("simulated {what} failure") });
+        }
+        Ok(())
+    }
+}
+
+impl TokenStore for SimStore {
+    fn load(&self) -> Result<Option<Tokens>, StoreError> {
+        let mut s = lock(&self.state);
+        self.fault(&mut s, "load")?;
+        let stored = s.stored.clone();
+        let process = self.process;
+        if let Some(w) = s.processes.get_mut(&process) {
+            if stored.is_none() {
+                w.empty_reads += 1;
+            }
+        }
+        s.note(|| format!("p{process} store load: {:?}", stored.as_ref().map(|t| t.access_token.clone())));
+        Ok(stored)
+    }
+
+    fn save(&self, tokens: Tokens) -> Result<(), StoreError> {
+        let mut s = lock(&self.state);
+        self.fault(&mut s, "save")?;
+        let process = self.process;
+        if s.processes.get(&process).is_some_and(|w| w.signed_out) {
+            s.violated(
+                Invariant::SignOutIsFinal,
+                format!("p{process}: saved {} after its sign-out returned", tokens.access_token),
+            );
+        } else if s.signed_out_everywhere {
+            s.known(
+                Finding::SignOutUndoneByAnotherProcess,
+                format!("p{process}: saved {} after another process's sign-out returned", tokens.access_token),
+            );
+        }
+        // A save of an older generation than the store holds: the store goes back.
+        let saved = s.seq_of_access(&tokens.access_token);
+        let held = s.stored.as_ref().and_then(|t| s.seq_of_access(&t.access_token));
+        if let (Some((family, older)), Some((held_family, newer))) = (saved, held) {
+            if family == held_family && older < newer {
+                let detail = format!("p{process}: saved {} over a newer generation", tokens.access_token);
+                s.violated(Invariant::StoreNotBehind, detail);
+            }
+        }
+        if let Some(refresh) = &tokens.refresh_token {
+            s.supersede_ancestors(refresh);
+        }
+        s.note(|| format!("p{process} store save {}", tokens.access_token));
+        if let Some(user) = s.user_of_stored(&tokens) {
+            if !s.saved_by.contains(&(user, process)) {
+                s.saved_by.push((user, process));
+            }
+        }
+        s.stored = Some(tokens);
+        Ok(())
+    }
+
+    fn clear(&self) -> Result<(), StoreError> {
+        let mut s = lock(&self.state);
+        self.fault(&mut s, "clear")?;
+        let process = self.process;
+        s.note(|| format!("p{process} store clear"));
+        s.stored = None;
+        Ok(())
+    }
+
+    fn refresh_lock(&self) -> Option<Arc<dyn RefreshLock>> {
+        let mut s = lock(&self.state);
+        if !s.shared_lock {
+            return None;
+        }
+        s.next_lock += 1;
+        Some(Arc::new(SimLock { id: s.next_lock, state: Arc::clone(&self.state) }))
+    }
+}
+
+/// The refresh lock the processes share, one holder at a time, like `FileRefreshLock`.
+struct SimLock {
+    id: u64,
+    state: Shared,
+}
+
+impl RefreshLock for SimLock {
+    fn acquire(&self, _timeout_ms: u64) -> Result<bool, StoreError> {
+        let mut s = lock(&self.state);
+        if s.lock_holder.is_none() {
+            s.lock_holder = Some(self.id);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn release(&self) -> Result<(), StoreError> {
+        let mut s = lock(&self.state);
+        if s.lock_holder == Some(self.id) {
+            s.lock_holder = None;
+        }
+        Ok(())
+    }
+}
