@@ -13,7 +13,9 @@ use reqwest::header::{HeaderMap, HeaderName};
 use crate::clock::Instant;
 use crate::config::{authorization_with, BodyRule};
 use crate::dpop::DpopKeyError;
-use crate::dpop_session::{is_dpop_token_type, key_failed, refused_the_proof, resource_refused_proof, DPOP_TOKEN_TYPE};
+use crate::dpop_session::{
+    is_dpop_token_type, key_failed, refused_the_proof, resource_refused_proof, Dpop, DPOP_TOKEN_TYPE,
+};
 use crate::engine::{bump, Engine, Need};
 use crate::error::ExpiryReason;
 use crate::error::SessionError;
@@ -96,10 +98,11 @@ impl Engine {
         deadline: Instant,
     ) -> Result<HttpResponse, SessionError> {
         let attempts = async {
+            let key = self.proof_key_for(token)?;
             let mut retried = false;
             loop {
-                let headers = self.headers_for(request, token).await?;
-                let (response, try_again) = self.exchange(request, headers, token).await?;
+                let headers = self.headers_for(request, token, key).await?;
+                let (response, try_again) = self.exchange(request, headers, key).await?;
                 if !try_again || retried {
                     return Ok(response);
                 }
@@ -109,19 +112,33 @@ impl Engine {
         tokio::time::timeout_at(deadline, attempts).await.unwrap_or(Err(SessionError::Timeout))
     }
 
-    /// The request's headers with the token: `scheme token`, or for a DPoP-bound token
+    /// The key that signs proofs for `token`: `None` for Bearer tokens (and no token).
+    fn proof_key_for(&self, token: Option<&TokenSet>) -> Result<Option<&Dpop>, SessionError> {
+        match token {
+            Some(ts) if is_dpop_token_type(ts.tokens.token_type.as_deref()) => {
+                self.dpop.as_ref().map(Some).ok_or_else(|| SessionError::InvalidConfig {
+                    detail: "the tokens are DPoP-bound: build the session with Session::with_dpop".into(),
+                })
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The request's headers with the token: `scheme token`, or with a proof key
     /// `DPoP token` and a proof over this request and token.
-    async fn headers_for(&self, request: &Prepared, token: Option<&TokenSet>) -> Result<HeaderMap, SessionError> {
+    async fn headers_for(
+        &self,
+        request: &Prepared,
+        token: Option<&TokenSet>,
+        key: Option<&Dpop>,
+    ) -> Result<HeaderMap, SessionError> {
         let mut headers = request.headers.clone();
         let Some(ts) = token else { return Ok(headers) };
         let access_token = &ts.tokens.access_token;
-        if !is_dpop_token_type(ts.tokens.token_type.as_deref()) {
+        let Some(dpop) = key else {
             headers.insert(self.settings.header_name.clone(), self.settings.authorization(access_token)?);
             return Ok(headers);
-        }
-        let dpop = self.dpop.as_ref().ok_or_else(|| SessionError::InvalidConfig {
-            detail: "the tokens are DPoP-bound: build the session with Session::with_dpop".into(),
-        })?;
+        };
         let proof = match dpop.proof(request.method.as_str(), &request.url, Some(access_token)).await {
             Ok(proof) => proof,
             Err(DpopKeyError::Gone) => return Err(self.key_gone(ts.epoch).await),
@@ -146,12 +163,11 @@ impl Engine {
         &self,
         request: &Prepared,
         headers: HeaderMap,
-        token: Option<&TokenSet>,
+        key: Option<&Dpop>,
     ) -> Result<(HttpResponse, bool), SessionError> {
-        let dpop_bound = token.is_some_and(|ts| is_dpop_token_type(ts.tokens.token_type.as_deref()));
         // A proof names one URL: a request that carries one follows no redirect (the app
         // gets the 3xx), so a proof never reaches a URL it was not made for.
-        let client = if dpop_bound { self.wire.refresh() } else { self.wire.api() };
+        let client = if key.is_some() { self.wire.refresh() } else { self.wire.api() };
         let mut builder =
             client.request(request.method.clone(), request.url.clone()).headers(headers).timeout(request.timeout);
         if let Some(body) = &request.body {
@@ -162,7 +178,7 @@ impl Engine {
             WireError::TooLarge => SessionError::ResponseTooLarge { limit_bytes: limit },
             WireError::Failed(e) => e,
         })?;
-        let learnt = dpop_bound && self.dpop.as_ref().is_some_and(|d| d.learn(&request.url, &headers));
+        let learnt = key.is_some_and(|d| d.learn(&request.url, &headers));
         Ok((to_response(status, &headers, body), learnt && resource_refused_proof(status, &headers)))
     }
 }

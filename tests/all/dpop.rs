@@ -18,32 +18,10 @@ use crate::helpers::{concurrent_gets, AuthServer, MemoryStore};
 async fn bound_session(server: &AuthServer, key: Arc<dyn DpopKey>) -> (Arc<Session>, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::default());
     let session = Session::with_dpop(SessionConfig::new(server.base_url()), store.clone(), key, None).unwrap();
-    let tokens = login_with_proof(server, &session).await;
+    let tokens = server.login_with_proof(&session).await;
     assert_eq!(tokens.token_type.as_deref(), Some("DPoP"), "the server bound the tokens to the key");
     session.sign_in(tokens).await.unwrap();
     (session, store)
-}
-
-pub(crate) async fn login_with_proof(server: &AuthServer, session: &Session) -> Tokens {
-    let url = format!("{}/login", server.base_url());
-    let mut nonce = None;
-    for _ in 0..2 {
-        let proof = session.dpop_proof("POST".into(), url.clone(), nonce.clone()).await.unwrap();
-        let (status, answered_nonce, body) = server.post_with_proof("/login", &proof).await;
-        if status == 200 {
-            return tokens_of(&body);
-        }
-        assert_eq!(body["error"], "use_dpop_nonce", "the login proof was refused: {body}");
-        nonce = answered_nonce;
-    }
-    panic!("the login needed more than one nonce")
-}
-
-fn tokens_of(body: &Value) -> Tokens {
-    let mut tokens =
-        Tokens::new(body["access_token"].as_str().unwrap(), body["refresh_token"].as_str().map(str::to_owned), None);
-    tokens.token_type = body["token_type"].as_str().map(str::to_owned);
-    tokens
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,6 @@ use refreshkit::{
 };
 use serde_json::json;
 
-use crate::dpop::login_with_proof;
 use crate::helpers::{session_with, AuthServer, MemoryStore};
 
 /// Keeps every line; like an app's logger that shows the session's state beside each
@@ -106,7 +105,7 @@ async fn dpop_session_under_the_same_logger() -> (Vec<String>, Vec<String>) {
     let session =
         Session::with_dpop(SessionConfig::new(server.base_url()), Arc::new(MemoryStore::default()), key.clone(), None)
             .unwrap();
-    let tokens = login_with_proof(&server, &session).await;
+    let tokens = server.login_with_proof(&session).await;
     let proof = session.dpop_proof("GET".into(), format!("{}/api/resource", server.base_url()), None).await.unwrap();
     let proof_header = proof.split('.').next().unwrap().to_owned();
     let mut secrets = vec![tokens.access_token.clone(), tokens.refresh_token.clone().unwrap(), proof, proof_header];

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use refreshkit::{software_dpop_key, FileTokenStore, HttpRequest, Session, SessionConfig, Tokens};
+use refreshkit::{software_dpop_key, FileTokenStore, HttpRequest, Session, SessionConfig};
 
 use crate::median;
 use crate::overhead::{self, Call};
@@ -19,7 +19,7 @@ pub async fn bench_dpop() {
     let bearer = session(&server, None);
     bearer.sign_in(server.login().await).await.unwrap();
     let bound = session(&server, Some(()));
-    bound.sign_in(bound_login(&server, &bound).await).await.unwrap();
+    bound.sign_in(server.login_with_proof(&bound).await).await.unwrap();
     let proof_url = format!("{}/api/resource", server.base_url());
 
     let (mut bearer_us, mut bound_us, mut proof_us) = (Vec::new(), Vec::new(), Vec::new());
@@ -70,16 +70,6 @@ fn session(server: &AuthServer, dpop: Option<()>) -> Arc<Session> {
         Some(()) => Session::with_dpop(config, store, software_dpop_key(), None).unwrap(),
         None => Session::new(config, store, None).unwrap(),
     }
-}
-
-async fn bound_login(server: &AuthServer, session: &Session) -> Tokens {
-    let proof = session.dpop_proof("POST".into(), format!("{}/login", server.base_url()), None).await.unwrap();
-    let (status, _, body) = server.post_with_proof("/login", &proof).await;
-    assert_eq!(status, 200, "the bound login was refused: {body}");
-    let mut tokens =
-        Tokens::new(body["access_token"].as_str().unwrap(), body["refresh_token"].as_str().map(Into::into), None);
-    tokens.token_type = body["token_type"].as_str().map(Into::into);
-    tokens
 }
 
 async fn latency_us(session: &Arc<Session>) -> f64 {

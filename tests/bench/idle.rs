@@ -30,6 +30,22 @@ fn library_threads() -> Vec<(String, String, u64)> {
     threads
 }
 
+/// The library's threads once that request's work has ended: no thread switched in the
+/// last 200 ms. Panics after 10 s without that quiet, as nothing is idle to measure then.
+async fn settled_threads() -> Vec<(String, String, u64)> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut last = library_threads();
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = library_threads();
+        if now == last {
+            return now;
+        }
+        assert!(std::time::Instant::now() < deadline, "the library's threads never went quiet");
+        last = now;
+    }
+}
+
 pub async fn bench_idle(server: &AuthServer) {
     let session = new_session(server);
     let login = server.login_with_expiry().await;
@@ -38,9 +54,7 @@ pub async fn bench_idle(server: &AuthServer) {
         .await
         .unwrap();
     session.execute(HttpRequest::get("/api/resource")).await.unwrap();
-    // Let the blocking threads of that request's store calls finish (a benchmark may wait).
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let before = library_threads();
+    let before = settled_threads().await;
     tokio::time::sleep(IDLE).await;
     let after = library_threads();
 

@@ -77,6 +77,29 @@ impl AuthServer {
         (response.status().as_u16(), nonce, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// Login tokens bound to `session`'s DPoP key: the login call carries the session's
+    /// proof, made again once with the nonce the server asks for; `token_type` kept.
+    pub async fn login_with_proof(&self, session: &refreshkit::Session) -> Tokens {
+        let url = format!("{}/login", self.base_url());
+        let mut nonce = None;
+        for _ in 0..2 {
+            let proof = session.dpop_proof("POST".into(), url.clone(), nonce.clone()).await.unwrap();
+            let (status, answered_nonce, body) = self.post_with_proof("/login", &proof).await;
+            if status == 200 {
+                let mut tokens = Tokens::new(
+                    body["access_token"].as_str().unwrap(),
+                    body["refresh_token"].as_str().map(Into::into),
+                    None,
+                );
+                tokens.token_type = body["token_type"].as_str().map(Into::into);
+                return tokens;
+            }
+            assert_eq!(body["error"], "use_dpop_nonce", "the login proof was refused: {body}");
+            nonce = answered_nonce;
+        }
+        panic!("the login needed more than one nonce")
+    }
+
     pub async fn stats(&self) -> Value {
         self.http.get(format!("{}/control/stats", self.base_url())).send().await.unwrap().json().await.unwrap()
     }
