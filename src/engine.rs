@@ -20,6 +20,9 @@ use crate::store::StoreHandle;
 use crate::tokens::{TokenSet, Tokens};
 use crate::wire::Wire;
 
+/// The store read under way: `None` until it ends, then its result.
+pub type Loading = watch::Receiver<Option<Result<(), SessionError>>>;
+
 pub(crate) type RefreshResult = Result<Arc<TokenSet>, SessionError>;
 
 /// How many of an epoch's recent token sets the engine remembers (see `State::held`).
@@ -50,7 +53,7 @@ pub(crate) struct State {
     pub last_flight: u64,
     pub in_flight: Option<InFlight>,
     /// A store read in flight, shared by everyone who needs it.
-    pub loading: Option<watch::Receiver<Option<Result<(), SessionError>>>>,
+    pub loading: Option<Loading>,
     /// This epoch's recent tokens, newest last. The store can only hold these (written
     /// or read by this session) or tokens another process wrote; a re-read adopts only
     /// the latter, so a store left behind by a failed save never looks "newer".

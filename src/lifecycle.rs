@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::clock::Instant;
-use crate::engine::{Engine, Phase, State};
+use crate::engine::{Engine, Loading, Phase, State};
 use crate::error::SessionError;
 use crate::events::SessionEvent;
 use crate::tokens::{check_usable, Tokens};
@@ -61,7 +61,7 @@ impl Engine {
     /// Waits, bounded, until the store has been read; reads it again if the last read
     /// failed (a Keychain locked until the first unlock).
     pub async fn ensure_loaded(self: &Arc<Self>) -> Result<(), SessionError> {
-        let mut loading = {
+        let loading = {
             let mut st = self.lock();
             if !matches!(st.phase, Phase::Unloaded) {
                 return Ok(());
@@ -71,17 +71,30 @@ impl Engine {
                 None => self.load_in_background(&mut st),
             }
         };
+        self.wait_for_read(loading).await
+    }
+
+    /// Waits, bounded, for a store read under way, and never starts one: once the first
+    /// read has failed, the state stays `Locked` until a call needs the tokens.
+    pub async fn wait_for_read_under_way(&self) {
+        let loading = self.lock().loading.clone();
+        if let Some(loading) = loading {
+            // A failed read is in the state (`Locked`); the error itself adds nothing here.
+            let _ = self.wait_for_read(loading).await;
+        }
+    }
+
+    async fn wait_for_read(&self, mut loading: Loading) -> Result<(), SessionError> {
         // The store call is bounded by the store timeout; this adds room for its queue.
         let bound = self.settings.store_timeout * 2;
-        let result = match tokio::time::timeout(bound, loading.wait_for(Option::is_some)).await {
+        match tokio::time::timeout(bound, loading.wait_for(Option::is_some)).await {
             Ok(Ok(done)) => done.clone().unwrap_or(Ok(())),
             Ok(Err(_)) => Err(SessionError::Internal { detail: "the store read ended without a result".into() }),
             Err(_) => Err(SessionError::Store { detail: "the token store did not answer in time".into() }),
-        };
-        result
+        }
     }
 
-    fn load_in_background(self: &Arc<Self>, st: &mut State) -> watch::Receiver<Option<Result<(), SessionError>>> {
+    fn load_in_background(self: &Arc<Self>, st: &mut State) -> Loading {
         let (tx, rx) = watch::channel(None);
         st.loading = Some(rx.clone());
         let epoch = st.epoch;

@@ -150,11 +150,16 @@ impl Session {
 
     /// Waits for the store read that `Session::new` started (bounded by
     /// `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
-    /// before, `Locked` when the store could not be read.
+    /// before, `Locked` when the store could not be read. It never reads the store again
+    /// itself; the next call that needs the tokens does.
     pub async fn restored_state(&self) -> SessionState {
         let engine = Arc::clone(&self.engine);
-        // A failed read is in the state (`Locked`); the error itself adds nothing here.
-        let _ = run(async move { engine.ensure_loaded().await }).await;
+        // Only the runtime shutting down fails this; the state says where things stand.
+        let _ = run(async move {
+            engine.wait_for_read_under_way().await;
+            Ok(())
+        })
+        .await;
         self.state()
     }
 

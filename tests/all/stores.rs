@@ -34,6 +34,25 @@ async fn a_store_that_fails_on_load_leaves_the_session_as_it_was() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_restored_state_after_a_failed_read_stays_locked_until_a_call_needs_the_tokens() {
+    let server = AuthServer::start();
+    let store = Arc::new(MemoryStore::holding(server.login().await));
+    store.fail_load(true);
+    let (session, _) = session_with(&server, store.clone(), |_| {});
+    // Asked again and again (a wrapper and the app both ask), it reports the first read.
+    for _ in 0..3 {
+        assert_eq!(session.restored_state().await, SessionState::Locked);
+        assert_eq!(session.state(), SessionState::Locked, "no second read started behind the caller's back");
+    }
+    assert_eq!(store.loads.load(Ordering::SeqCst), 1);
+
+    store.fail_load(false);
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert_eq!(store.loads.load(Ordering::SeqCst), 2, "the call read the store again");
+    assert_eq!(session.restored_state().await, SessionState::Active);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_that_fails_on_save_refuses_sign_in_but_keeps_refreshed_tokens_in_memory() {
     let server = AuthServer::start();
     let store = Arc::new(MemoryStore::default());

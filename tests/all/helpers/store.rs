@@ -10,6 +10,7 @@ pub struct MemoryStore {
     pub fail_load: AtomicBool,
     pub fail_save: AtomicBool,
     pub saves: AtomicU64,
+    pub loads: AtomicU64,
 }
 
 impl MemoryStore {
@@ -32,6 +33,7 @@ impl MemoryStore {
 
 impl TokenStore for MemoryStore {
     fn load(&self) -> Result<Option<Tokens>, StoreError> {
+        self.loads.fetch_add(1, Ordering::SeqCst);
         if self.fail_load.load(Ordering::SeqCst) {
             return Err(StoreError::Locked);
         }

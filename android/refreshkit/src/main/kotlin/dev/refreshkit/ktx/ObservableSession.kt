@@ -99,7 +99,6 @@ class ObservableSession(config: SessionConfig, store: TokenStore, dpopKey: DpopK
     suspend fun refreshAfterUnauthorized(rejectedAccessToken: String): String =
         published { session.refreshAfterUnauthorized(rejectedAccessToken) }
 
-    /** [execute] for threads that may block (an executor, `Dispatchers.IO`; never the main thread). */
     /**
      * The `DPoP` header for the app's own token request to [url] (the login call), signed
      * by the session's key; pass the server's `DPoP-Nonce` as [nonce] after it answered
@@ -108,6 +107,7 @@ class ObservableSession(config: SessionConfig, store: TokenStore, dpopKey: DpopK
     suspend fun dpopProof(method: String, url: String, nonce: String? = null): String =
         session.dpopProof(method, url, nonce)
 
+    /** [execute] for threads that may block (an executor, `Dispatchers.IO`; never the main thread). */
     fun executeBlocking(request: HttpRequest): HttpResponse = session.executeBlocking(request)
 
     fun metrics(): SessionMetrics = session.metrics()
