@@ -62,6 +62,8 @@ pub(crate) struct State {
     pub unsaved: bool,
     pub last_resave: Option<Instant>,
     pub guard: Guard,
+    /// The epoch as the store line checks it (`Write::in_epoch`).
+    store_epoch: Arc<AtomicU64>,
 }
 
 impl State {
@@ -91,6 +93,7 @@ impl State {
     /// whoever waits on its refresh hears `why` now, not when the refresh ends.
     pub fn new_epoch(&mut self, phase: Phase, why: SessionError) {
         self.epoch += 1;
+        self.store_epoch.store(self.epoch, Ordering::SeqCst);
         if let Some(flight) = self.in_flight.take() {
             flight.wake.send_replace(Some(Err(why)));
         }
@@ -202,6 +205,7 @@ impl Engine {
             unsaved: false,
             last_resave: None,
             guard: Guard::default(),
+            store_epoch: Arc::clone(&store.epoch),
         };
         Engine {
             permits: Semaphore::new(settings.max_concurrent_requests),
@@ -272,7 +276,7 @@ impl Engine {
         match step {
             Step::Ready(ts) => Ok(ts),
             Step::Wait(result) => self.await_refresh(result).await,
-            Step::Expire(epoch, reason) => self.expire(None, epoch, reason).await,
+            Step::Expire(epoch, reason) => self.expire(None, epoch, reason, None).await,
         }
     }
 

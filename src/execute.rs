@@ -151,7 +151,7 @@ impl Engine {
 
     /// The tokens are bound to a key that no longer exists: the session is over.
     async fn key_gone(&self, epoch: u64) -> SessionError {
-        match self.expire(None, epoch, ExpiryReason::DpopKeyGone).await {
+        match self.expire(None, epoch, ExpiryReason::DpopKeyGone, None).await {
             Err(e) => e,
             Ok(_) => SessionError::SessionExpired { reason: ExpiryReason::DpopKeyGone },
         }

@@ -53,6 +53,7 @@ mod session;
 #[doc(hidden)]
 pub mod simulation;
 mod store;
+mod store_lock;
 mod tls;
 mod token_lease;
 mod tokens;

@@ -11,36 +11,61 @@ use crate::clock::Instant;
 use crate::engine::{Engine, Loading, Phase, State};
 use crate::error::SessionError;
 use crate::events::SessionEvent;
+use crate::store::Write;
+use crate::store_lock::Held;
 use crate::tokens::{check_usable, Tokens};
 
 /// How often a session whose tokens are not in the store tries to save them again.
 const RESAVE_INTERVAL: Duration = Duration::from_secs(2);
 
 impl Engine {
-    pub async fn sign_in(&self, tokens: Tokens) -> Result<(), SessionError> {
+    /// Signs in once the store holds `tokens`. A save still running when the store
+    /// timeout passes signs in when it lands (with a `SignedIn` event), though the call
+    /// already failed: the session never disagrees with the store about who is signed in.
+    pub async fn sign_in(self: &Arc<Self>, tokens: Tokens) -> Result<(), SessionError> {
         check_usable(&tokens).map_err(|detail| SessionError::InvalidRequest { detail: detail.into() })?;
         self.settings.authorization(&tokens.access_token).map_err(|_| SessionError::InvalidRequest {
             detail: "the access token cannot be sent in a header".into(),
         })?;
+        let lock = self.lock_for_decision().await?;
         let _writes = self.store_decisions_in_time().await?;
-        self.store.save(tokens.clone()).await?;
-        {
-            let mut st = self.lock();
-            st.new_epoch(Phase::SignedOut, SessionError::SessionChanged);
-            st.adopt(tokens, false);
-        }
-        self.events.emit(SessionEvent::SignedIn);
-        Ok(())
+        let engine = Arc::clone(self);
+        let saved = tokens.clone();
+        let commit = move || {
+            {
+                let mut st = engine.lock();
+                st.new_epoch(Phase::SignedOut, SessionError::SessionChanged);
+                st.adopt(saved, false);
+            }
+            engine.events.emit(SessionEvent::SignedIn);
+        };
+        self.store.save(tokens, Write { lock: Some(lock), then: Some(Box::new(commit)), ..Write::default() }).await
     }
 
     /// Signs out once the store is cleared. When the store fails, nothing changes: the
-    /// user is still signed in (here and at the next launch), and the error says so.
-    pub async fn sign_out(&self) -> Result<(), SessionError> {
+    /// user is still signed in (here and at the next launch), and the error says so. A
+    /// clear that lands after the store timeout signs out then, as `sign_in` does.
+    pub async fn sign_out(self: &Arc<Self>) -> Result<(), SessionError> {
+        let lock = self.lock_for_decision().await?;
         let _writes = self.store_decisions_in_time().await?;
-        self.store.clear().await?;
-        self.lock().new_epoch(Phase::SignedOut, SessionError::NotSignedIn);
-        self.events.emit(SessionEvent::SignedOut);
-        Ok(())
+        let engine = Arc::clone(self);
+        let commit = move || {
+            engine.lock().new_epoch(Phase::SignedOut, SessionError::NotSignedIn);
+            engine.events.emit(SessionEvent::SignedOut);
+        };
+        self.store.clear(Write { lock: Some(lock), then: Some(Box::new(commit)), ..Write::default() }).await
+    }
+
+    /// The store's refresh lock for a sign-in or sign-out: another process's refresh
+    /// under way saves its tokens first, never over the decision. Shared with this
+    /// session's own refresh, which the new epoch then throws away.
+    async fn lock_for_decision(&self) -> Result<Arc<Held>, SessionError> {
+        self.store.lock_for_refresh(self.settings.refresh_wait_bound()).await.map_err(|e| match e {
+            SessionError::Timeout => {
+                SessionError::Store { detail: "another process held the token store's refresh lock too long".into() }
+            }
+            e => e,
+        })
     }
 
     /// The session's turn to decide about the store, waited for at most one store
@@ -139,7 +164,7 @@ impl Engine {
         crate::runtime::spawn_detached(async move {
             // Under the store's refresh lock, as a refresh saves: no other process saves
             // between the look at the store below and this save.
-            let Ok(_lock) = engine.store.lock_for_refresh(engine.settings.store_timeout).await else { return };
+            let Ok(lock) = engine.store.lock_for_refresh(engine.settings.store_timeout).await else { return };
             let _writes = engine.writes.lock().await;
             let still_current = |st: &State| {
                 st.epoch == epoch && matches!(&st.phase, Phase::Active(ts) if ts.generation == current.generation)
@@ -161,7 +186,8 @@ impl Engine {
                 }
                 Err(_) => return,
             }
-            if engine.store.save(current.tokens.clone()).await.is_ok() {
+            let write = Write { in_epoch: Some(epoch), lock: Some(lock), ..Write::default() };
+            if engine.store.save(current.tokens.clone(), write).await.is_ok() {
                 let mut st = engine.lock();
                 if still_current(&st) {
                     st.unsaved = false;

@@ -9,6 +9,8 @@ use crate::engine::{bump, Engine, InFlight, Need, Phase, RefreshResult, State};
 use crate::error::{ExpiryReason, SessionError};
 use crate::events::SessionEvent;
 use crate::protocol::{self, RefreshFailure};
+use crate::store::Write;
+use crate::store_lock::Held;
 use crate::tokens::{check_usable, TokenSet, Tokens};
 
 impl Engine {
@@ -44,7 +46,7 @@ impl Engine {
     async fn run_refresh(&self, id: u64, epoch: u64, from: Arc<TokenSet>, after_rejection: bool) -> RefreshResult {
         // Under the store's lock (when it has one), until the rotated tokens are saved:
         // another process that refreshes meanwhile waits, then finds them in the store.
-        let _lock = match self.store.lock_for_refresh(self.settings.refresh_timeout).await {
+        let lock = match self.store.lock_for_refresh(self.settings.refresh_timeout).await {
             Ok(held) => held,
             Err(e) => {
                 log::info!(target: "refreshkit", "refresh {id}: the store's refresh lock was not free in time");
@@ -57,7 +59,7 @@ impl Engine {
         let mut basis = from.tokens.clone();
         match self.store.load().await {
             Err(e) => return self.fail(id, epoch, e),
-            Ok(None) => return self.expire(Some(id), epoch, ExpiryReason::RemovedFromStore).await,
+            Ok(None) => return self.expire(Some(id), epoch, ExpiryReason::RemovedFromStore, Some(lock)).await,
             Ok(Some(stored)) if self.is_news(&stored) => {
                 let fresh = !TokenSet::new(stored.clone(), 0, epoch, false)
                     .expires_within(crate::clock::now(), self.settings.leeway);
@@ -75,7 +77,7 @@ impl Engine {
             return self.fail(id, epoch, SessionError::SessionChanged);
         }
         let Some(refresh_token) = basis.refresh_token.clone() else {
-            return self.expire(Some(id), epoch, ExpiryReason::NoRefreshToken).await;
+            return self.expire(Some(id), epoch, ExpiryReason::NoRefreshToken, Some(lock)).await;
         };
         match protocol::refresh(&self.wire, &self.settings, &refresh_token, self.dpop.as_ref()).await {
             Ok(mut fresh) => {
@@ -89,7 +91,7 @@ impl Engine {
                         st.spent(basis);
                     }
                 }
-                self.persist_and_activate(id, epoch, fresh).await
+                self.persist_and_activate(id, epoch, fresh, lock).await
             }
             Err(RefreshFailure::Rejected { detail }) => {
                 log::info!(target: "refreshkit", "refresh {id}: rejected by the server ({detail})");
@@ -99,7 +101,7 @@ impl Engine {
                         return self.activate(id, epoch, stored, false);
                     }
                 }
-                self.expire(Some(id), epoch, ExpiryReason::RefreshRejected).await
+                self.expire(Some(id), epoch, ExpiryReason::RefreshRejected, Some(lock)).await
             }
             Err(RefreshFailure::ClientRejected { detail }) => {
                 log::warn!(target: "refreshkit", "refresh {id}: the server refused the app's client ({detail})");
@@ -107,7 +109,7 @@ impl Engine {
                 self.fail(id, epoch, SessionError::ClientRejected { detail })
             }
             Err(RefreshFailure::Transient(e)) => self.fail(id, epoch, e),
-            Err(RefreshFailure::KeyGone) => self.expire(Some(id), epoch, ExpiryReason::DpopKeyGone).await,
+            Err(RefreshFailure::KeyGone) => self.expire(Some(id), epoch, ExpiryReason::DpopKeyGone, Some(lock)).await,
         }
     }
 
@@ -116,8 +118,9 @@ impl Engine {
         !self.lock().held(stored) && check_usable(stored).is_ok()
     }
 
-    /// Saves new tokens before any waiter sees them, unless the session changed.
-    async fn persist_and_activate(&self, id: u64, epoch: u64, tokens: Tokens) -> RefreshResult {
+    /// Saves new tokens before any waiter sees them, unless the session changed. The
+    /// store's lock stays held until the save returns, even if it outlives this call.
+    async fn persist_and_activate(&self, id: u64, epoch: u64, tokens: Tokens, lock: Arc<Held>) -> RefreshResult {
         let _writes = self.writes.lock().await;
         if self.lock().epoch != epoch {
             log::debug!(target: "refreshkit", "refresh {id}: the session changed, result thrown away");
@@ -125,8 +128,11 @@ impl Engine {
             return Err(self.lock().changed_error());
         }
         bump(&self.metrics.refreshes);
-        let saved = self.store.save(tokens.clone()).await;
-        let result = self.activate(id, epoch, tokens, true);
+        let write = Write { in_epoch: Some(epoch), lock: Some(lock), ..Write::default() };
+        let saved = self.store.save(tokens.clone(), write).await;
+        // Fails when a sign-in or sign-out finished at the store first: then nothing of
+        // this epoch stays.
+        let activated = self.activate(id, epoch, tokens, true)?;
         match saved {
             Ok(()) => self.lock().unsaved = false,
             Err(e) => {
@@ -137,7 +143,7 @@ impl Engine {
                 self.events.emit(SessionEvent::StoreFailed { detail: e.to_string() });
             }
         }
-        result
+        Ok(activated)
     }
 
     fn activate(&self, id: u64, epoch: u64, tokens: Tokens, from_refresh: bool) -> RefreshResult {
@@ -171,11 +177,11 @@ impl Engine {
     }
 
     /// Ends the session: clears the store and fails every waiter with "session expired".
-    pub(crate) async fn expire(&self, id: Option<u64>, epoch: u64, reason: ExpiryReason) -> RefreshResult {
-        // Sign-in and sign-out also hold `writes`, so the epoch cannot move until it drops.
+    pub(crate) async fn expire(&self, id: Option<u64>, epoch: u64, reason: ExpiryReason, lock: Option<Arc<Held>>) -> RefreshResult {
         let _writes = self.writes.lock().await;
         if self.lock().epoch == epoch {
-            if let Err(e) = self.store.clear().await {
+            let write = Write { in_epoch: Some(epoch), lock, ..Write::default() };
+            if let Err(e) = self.store.clear(write).await {
                 log::warn!(target: "refreshkit", "expired tokens could not be cleared: {e}");
             }
         }

@@ -2,7 +2,7 @@
 //! off the runtime's workers, with a time bound, never under a lock.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{SessionError, StoreError};
 use crate::refresh_lock::RefreshLock;
+use crate::store_lock::{Held, SharedLock};
 use crate::tokens::Tokens;
 
 /// Where tokens persist, so users stay signed in across launches. Implemented in Kotlin
@@ -40,29 +41,24 @@ pub(crate) struct StoreHandle {
     timeout: Duration,
     store: Arc<dyn TokenStore>,
     /// The store's lock, asked for once, off the caller's thread.
-    lock: tokio::sync::OnceCell<Option<Arc<dyn RefreshLock>>>,
+    lock: tokio::sync::OnceCell<Option<SharedLock>>,
+    /// The session's epoch as the store line sees it (see `Write::in_epoch`).
+    pub epoch: Arc<AtomicU64>,
 }
 
-/// The refresh lock while a refresh holds it; released when dropped, on every path.
-pub(crate) struct HeldLock(Option<Arc<dyn RefreshLock>>);
-
-impl Drop for HeldLock {
-    fn drop(&mut self) {
-        if let Some(lock) = self.0.take() {
-            #[cfg(feature = "simulation")]
-            if crate::simulation::active() {
-                return release(lock.as_ref());
-            }
-            tokio::task::spawn_blocking(move || release(lock.as_ref()));
-        }
-    }
-}
-
-fn release(lock: &dyn RefreshLock) {
-    let released = catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| lock.release())));
-    if !matches!(released, Ok(Ok(()))) {
-        log::warn!(target: "refreshkit", "the refresh lock could not be released");
-    }
+/// What goes with a write to the store.
+#[derive(Default)]
+pub(crate) struct Write {
+    /// The write happens only if the session is still in this epoch when the store's
+    /// turn comes: a refresh's save or an expiry's clear never lands over a sign-in or
+    /// sign-out the store finished first.
+    pub in_epoch: Option<u64>,
+    /// Held until the store call returns, even after its caller stopped waiting: no
+    /// other process reads or writes the store while this write may still land.
+    pub lock: Option<Arc<Held>>,
+    /// Runs right after the store call succeeds, whether or not its caller still
+    /// waits: a write that lands late still counts, so the session follows the store.
+    pub then: Option<Box<dyn FnOnce() + Send>>,
 }
 
 type Call = Box<dyn FnOnce(&dyn TokenStore) + Send>;
@@ -93,7 +89,7 @@ impl StoreHandle {
                 let _ = tokio::task::spawn_blocking(move || job.run(store.as_ref())).await;
             }
         });
-        StoreHandle { line, timeout, store: Arc::clone(&store), lock: tokio::sync::OnceCell::new() }
+        StoreHandle { line, timeout, store: Arc::clone(&store), lock: tokio::sync::OnceCell::new(), epoch: Arc::default() }
     }
 
     /// The store line in a simulation: each call runs on the simulation's thread and
@@ -112,94 +108,66 @@ impl StoreHandle {
                 (job.call)(worker_store.as_ref());
             }
         });
-        StoreHandle { line, timeout, store, lock: tokio::sync::OnceCell::new() }
+        StoreHandle { line, timeout, store, lock: tokio::sync::OnceCell::new(), epoch: Arc::default() }
     }
 
-    /// `lock_for_refresh` in a simulation: the lock is tried without waiting, every
-    /// `POLL` of virtual time, as `FileRefreshLock` polls.
-    #[cfg(feature = "simulation")]
-    async fn lock_in_simulation(&self, bound: Duration) -> Result<HeldLock, SessionError> {
-        const POLL: Duration = Duration::from_millis(5);
+    /// Holds the store's refresh lock, waiting up to `bound` for another process to let
+    /// it go; `Held::none()` when the store offers none.
+    pub async fn lock_for_refresh(&self, bound: Duration) -> Result<Arc<Held>, SessionError> {
         let store = Arc::clone(&self.store);
         let lock = self
             .lock
             .get_or_init(|| async move {
-                catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| store.refresh_lock()))).ok().flatten()
+                let ask = move || catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| store.refresh_lock())));
+                #[cfg(feature = "simulation")]
+                if crate::simulation::active() {
+                    return ask().ok().flatten().map(SharedLock::new);
+                }
+                let asked = tokio::task::spawn_blocking(ask).await;
+                asked.ok().and_then(Result::ok).flatten().map(SharedLock::new)
             })
             .await;
-        let Some(lock) = lock.clone() else { return Ok(HeldLock(None)) };
-        let deadline = crate::clock::Instant::now() + bound;
-        loop {
-            match catch_unwind(AssertUnwindSafe(|| lock.acquire(0))) {
-                Ok(Ok(true)) => return Ok(HeldLock(Some(lock))),
-                Ok(Ok(false)) => {}
-                Ok(Err(e)) => return Err(SessionError::from(e)),
-                Err(_) => return Err(SessionError::Store { detail: "the refresh lock panicked".into() }),
-            }
-            if crate::clock::Instant::now() >= deadline {
-                return Err(SessionError::Timeout);
-            }
-            tokio::time::sleep(POLL).await;
-        }
-    }
-
-    /// Takes the store's refresh lock, waiting up to `bound`. `Ok(None)` when the store
-    /// offers none; an error when another holder kept it all that time.
-    pub async fn lock_for_refresh(&self, bound: Duration) -> Result<HeldLock, SessionError> {
-        #[cfg(feature = "simulation")]
-        if crate::simulation::active() {
-            return self.lock_in_simulation(bound).await;
-        }
-        let store = Arc::clone(&self.store);
-        let lock = self
-            .lock
-            .get_or_init(|| async move {
-                let asked = tokio::task::spawn_blocking(move || {
-                    catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| store.refresh_lock())))
-                });
-                asked.await.ok().and_then(Result::ok).flatten()
-            })
-            .await;
-        let Some(lock) = lock.clone() else { return Ok(HeldLock(None)) };
-        let given_up = Arc::new(AtomicBool::new(false));
-        let (attempt, gave_up) = (Arc::clone(&lock), Arc::clone(&given_up));
-        let millis = bound.as_millis().min(u64::MAX as u128) as u64;
-        let acquiring = tokio::task::spawn_blocking(move || {
-            let acquired = catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| attempt.acquire(millis))));
-            // A caller that stopped waiting must not leave the lock held by nobody.
-            if matches!(acquired, Ok(Ok(true))) && gave_up.load(Ordering::SeqCst) {
-                release(attempt.as_ref());
-            }
-            acquired
-        });
-        let outcome = tokio::time::timeout(bound + self.timeout, acquiring).await;
-        match outcome {
-            Ok(Ok(Ok(Ok(true)))) => Ok(HeldLock(Some(lock))),
-            Ok(Ok(Ok(Ok(false)))) => Err(SessionError::Timeout),
-            Ok(Ok(Ok(Err(e)))) => Err(SessionError::from(e)),
-            Ok(Ok(Err(_))) | Ok(Err(_)) => Err(SessionError::Store { detail: "the refresh lock panicked".into() }),
-            Err(_) => {
-                given_up.store(true, Ordering::SeqCst);
-                Err(SessionError::Timeout)
-            }
+        match lock {
+            Some(lock) => Ok(Arc::new(lock.hold(bound, self.timeout).await?)),
+            None => Ok(Arc::new(Held::none())),
         }
     }
 
     pub async fn load(&self) -> Result<Option<Tokens>, SessionError> {
-        self.call(|s| s.load()).await
+        self.call(|s| s.load().map_err(SessionError::from)).await
     }
 
-    pub async fn save(&self, tokens: Tokens) -> Result<(), SessionError> {
-        self.call(move |s| s.save(tokens)).await
+    pub async fn save(&self, tokens: Tokens, write: Write) -> Result<(), SessionError> {
+        self.call(self.written(write, move |s| s.save(tokens))).await
     }
 
-    pub async fn clear(&self) -> Result<(), SessionError> {
-        self.call(|s| s.clear()).await
+    pub async fn clear(&self, write: Write) -> Result<(), SessionError> {
+        self.call(self.written(write, |s| s.clear())).await
+    }
+
+    /// A store write with what goes with it.
+    fn written(
+        &self,
+        write: Write,
+        f: impl FnOnce(&dyn TokenStore) -> Result<(), StoreError> + Send + 'static,
+    ) -> impl FnOnce(&dyn TokenStore) -> Result<(), SessionError> + Send + 'static {
+        let epoch = Arc::clone(&self.epoch);
+        move |store| {
+            let _lock = write.lock;
+            if write.in_epoch.is_some_and(|e| e != epoch.load(Ordering::SeqCst)) {
+                return Err(SessionError::SessionChanged);
+            }
+            f(store)?;
+            if let Some(then) = write.then {
+                then();
+            }
+            Ok(())
+        }
     }
 
     async fn call<T, F>(&self, f: F) -> Result<T, SessionError>
     where
-        F: FnOnce(&dyn TokenStore) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&dyn TokenStore) -> Result<T, SessionError> + Send + 'static,
         T: Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
@@ -215,7 +183,7 @@ impl StoreHandle {
             return Err(SessionError::Internal { detail: "the token store's queue is gone".into() });
         }
         match tokio::time::timeout(self.timeout, answered).await {
-            Ok(Ok(Ok(result))) => result.map_err(SessionError::from),
+            Ok(Ok(Ok(result))) => result,
             Ok(Ok(Err(_panic))) => Err(SessionError::Store { detail: "the token store panicked".into() }),
             Ok(Err(_)) => Err(SessionError::Internal { detail: "the token store call was dropped".into() }),
             Err(_elapsed) => {

@@ -12,14 +12,13 @@ use refreshkit::{
 };
 use tokio::time::Instant;
 
-use crate::invariants::{check_call, check_expiry, check_store_behind, check_text, Finding, Violation};
+use crate::invariants::{check_call, check_expiry, check_store_behind, check_text, Violation};
 use crate::rng::Rng;
 use crate::store::SimStore;
 use crate::world::{lock, Faults, ProcessWatch, ProcessWorld, Shared, State, API, AUTH, FOREIGN};
 
 pub struct Outcome {
     pub violations: Vec<Violation>,
-    pub findings: Vec<Finding>,
     pub trace: Vec<String>,
 }
 
@@ -100,7 +99,9 @@ async fn drive(seed: u64, traced: bool) -> Outcome {
             Some(BodyRule { pointer: "/error/code".into(), values: vec!["token_expired".into()] });
     }
     let (s, r, q) = (store_ms, refresh_ms, request_ms);
-    let bounds = Bounds { execute: 4 * s + 2 * (r + s) + 2 * q, token: 4 * s + (r + s), lifecycle: 4 * s };
+    let bounds = Bounds { execute: 4 * s + 2 * (r + s) + 2 * q, token: 4 * s + (r + s), lifecycle: r + 4 * s };
+    // sign_in and sign_out: the refresh lock (r + s, and s for a lock that overruns),
+    // their turn at the store (s), the store call (s).
 
     let mut processes: Vec<Process> = Vec::new();
     let mut next_id = 0;
@@ -166,7 +167,9 @@ async fn drive(seed: u64, traced: bool) -> Outcome {
                 lock(&state).note(|| format!("step {step}: p{id} sign_in as user {user}"));
                 simulation::spawn_as(id, sign_in(Arc::clone(&state), id, session, user, bounds));
             }
-            73..=78 if processes.len() < 4 => {
+            // A second process on one store only with the store's refresh lock, as
+            // `TokenStore::refresh_lock` asks; without it, one process at a time.
+            73..=78 if processes.len() < 4 && lock(&state).shared_lock => {
                 next_id += 1;
                 lock(&state).note(|| format!("step {step}: p{next_id} starts on the same store"));
                 processes.push(start_process(&state, next_id, &config));
@@ -205,7 +208,6 @@ async fn drive(seed: u64, traced: bool) -> Outcome {
     let mut s = lock(&state);
     Outcome {
         violations: std::mem::take(&mut s.violations),
-        findings: std::mem::take(&mut s.findings),
         trace: s.trace.take().unwrap_or_default(),
     }
 }
@@ -310,7 +312,8 @@ async fn sign_in(state: Shared, process: u64, session: Arc<Session>, user: u32, 
             w.signed_out = false;
         }
         let at = s.tick();
-        s.sign_ins.push(crate::world::SignIn { process, user, failed: false, ended: u64::MAX });
+        let access_token = tokens.access_token.clone();
+        s.sign_ins.push(crate::world::SignIn { process, user, failed: false, ended: u64::MAX, access_token, landed: 0 });
         if let Some(w) = s.processes.get_mut(&process) {
             w.pending_since = at;
         }

@@ -47,24 +47,6 @@ impl fmt::Display for Invariant {
     }
 }
 
-/// Engine defects the simulation found that are not fixed yet: their violations are
-/// counted apart, so the CI line stays a test of everything else. Each has an issue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Finding {
-    /// Invariant 2: `sign_in` fails on a store timeout, its save lands anyway, and the
-    /// session's next refresh adopts those tokens (another user's) from the store as if
-    /// another process wrote them; requests started under the first user go out with them.
-    FailedSignInAdopted,
-    /// Invariant 3 across processes: a process's refresh that was under way when another
-    /// process signed out saves its rotated tokens after that sign-out returned (sign-out
-    /// does not take the refresh lock), so the user is signed in again.
-    SignOutUndoneByAnotherProcess,
-    /// Invariant 2 across processes, the same cause: another process's refresh under way
-    /// when this one signed in saves its rotated tokens (the previous user's) over the new
-    /// sign-in; this process adopts them from the store.
-    SignInUndoneByAnotherProcess,
-}
-
 #[derive(Debug, Clone)]
 pub struct Violation {
     pub invariant: Invariant,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use refreshkit::{RefreshLock, StoreError, TokenStore, Tokens};
 use tokio::time::Instant;
 
-use crate::invariants::{Finding, Invariant};
+use crate::invariants::Invariant;
 use crate::world::{lock, Shared, State};
 
 /// The app's token store as one process sees it: every process's store is the same
@@ -54,8 +54,8 @@ impl TokenStore for SimStore {
                 format!("p{process}: saved {} after its sign-out returned", tokens.access_token),
             );
         } else if s.signed_out_everywhere {
-            s.known(
-                Finding::SignOutUndoneByAnotherProcess,
+            s.violated(
+                Invariant::SignOutIsFinal,
                 format!("p{process}: saved {} after another process's sign-out returned", tokens.access_token),
             );
         }
@@ -72,10 +72,9 @@ impl TokenStore for SimStore {
             s.supersede_ancestors(refresh);
         }
         s.note(|| format!("p{process} store save {}", tokens.access_token));
-        if let Some(user) = s.user_of_stored(&tokens) {
-            if !s.saved_by.contains(&(user, process)) {
-                s.saved_by.push((user, process));
-            }
+        let at = s.tick();
+        if let Some(i) = s.sign_ins.iter_mut().find(|i| i.access_token == tokens.access_token) {
+            i.landed = at;
         }
         s.stored = Some(tokens);
         Ok(())

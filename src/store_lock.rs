@@ -1,0 +1,192 @@
+//! The store's refresh lock as one session holds it: exclusive against other processes,
+//! shared by the session's own refresh, re-save, sign-in and sign-out (the engine orders
+//! those among themselves), and held until the last holder is done, including a store
+//! call still running after its caller stopped waiting.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::error::SessionError;
+use crate::refresh_lock::RefreshLock;
+
+pub(crate) struct SharedLock {
+    lock: Arc<dyn RefreshLock>,
+    holders: Arc<Mutex<Holders>>,
+    /// One acquirer at a time, so two never both ask the app's lock.
+    turn: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct Holders {
+    count: usize,
+    /// The app's lock is taken (by this session), perhaps with a release pending.
+    taken: bool,
+    /// Bumped whenever the lock is taken anew; a pending release for an older one
+    /// does nothing, so a new holder can take over a lock about to be released.
+    taking: u64,
+}
+
+/// The lock while held; the app's lock is released when the last one is dropped.
+pub(crate) struct Held {
+    shared: Option<Holding>,
+}
+
+struct Holding {
+    lock: Arc<dyn RefreshLock>,
+    holders: Arc<Mutex<Holders>>,
+}
+
+impl Held {
+    pub fn none() -> Held {
+        Held { shared: None }
+    }
+}
+
+fn holders(m: &Mutex<Holders>) -> MutexGuard<'_, Holders> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let Some(Holding { lock, holders: shared }) = self.shared.take() else { return };
+        let ticket = {
+            let mut h = holders(&shared);
+            h.count -= 1;
+            if h.count > 0 {
+                return;
+            }
+            h.taking
+        };
+        let release_if_unclaimed = move || {
+            // Released under the holders' mutex: an acquirer sees it taken or free,
+            // never half released.
+            let mut h = holders(&shared);
+            if h.count == 0 && h.taken && h.taking == ticket {
+                h.taken = false;
+                release(lock.as_ref());
+            }
+        };
+        #[cfg(feature = "simulation")]
+        if crate::simulation::active() {
+            return release_if_unclaimed();
+        }
+        tokio::task::spawn_blocking(release_if_unclaimed);
+    }
+}
+
+pub(crate) fn release(lock: &dyn RefreshLock) {
+    let released = catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| lock.release())));
+    if !matches!(released, Ok(Ok(()))) {
+        log::warn!(target: "refreshkit", "the refresh lock could not be released");
+    }
+}
+
+impl SharedLock {
+    pub fn new(lock: Arc<dyn RefreshLock>) -> SharedLock {
+        SharedLock { lock, holders: Arc::default(), turn: tokio::sync::Mutex::new(()) }
+    }
+
+    /// Holds the lock, waiting up to `bound` for another process to let it go (plus
+    /// `grace` for an app lock that overruns its own timeout).
+    pub async fn hold(&self, bound: Duration, grace: Duration) -> Result<Held, SessionError> {
+        let took = tokio::time::timeout(bound + grace, async {
+            let _turn = self.turn.lock().await;
+            if self.join() {
+                return Ok(());
+            }
+            self.take(bound, grace).await?;
+            let mut h = holders(&self.holders);
+            (h.count, h.taken, h.taking) = (1, true, h.taking + 1);
+            Ok(())
+        });
+        match took.await {
+            Ok(Ok(())) => {
+                Ok(Held { shared: Some(Holding { lock: Arc::clone(&self.lock), holders: Arc::clone(&self.holders) }) })
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(SessionError::Timeout),
+        }
+    }
+
+    /// Joins the holders when this session already has the app's lock.
+    fn join(&self) -> bool {
+        let mut h = holders(&self.holders);
+        if !h.taken {
+            return false;
+        }
+        h.count += 1;
+        // A release pending from the last holder must leave it taken.
+        h.taking += 1;
+        true
+    }
+
+    /// Asks the app's lock, off the runtime's workers.
+    async fn take(&self, bound: Duration, grace: Duration) -> Result<(), SessionError> {
+        #[cfg(feature = "simulation")]
+        if crate::simulation::active() {
+            return self.take_in_simulation(bound).await;
+        }
+        let attempt = Attempt(Arc::new(AtomicU8::new(WAITING)), Arc::clone(&self.lock));
+        let (lock, progress) = (Arc::clone(&self.lock), Arc::clone(&attempt.0));
+        let millis = bound.as_millis().min(u64::MAX as u128) as u64;
+        let acquiring = tokio::task::spawn_blocking(move || {
+            let acquired = catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| lock.acquire(millis))));
+            // A caller that stopped waiting must not leave the lock held by nobody.
+            let got = matches!(acquired, Ok(Ok(true)));
+            if got && progress.compare_exchange(WAITING, ACQUIRED, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+                release(lock.as_ref());
+            }
+            acquired
+        });
+        match tokio::time::timeout(bound + grace, acquiring).await {
+            Ok(Ok(Ok(Ok(true)))) => {
+                attempt.0.store(CLAIMED, Ordering::SeqCst);
+                Ok(())
+            }
+            Ok(Ok(Ok(Ok(false)))) | Err(_) => Err(SessionError::Timeout),
+            Ok(Ok(Ok(Err(e)))) => Err(SessionError::from(e)),
+            Ok(Ok(Err(_))) | Ok(Err(_)) => Err(SessionError::Store { detail: "the refresh lock panicked".into() }),
+        }
+    }
+
+    /// `take` in a simulation: the lock is tried without waiting, every `POLL` of
+    /// virtual time, as `FileRefreshLock` polls.
+    #[cfg(feature = "simulation")]
+    async fn take_in_simulation(&self, bound: Duration) -> Result<(), SessionError> {
+        const POLL: Duration = Duration::from_millis(5);
+        let deadline = crate::clock::Instant::now() + bound;
+        loop {
+            match catch_unwind(AssertUnwindSafe(|| self.lock.acquire(0))) {
+                Ok(Ok(true)) => return Ok(()),
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => return Err(SessionError::from(e)),
+                Err(_) => return Err(SessionError::Store { detail: "the refresh lock panicked".into() }),
+            }
+            if crate::clock::Instant::now() >= deadline {
+                return Err(SessionError::Timeout);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+const WAITING: u8 = 0;
+const ACQUIRED: u8 = 1;
+const GAVE_UP: u8 = 2;
+const CLAIMED: u8 = 3;
+
+/// An acquisition of the app's lock; when its caller stops waiting (a timeout, or the
+/// caller's future dropped) before claiming it, a lock acquired meanwhile or later is
+/// released, never left held by nobody.
+struct Attempt(Arc<AtomicU8>, Arc<dyn RefreshLock>);
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if self.0.swap(GAVE_UP, Ordering::SeqCst) == ACQUIRED {
+            let lock = Arc::clone(&self.1);
+            tokio::task::spawn_blocking(move || release(lock.as_ref()));
+        }
+    }
+}
