@@ -117,13 +117,21 @@ impl Session {
         .await
     }
 
-    /// Saves `tokens` through the store, then makes them the session's tokens.
+    /// Saves `tokens` through the store, then makes them the session's tokens. Waits
+    /// for a refresh under way in another process on the same store (its refresh lock),
+    /// so that refresh's tokens never land over these. When the store does not answer in
+    /// time this fails with a `Store` error; if the save was already running and still
+    /// succeeds, the sign-in happens then, with its `SignedIn` event: the session never
+    /// disagrees with the store about who is signed in.
     pub async fn sign_in(&self, tokens: Tokens) -> Result<(), SessionError> {
         let engine = Arc::clone(&self.engine);
         run(async move { engine.sign_in(tokens).await }).await
     }
 
-    /// Clears the store; a refresh still in flight will not write its tokens back.
+    /// Clears the store, then signs out; a refresh still in flight, in this process or
+    /// another on the same store, never writes its tokens back. If the store fails,
+    /// nothing changes; a clear that outlives the store timeout and still succeeds signs
+    /// out then, with its `SignedOut` event.
     pub async fn sign_out(&self) -> Result<(), SessionError> {
         let engine = Arc::clone(&self.engine);
         run(async move { engine.sign_out().await }).await

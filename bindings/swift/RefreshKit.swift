@@ -1463,17 +1463,26 @@ public protocol SessionProtocol: AnyObject, Sendable {
     /**
      * Waits for the store read that `Session::new` started (bounded by
      * `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
-     * before, `Locked` when the store could not be read.
+     * before, `Locked` when the store could not be read. It never reads the store again
+     * itself; the next call that needs the tokens does.
      */
     func restoredState() async  -> SessionState
     
     /**
-     * Saves `tokens` through the store, then makes them the session's tokens.
+     * Saves `tokens` through the store, then makes them the session's tokens. Waits
+     * for a refresh under way in another process on the same store (its refresh lock),
+     * so that refresh's tokens never land over these. When the store does not answer in
+     * time this fails with a `Store` error; if the save was already running and still
+     * succeeds, the sign-in happens then, with its `SignedIn` event: the session never
+     * disagrees with the store about who is signed in.
      */
     func signIn(tokens: Tokens) async throws 
     
     /**
-     * Clears the store; a refresh still in flight will not write its tokens back.
+     * Clears the store, then signs out; a refresh still in flight, in this process or
+     * another on the same store, never writes its tokens back. If the store fails,
+     * nothing changes; a clear that outlives the store timeout and still succeeds signs
+     * out then, with its `SignedOut` event.
      */
     func signOut() async throws 
     
@@ -1802,7 +1811,8 @@ open func refreshAfterUnauthorized(rejectedAccessToken: String)async throws  -> 
     /**
      * Waits for the store read that `Session::new` started (bounded by
      * `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
-     * before, `Locked` when the store could not be read.
+     * before, `Locked` when the store could not be read. It never reads the store again
+     * itself; the next call that needs the tokens does.
      */
 open func restoredState()async  -> SessionState  {
     return
@@ -1823,7 +1833,12 @@ open func restoredState()async  -> SessionState  {
 }
     
     /**
-     * Saves `tokens` through the store, then makes them the session's tokens.
+     * Saves `tokens` through the store, then makes them the session's tokens. Waits
+     * for a refresh under way in another process on the same store (its refresh lock),
+     * so that refresh's tokens never land over these. When the store does not answer in
+     * time this fails with a `Store` error; if the save was already running and still
+     * succeeds, the sign-in happens then, with its `SignedIn` event: the session never
+     * disagrees with the store about who is signed in.
      */
 open func signIn(tokens: Tokens)async throws   {
     return
@@ -1843,7 +1858,10 @@ open func signIn(tokens: Tokens)async throws   {
 }
     
     /**
-     * Clears the store; a refresh still in flight will not write its tokens back.
+     * Clears the store, then signs out; a refresh still in flight, in this process or
+     * another on the same store, never writes its tokens back. If the store fails,
+     * nothing changes; a clear that outlives the store timeout and still succeeds signs
+     * out then, with its `SignedOut` event.
      */
 open func signOut()async throws   {
     return
@@ -5206,13 +5224,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized() != 58615) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_restored_state() != 52767) {
+    if (uniffi_refreshkit_checksum_method_session_restored_state() != 29911) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_sign_in() != 19587) {
+    if (uniffi_refreshkit_checksum_method_session_sign_in() != 6219) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_sign_out() != 1418) {
+    if (uniffi_refreshkit_checksum_method_session_sign_out() != 43215) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_state() != 34960) {

@@ -22,6 +22,7 @@ mod proactive;
 mod processes;
 mod queue;
 mod secrets;
+mod shared_store;
 mod sign_out;
 mod store_order;
 mod stores;

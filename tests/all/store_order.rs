@@ -92,6 +92,31 @@ async fn a_sign_out_behind_a_hung_store_fails_and_leaves_everything_as_it_was() 
     assert_eq!(store.inner.get(), None);
 }
 
+/// Fails when a sign-in's late save is left to land unnoticed: the session kept the first
+/// user while the store held the second, and took the second's tokens for another
+/// process's at its next refresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_whose_save_lands_after_the_timeout_signs_in_then_with_an_event() {
+    let server = AuthServer::start();
+    let store = Arc::new(GatedStore::default());
+    let (session, recorder) = session_with(&server, store.clone(), |c| c.store_timeout_ms = 200);
+    let first_user = server.login().await;
+    session.sign_in(first_user.clone()).await.unwrap();
+
+    store.save_gate.close();
+    let next_user = server.login().await;
+    let error = session.sign_in(next_user.clone()).await.unwrap_err();
+    assert!(matches!(error, SessionError::Store { .. }), "{error:?}");
+    assert_eq!(session.access_token().await.unwrap(), first_user.access_token, "nothing changed yet");
+    store.save_gate.open();
+
+    let signed_in_twice = |e: &[SessionEvent]| e.iter().filter(|e| **e == SessionEvent::SignedIn).count() == 2;
+    recorder.wait_until(signed_in_twice).await;
+    assert_eq!(store.inner.get(), Some(next_user.clone()));
+    assert_eq!(session.access_token().await.unwrap(), next_user.access_token, "the session follows the store");
+    assert_eq!(status(&session).await, Ok(200));
+}
+
 /// Fails before the store calls were queued: the late clear wiped the new sign-in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clear_that_outlives_the_store_timeout_never_wipes_the_next_sign_in() {

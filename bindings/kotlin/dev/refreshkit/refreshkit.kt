@@ -1221,13 +1221,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized() and 0xFFFF) != 58615) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_restored_state() and 0xFFFF) != 52767) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_restored_state() and 0xFFFF) != 29911) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_sign_in() and 0xFFFF) != 19587) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_sign_in() and 0xFFFF) != 6219) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_sign_out() and 0xFFFF) != 1418) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_sign_out() and 0xFFFF) != 43215) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_state() and 0xFFFF) != 34960) {
@@ -2961,17 +2961,26 @@ public interface SessionInterface {
     /**
      * Waits for the store read that `Session::new` started (bounded by
      * `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
-     * before, `Locked` when the store could not be read.
+     * before, `Locked` when the store could not be read. It never reads the store again
+     * itself; the next call that needs the tokens does.
      */
     suspend fun `restoredState`(): SessionState
     
     /**
-     * Saves `tokens` through the store, then makes them the session's tokens.
+     * Saves `tokens` through the store, then makes them the session's tokens. Waits
+     * for a refresh under way in another process on the same store (its refresh lock),
+     * so that refresh's tokens never land over these. When the store does not answer in
+     * time this fails with a `Store` error; if the save was already running and still
+     * succeeds, the sign-in happens then, with its `SignedIn` event: the session never
+     * disagrees with the store about who is signed in.
      */
     suspend fun `signIn`(`tokens`: Tokens)
     
     /**
-     * Clears the store; a refresh still in flight will not write its tokens back.
+     * Clears the store, then signs out; a refresh still in flight, in this process or
+     * another on the same store, never writes its tokens back. If the store fails,
+     * nothing changes; a clear that outlives the store timeout and still succeeds signs
+     * out then, with its `SignedOut` event.
      */
     suspend fun `signOut`()
     
@@ -3394,7 +3403,8 @@ open class Session: Disposable, AutoCloseable, SessionInterface
     /**
      * Waits for the store read that `Session::new` started (bounded by
      * `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
-     * before, `Locked` when the store could not be read.
+     * before, `Locked` when the store could not be read. It never reads the store again
+     * itself; the next call that needs the tokens does.
      */
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
     override suspend fun `restoredState`() : SessionState {
@@ -3417,7 +3427,12 @@ open class Session: Disposable, AutoCloseable, SessionInterface
 
     
     /**
-     * Saves `tokens` through the store, then makes them the session's tokens.
+     * Saves `tokens` through the store, then makes them the session's tokens. Waits
+     * for a refresh under way in another process on the same store (its refresh lock),
+     * so that refresh's tokens never land over these. When the store does not answer in
+     * time this fails with a `Store` error; if the save was already running and still
+     * succeeds, the sign-in happens then, with its `SignedIn` event: the session never
+     * disagrees with the store about who is signed in.
      */
     @Throws(SessionException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -3443,7 +3458,10 @@ open class Session: Disposable, AutoCloseable, SessionInterface
 
     
     /**
-     * Clears the store; a refresh still in flight will not write its tokens back.
+     * Clears the store, then signs out; a refresh still in flight, in this process or
+     * another on the same store, never writes its tokens back. If the store fails,
+     * nothing changes; a clear that outlives the store timeout and still succeeds signs
+     * out then, with its `SignedOut` event.
      */
     @Throws(SessionException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
