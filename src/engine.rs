@@ -118,6 +118,11 @@ impl State {
         self.held.iter().any(|ts| ts.tokens.access_token == tokens.access_token)
     }
 
+    /// This epoch's token set whose access token is `access_token`, if any.
+    pub fn held_token(&self, access_token: &str) -> Option<Arc<TokenSet>> {
+        self.held.iter().rev().find(|ts| ts.tokens.access_token == access_token).cloned()
+    }
+
     /// The generation of `access_token` if it is one of this epoch's tokens.
     pub fn generation_of(&self, access_token: &str) -> Option<u64> {
         self.held.iter().rev().find(|ts| ts.tokens.access_token == access_token).map(|ts| ts.generation)

@@ -113,7 +113,7 @@ impl Engine {
     }
 
     /// The key that signs proofs for `token`: `None` for Bearer tokens (and no token).
-    fn proof_key_for(&self, token: Option<&TokenSet>) -> Result<Option<&Dpop>, SessionError> {
+    pub(crate) fn proof_key_for(&self, token: Option<&TokenSet>) -> Result<Option<&Dpop>, SessionError> {
         match token {
             Some(ts) if is_dpop_token_type(ts.tokens.token_type.as_deref()) => {
                 self.dpop.as_ref().map(Some).ok_or_else(|| SessionError::InvalidConfig {
@@ -150,7 +150,7 @@ impl Engine {
     }
 
     /// The tokens are bound to a key that no longer exists: the session is over.
-    async fn key_gone(&self, epoch: u64) -> SessionError {
+    pub(crate) async fn key_gone(&self, epoch: u64) -> SessionError {
         match self.expire(None, epoch, ExpiryReason::DpopKeyGone, None).await {
             Err(e) => e,
             Ok(_) => SessionError::SessionExpired { reason: ExpiryReason::DpopKeyGone },

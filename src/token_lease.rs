@@ -16,7 +16,7 @@ use crate::engine::Engine;
 use crate::error::SessionError;
 use crate::runtime::block_on;
 use crate::session::Session;
-use crate::tokens::Redacted;
+use crate::tokens::{Redacted, TokenSet};
 
 /// Sessions that handed out a lease, by id. Weak: a lease never keeps a session alive.
 static LEASED: Lazy<RwLock<HashMap<u64, Weak<Engine>>>> = Lazy::new(Default::default);
@@ -33,6 +33,9 @@ pub struct TokenLease {
     pub generation: u64,
     /// Which session handed it out, for `refreshkit_token_lease_is_current`.
     pub session_id: u64,
+    /// A DPoP-bound token: every request needs its own headers from `token_headers_for`
+    /// (a proof is made for one request), so headers must not be reused.
+    pub needs_proof: bool,
 }
 
 impl fmt::Debug for TokenLease {
@@ -41,6 +44,7 @@ impl fmt::Debug for TokenLease {
             .field("access_token", &Redacted)
             .field("generation", &self.generation)
             .field("session_id", &self.session_id)
+            .field("needs_proof", &self.needs_proof)
             .finish()
     }
 }
@@ -80,7 +84,7 @@ impl Session {
     pub fn access_token_lease_blocking(&self) -> Result<TokenLease, SessionError> {
         let session_id = self.lease_id().get_or_register(self.engine());
         let current = block_on(self.current_tokens_task())?;
-        Ok(TokenLease { access_token: current.tokens.access_token.clone(), generation: current.generation, session_id })
+        Ok(self.lease(&current, session_id))
     }
 
     /// `access_token_lease_blocking` for async callers (a coroutine that may be
@@ -88,7 +92,19 @@ impl Session {
     pub async fn access_token_lease(&self) -> Result<TokenLease, SessionError> {
         let session_id = self.lease_id().get_or_register(self.engine());
         let current = crate::runtime::run(self.current_tokens_task()).await?;
-        Ok(TokenLease { access_token: current.tokens.access_token.clone(), generation: current.generation, session_id })
+        Ok(self.lease(&current, session_id))
+    }
+}
+
+impl Session {
+    fn lease(&self, current: &TokenSet, session_id: u64) -> TokenLease {
+        let needs_proof = matches!(self.engine().proof_key_for(Some(current)), Ok(Some(_)) | Err(_));
+        TokenLease {
+            access_token: current.tokens.access_token.clone(),
+            generation: current.generation,
+            session_id,
+            needs_proof,
+        }
     }
 }
 

@@ -1396,6 +1396,26 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func refreshAfterUnauthorizedBlocking(rejectedAccessToken: String) throws  -> String
     
     /**
+     * What the answer to a request to `url` that carried the token means. A DPoP session
+     * learns the server's nonce and clock from every answer given to it here; a proof
+     * the server refused is never an expired token.
+     */
+    func answerMeans(url: String, status: UInt16, headers: [HttpHeader], body: Data)  -> AnswerMeaning
+    
+    /**
+     * Every header that carries `access_token` on a `method` request to `url`: the token
+     * header, and for a DPoP-bound token a `DPoP` proof made for this method, URL and
+     * token (new each time: ask for every attempt and every redirect hop). Empty when
+     * `url` may not receive the token.
+     */
+    func tokenHeadersFor(method: String, url: String, accessToken: String) async throws  -> [HttpHeader]
+    
+    /**
+     * `token_headers_for` for threads that may block (OkHttp's interceptors).
+     */
+    func tokenHeadersForBlocking(method: String, url: String, accessToken: String) throws  -> [HttpHeader]
+    
+    /**
      * Whether `is_expired_response` looks at the body (an `expired_body_rule` is set):
      * when false, layers need not read the body to decide.
      */
@@ -1632,6 +1652,62 @@ open func refreshAfterUnauthorizedBlocking(rejectedAccessToken: String)throws  -
     uniffi_refreshkit_fn_method_session_refresh_after_unauthorized_blocking(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(rejectedAccessToken),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What the answer to a request to `url` that carried the token means. A DPoP session
+     * learns the server's nonce and clock from every answer given to it here; a proof
+     * the server refused is never an expired token.
+     */
+open func answerMeans(url: String, status: UInt16, headers: [HttpHeader], body: Data) -> AnswerMeaning  {
+    return try!  FfiConverterTypeAnswerMeaning_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_session_answer_means(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(url),
+        FfiConverterUInt16.lower(status),
+        FfiConverterSequenceTypeHttpHeader.lower(headers),
+        FfiConverterData.lower(body),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every header that carries `access_token` on a `method` request to `url`: the token
+     * header, and for a DPoP-bound token a `DPoP` proof made for this method, URL and
+     * token (new each time: ask for every attempt and every redirect hop). Empty when
+     * `url` may not receive the token.
+     */
+open func tokenHeadersFor(method: String, url: String, accessToken: String)async throws  -> [HttpHeader]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_refreshkit_fn_method_session_token_headers_for(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(method),FfiConverterString.lower(url),FfiConverterString.lower(accessToken)
+                )
+            },
+            pollFunc: ffi_refreshkit_rust_future_poll_rust_buffer,
+            completeFunc: ffi_refreshkit_rust_future_complete_rust_buffer,
+            cancelFunc: ffi_refreshkit_rust_future_cancel_rust_buffer,
+            freeFunc: ffi_refreshkit_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeHttpHeader.lift,
+            errorHandler: FfiConverterTypeSessionError_lift
+        )
+}
+    
+    /**
+     * `token_headers_for` for threads that may block (OkHttp's interceptors).
+     */
+open func tokenHeadersForBlocking(method: String, url: String, accessToken: String)throws  -> [HttpHeader]  {
+    return try  FfiConverterSequenceTypeHttpHeader.lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_session_token_headers_for_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(method),
+        FfiConverterString.lower(url),
+        FfiConverterString.lower(accessToken),uniffiCallStatus
     )
 })
 }
@@ -3285,6 +3361,11 @@ public struct TokenLease: Equatable, Hashable, CustomDebugStringConvertible, Cus
      * Which session handed it out, for `refreshkit_token_lease_is_current`.
      */
     public var sessionId: UInt64
+    /**
+     * A DPoP-bound token: every request needs its own headers from `token_headers_for`
+     * (a proof is made for one request), so headers must not be reused.
+     */
+    public var needsProof: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3297,10 +3378,15 @@ public struct TokenLease: Equatable, Hashable, CustomDebugStringConvertible, Cus
          */generation: UInt64, 
         /**
          * Which session handed it out, for `refreshkit_token_lease_is_current`.
-         */sessionId: UInt64) {
+         */sessionId: UInt64, 
+        /**
+         * A DPoP-bound token: every request needs its own headers from `token_headers_for`
+         * (a proof is made for one request), so headers must not be reused.
+         */needsProof: Bool) {
         self.accessToken = accessToken
         self.generation = generation
         self.sessionId = sessionId
+        self.needsProof = needsProof
     }
 
     
@@ -3343,7 +3429,8 @@ public struct FfiConverterTypeTokenLease: FfiConverterRustBuffer {
             try TokenLease(
                 accessToken: FfiConverterString.read(from: &buf), 
                 generation: FfiConverterUInt64.read(from: &buf), 
-                sessionId: FfiConverterUInt64.read(from: &buf)
+                sessionId: FfiConverterUInt64.read(from: &buf), 
+                needsProof: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -3351,6 +3438,7 @@ public struct FfiConverterTypeTokenLease: FfiConverterRustBuffer {
         FfiConverterString.write(value.accessToken, into: &buf)
         FfiConverterUInt64.write(value.generation, into: &buf)
         FfiConverterUInt64.write(value.sessionId, into: &buf)
+        FfiConverterBool.write(value.needsProof, into: &buf)
     }
 }
 
@@ -3507,6 +3595,92 @@ public func FfiConverterTypeTokens_lift(_ buf: RustBuffer) throws -> Tokens {
 public func FfiConverterTypeTokens_lower(_ value: Tokens) -> RustBuffer {
     return FfiConverterTypeTokens.lower(value)
 }
+
+
+/**
+ * What the answer to a request that carried the token means, for the layer that sent it.
+ */
+
+public enum AnswerMeaning: Equatable, Hashable {
+    
+    /**
+     * The answer is the app's: hand it over.
+     */
+    case served
+    /**
+     * The token expired: get a newer one (`refresh_after_unauthorized`) and send once more.
+     */
+    case expired
+    /**
+     * The server refused the DPoP proof, and its answer taught what a new proof needs (a
+     * nonce, its clock): send once more, same token, with new `token_headers_for`.
+     */
+    case newProof
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AnswerMeaning: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAnswerMeaning: FfiConverterRustBuffer {
+    typealias SwiftType = AnswerMeaning
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AnswerMeaning {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .served
+        
+        case 2: return .expired
+        
+        case 3: return .newProof
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AnswerMeaning, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .served:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .newProof:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAnswerMeaning_lift(_ buf: RustBuffer) throws -> AnswerMeaning {
+    return try FfiConverterTypeAnswerMeaning.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAnswerMeaning_lower(_ value: AnswerMeaning) -> RustBuffer {
+    return FfiConverterTypeAnswerMeaning.lower(value)
+}
+
 
 
 /**
@@ -5192,6 +5366,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking() != 38821) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_method_session_answer_means() != 21533) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_method_session_token_headers_for() != 43044) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_method_session_token_headers_for_blocking() != 52569) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_expiry_reads_body() != 54711) {

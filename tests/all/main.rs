@@ -16,6 +16,7 @@ mod guard;
 mod hostile;
 mod hosts;
 mod json_protocol;
+mod layer_dpop;
 mod killed_mid_refresh;
 mod oidc_provider;
 mod proactive;

@@ -848,6 +848,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking(
     ): Int
+    external fun uniffi_refreshkit_checksum_method_session_answer_means(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_session_token_headers_for(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_session_token_headers_for_blocking(
+    ): Int
     external fun uniffi_refreshkit_checksum_method_session_expiry_reads_body(
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_is_expired_response(
@@ -966,6 +972,12 @@ internal object UniffiLib {
     external fun uniffi_refreshkit_fn_method_session_execute_blocking(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_session_refresh_after_unauthorized_blocking(`ptr`: Long,`rejectedAccessToken`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_method_session_answer_means(`ptr`: Long,`url`: RustBuffer.ByValue,`status`: Short,`headers`: RustBuffer.ByValue,`body`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_method_session_token_headers_for(`ptr`: Long,`method`: RustBuffer.ByValue,`url`: RustBuffer.ByValue,`accessToken`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_refreshkit_fn_method_session_token_headers_for_blocking(`ptr`: Long,`method`: RustBuffer.ByValue,`url`: RustBuffer.ByValue,`accessToken`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_session_expiry_reads_body(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
@@ -1189,6 +1201,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking() and 0xFFFF) != 38821) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_session_answer_means() and 0xFFFF) != 21533) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_session_token_headers_for() and 0xFFFF) != 43044) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_session_token_headers_for_blocking() and 0xFFFF) != 52569) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_expiry_reads_body() and 0xFFFF) != 54711) {
@@ -2894,6 +2915,26 @@ public interface SessionInterface {
     fun `refreshAfterUnauthorizedBlocking`(`rejectedAccessToken`: kotlin.String): kotlin.String
     
     /**
+     * What the answer to a request to `url` that carried the token means. A DPoP session
+     * learns the server's nonce and clock from every answer given to it here; a proof
+     * the server refused is never an expired token.
+     */
+    fun `answerMeans`(`url`: kotlin.String, `status`: kotlin.UShort, `headers`: List<HttpHeader>, `body`: kotlin.ByteArray): AnswerMeaning
+    
+    /**
+     * Every header that carries `access_token` on a `method` request to `url`: the token
+     * header, and for a DPoP-bound token a `DPoP` proof made for this method, URL and
+     * token (new each time: ask for every attempt and every redirect hop). Empty when
+     * `url` may not receive the token.
+     */
+    suspend fun `tokenHeadersFor`(`method`: kotlin.String, `url`: kotlin.String, `accessToken`: kotlin.String): List<HttpHeader>
+    
+    /**
+     * `token_headers_for` for threads that may block (OkHttp's interceptors).
+     */
+    fun `tokenHeadersForBlocking`(`method`: kotlin.String, `url`: kotlin.String, `accessToken`: kotlin.String): List<HttpHeader>
+    
+    /**
      * Whether `is_expired_response` looks at the body (an `expired_body_rule` is set):
      * when false, layers need not read the body to decide.
      */
@@ -3176,6 +3217,78 @@ open class Session: Disposable, AutoCloseable, SessionInterface
         it,
         
         FfiConverterString.lower(`rejectedAccessToken`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * What the answer to a request to `url` that carried the token means. A DPoP session
+     * learns the server's nonce and clock from every answer given to it here; a proof
+     * the server refused is never an expired token.
+     */override fun `answerMeans`(`url`: kotlin.String, `status`: kotlin.UShort, `headers`: List<HttpHeader>, `body`: kotlin.ByteArray): AnswerMeaning {
+            return FfiConverterTypeAnswerMeaning.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_session_answer_means(
+        it,
+        
+        FfiConverterString.lower(`url`),
+        FfiConverterUShort.lower(`status`),
+        FfiConverterSequenceTypeHttpHeader.lower(`headers`),
+        FfiConverterByteArray.lower(`body`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Every header that carries `access_token` on a `method` request to `url`: the token
+     * header, and for a DPoP-bound token a `DPoP` proof made for this method, URL and
+     * token (new each time: ask for every attempt and every redirect hop). Empty when
+     * `url` may not receive the token.
+     */
+    @Throws(SessionException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `tokenHeadersFor`(`method`: kotlin.String, `url`: kotlin.String, `accessToken`: kotlin.String) : List<HttpHeader> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_refreshkit_fn_method_session_token_headers_for(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`method`),
+        FfiConverterString.lower(`url`),
+        FfiConverterString.lower(`accessToken`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_refreshkit_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_refreshkit_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_refreshkit_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeHttpHeader.lift(it) },
+        // Error FFI converter
+        SessionException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * `token_headers_for` for threads that may block (OkHttp's interceptors).
+     */
+    @Throws(SessionException::class)override fun `tokenHeadersForBlocking`(`method`: kotlin.String, `url`: kotlin.String, `accessToken`: kotlin.String): List<HttpHeader> {
+            return FfiConverterSequenceTypeHttpHeader.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SessionException) { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_session_token_headers_for_blocking(
+        it,
+        
+        FfiConverterString.lower(`method`),
+        FfiConverterString.lower(`url`),
+        FfiConverterString.lower(`accessToken`),_status)
 }
     }
     )
@@ -4933,6 +5046,12 @@ data class TokenLease (
      * Which session handed it out, for `refreshkit_token_lease_is_current`.
      */
     var `sessionId`: kotlin.ULong
+    , 
+    /**
+     * A DPoP-bound token: every request needs its own headers from `token_headers_for`
+     * (a proof is made for one request), so headers must not be reused.
+     */
+    var `needsProof`: kotlin.Boolean
     
 ){
     
@@ -4961,19 +5080,22 @@ public object FfiConverterTypeTokenLease: FfiConverterRustBuffer<TokenLease> {
             FfiConverterString.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
     override fun allocationSize(value: TokenLease) = (
             FfiConverterString.allocationSize(value.`accessToken`) +
             FfiConverterULong.allocationSize(value.`generation`) +
-            FfiConverterULong.allocationSize(value.`sessionId`)
+            FfiConverterULong.allocationSize(value.`sessionId`) +
+            FfiConverterBoolean.allocationSize(value.`needsProof`)
     )
 
     override fun write(value: TokenLease, buf: ByteBuffer) {
             FfiConverterString.write(value.`accessToken`, buf)
             FfiConverterULong.write(value.`generation`, buf)
             FfiConverterULong.write(value.`sessionId`, buf)
+            FfiConverterBoolean.write(value.`needsProof`, buf)
     }
 }
 
@@ -5069,6 +5191,54 @@ public object FfiConverterTypeTokens: FfiConverterRustBuffer<Tokens> {
             FfiConverterOptionalString.write(value.`tokenType`, buf)
     }
 }
+
+
+
+/**
+ * What the answer to a request that carried the token means, for the layer that sent it.
+ */
+
+enum class AnswerMeaning {
+    
+    /**
+     * The answer is the app's: hand it over.
+     */
+    SERVED,
+    /**
+     * The token expired: get a newer one (`refresh_after_unauthorized`) and send once more.
+     */
+    EXPIRED,
+    /**
+     * The server refused the DPoP proof, and its answer taught what a new proof needs (a
+     * nonce, its clock): send once more, same token, with new `token_headers_for`.
+     */
+    NEW_PROOF;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAnswerMeaning: FfiConverterRustBuffer<AnswerMeaning> {
+    override fun read(buf: ByteBuffer) = try {
+        AnswerMeaning.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: AnswerMeaning) = 4UL
+
+    override fun write(value: AnswerMeaning, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
 
 
 
