@@ -281,7 +281,7 @@ impl Engine {
         match step {
             Step::Ready(ts) => Ok(ts),
             Step::Wait(result) => self.await_refresh(result).await,
-            Step::Expire(epoch, reason) => self.expire(None, epoch, reason, None).await,
+            Step::Expire(epoch, reason) => self.expire_unless_news(epoch, reason).await,
         }
     }
 

@@ -151,9 +151,10 @@ impl Engine {
 
     /// The tokens are bound to a key that no longer exists: the session is over.
     pub(crate) async fn key_gone(&self, epoch: u64) -> SessionError {
-        match self.expire(None, epoch, ExpiryReason::DpopKeyGone, None).await {
+        match self.expire_unless_news(epoch, ExpiryReason::DpopKeyGone).await {
             Err(e) => e,
-            Ok(_) => SessionError::SessionExpired { reason: ExpiryReason::DpopKeyGone },
+            // Another process left newer tokens: this request's token is not the one to send.
+            Ok(_) => SessionError::SessionChanged,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The session's life around its tokens: the first read of the store, sign-in,
-//! sign-out, and saving again tokens whose save failed. State, events and returned
-//! errors always tell one story: a change is made only once the store has it.
+//! sign-out, and saving again tokens whose save failed. A change is made only once the
+//! store has it; a store write that lands after its caller gave up still makes its
+//! change then (with its event), so the session always follows the store.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -133,15 +133,18 @@ impl Engine {
         // Fails when a sign-in or sign-out finished at the store first: then nothing of
         // this epoch stays.
         let activated = self.activate(id, epoch, tokens, true)?;
-        match saved {
-            Ok(()) => self.lock().unsaved = false,
-            Err(e) => {
-                // The server has rotated: the new tokens are the only valid ones, so use
-                // them, and save them again at the next chance.
-                self.lock().unsaved = true;
-                log::warn!(target: "refreshkit", "refresh {id}: new tokens could not be saved: {e}");
-                self.events.emit(SessionEvent::StoreFailed { detail: e.to_string() });
-            }
+        let mut st = self.lock();
+        // A sign-in or sign-out whose write landed late may have ended the epoch since.
+        if st.epoch != epoch {
+            return Ok(activated);
+        }
+        st.unsaved = saved.is_err();
+        drop(st);
+        if let Err(e) = saved {
+            // The server has rotated: the new tokens are the only valid ones, so use
+            // them, and save them again at the next chance.
+            log::warn!(target: "refreshkit", "refresh {id}: new tokens could not be saved: {e}");
+            self.events.emit(SessionEvent::StoreFailed { detail: e.to_string() });
         }
         Ok(activated)
     }
@@ -176,13 +179,35 @@ impl Engine {
         Err(error)
     }
 
+    /// Ends the session from outside a refresh (a rejected token without a refresh
+    /// token, a DPoP key that is gone): under the store's lock, as every store write is,
+    /// and only when the store holds nothing newer; another process's tokens or sign-in
+    /// are adopted instead, never wiped.
+    pub(crate) async fn expire_unless_news(&self, epoch: u64, reason: ExpiryReason) -> RefreshResult {
+        let lock = self.store.lock_for_refresh(self.settings.refresh_timeout).await?;
+        if let Some(stored) = self.store.load().await?.filter(|stored| self.is_news(stored)) {
+            let ts = {
+                let mut st = self.lock();
+                if st.epoch != epoch {
+                    return Err(st.changed_error());
+                }
+                st.adopt(stored, false)
+            };
+            log::debug!(target: "refreshkit", "adopted newer tokens from the store instead of expiring");
+            self.events.emit(SessionEvent::Refreshed);
+            return Ok(ts);
+        }
+        self.expire(None, epoch, reason, Some(lock)).await
+    }
+
     /// Ends the session: clears the store and fails every waiter with "session expired".
     pub(crate) async fn expire(&self, id: Option<u64>, epoch: u64, reason: ExpiryReason, lock: Option<Arc<Held>>) -> RefreshResult {
         let _writes = self.writes.lock().await;
         if self.lock().epoch == epoch {
             let write = Write { in_epoch: Some(epoch), lock, ..Write::default() };
-            if let Err(e) = self.store.clear(write).await {
-                log::warn!(target: "refreshkit", "expired tokens could not be cleared: {e}");
+            match self.store.clear(write).await {
+                Ok(()) | Err(SessionError::SessionChanged) => {}
+                Err(e) => log::warn!(target: "refreshkit", "expired tokens could not be cleared: {e}"),
             }
         }
         {

@@ -2,8 +2,8 @@
 //! off the runtime's workers, with a time bound, never under a lock.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -63,15 +63,51 @@ pub(crate) struct Write {
 
 type Call = Box<dyn FnOnce(&dyn TokenStore) + Send>;
 
-/// A store call waiting in the line; skipped if its caller stopped waiting before it ran.
+const QUEUED: u8 = 0;
+const STARTED: u8 = 1;
+const GIVEN_UP: u8 = 2;
+
+/// Where a store call stands, shared by the line and the caller: a call its caller gave
+/// up on (a timeout, or a cancelled caller) before it started never runs, and lets go of
+/// the refresh lock at once; one that started holds the lock until it returns.
+struct Ticket {
+    state: AtomicU8,
+    lock: Mutex<Option<Arc<Held>>>,
+}
+
+impl Ticket {
+    fn take_lock(&self) -> Option<Arc<Held>> {
+        self.lock.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+/// The caller's side: dropped when the caller stops waiting, however that happens.
+struct Waiting(Arc<Ticket>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if self.0.state.compare_exchange(QUEUED, GIVEN_UP, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+            drop(self.0.take_lock());
+        }
+    }
+}
+
+/// A store call waiting in the line.
 struct Job {
-    given_up: Arc<AtomicBool>,
+    ticket: Arc<Ticket>,
     call: Call,
 }
 
 impl Job {
+    /// Takes the call off the line, with the lock it holds while it runs; `None` when its
+    /// caller gave up first.
+    fn start(&self) -> Option<Option<Arc<Held>>> {
+        let started = self.ticket.state.compare_exchange(QUEUED, STARTED, Ordering::SeqCst, Ordering::SeqCst);
+        started.is_ok().then(|| self.ticket.take_lock())
+    }
+
     fn run(self, store: &dyn TokenStore) {
-        if !self.given_up.load(Ordering::SeqCst) {
+        if let Some(_lock) = self.start() {
             (self.call)(store)
         }
     }
@@ -101,11 +137,10 @@ impl StoreHandle {
         let worker_store = Arc::clone(&store);
         crate::runtime::spawn_detached(async move {
             while let Some(job) = jobs.recv().await {
-                if job.given_up.load(Ordering::SeqCst) {
-                    continue;
-                }
+                let Some(lock) = job.start() else { continue };
                 tokio::time::sleep(world.store_call_time()).await;
                 (job.call)(worker_store.as_ref());
+                drop(lock);
             }
         });
         StoreHandle { line, timeout, store, lock: tokio::sync::OnceCell::new(), epoch: Arc::default() }
@@ -114,19 +149,21 @@ impl StoreHandle {
     /// Holds the store's refresh lock, waiting up to `bound` for another process to let
     /// it go; `Held::none()` when the store offers none.
     pub async fn lock_for_refresh(&self, bound: Duration) -> Result<Arc<Held>, SessionError> {
-        let store = Arc::clone(&self.store);
+        let (store, timeout) = (Arc::clone(&self.store), self.timeout);
         let lock = self
             .lock
-            .get_or_init(|| async move {
+            .get_or_try_init(|| async move {
                 let ask = move || catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| store.refresh_lock())));
                 #[cfg(feature = "simulation")]
                 if crate::simulation::active() {
-                    return ask().ok().flatten().map(SharedLock::new);
+                    return Ok(ask().ok().flatten().map(SharedLock::new));
                 }
-                let asked = tokio::task::spawn_blocking(ask).await;
-                asked.ok().and_then(Result::ok).flatten().map(SharedLock::new)
+                match tokio::time::timeout(timeout, tokio::task::spawn_blocking(ask)).await {
+                    Ok(asked) => Ok(asked.ok().and_then(Result::ok).flatten().map(SharedLock::new)),
+                    Err(_) => Err(SessionError::Store { detail: "the token store's refresh_lock() did not answer in time".into() }),
+                }
             })
-            .await;
+            .await?;
         match lock {
             Some(lock) => Ok(Arc::new(lock.hold(bound, self.timeout).await?)),
             None => Ok(Arc::new(Held::none())),
@@ -134,15 +171,17 @@ impl StoreHandle {
     }
 
     pub async fn load(&self) -> Result<Option<Tokens>, SessionError> {
-        self.call(|s| s.load().map_err(SessionError::from)).await
+        self.call(|s| s.load().map_err(SessionError::from), None).await
     }
 
-    pub async fn save(&self, tokens: Tokens, write: Write) -> Result<(), SessionError> {
-        self.call(self.written(write, move |s| s.save(tokens))).await
+    pub async fn save(&self, tokens: Tokens, mut write: Write) -> Result<(), SessionError> {
+        let lock = write.lock.take();
+        self.call(self.written(write, move |s| s.save(tokens)), lock).await
     }
 
-    pub async fn clear(&self, write: Write) -> Result<(), SessionError> {
-        self.call(self.written(write, |s| s.clear())).await
+    pub async fn clear(&self, mut write: Write) -> Result<(), SessionError> {
+        let lock = write.lock.take();
+        self.call(self.written(write, |s| s.clear()), lock).await
     }
 
     /// A store write with what goes with it.
@@ -153,7 +192,6 @@ impl StoreHandle {
     ) -> impl FnOnce(&dyn TokenStore) -> Result<(), SessionError> + Send + 'static {
         let epoch = Arc::clone(&self.epoch);
         move |store| {
-            let _lock = write.lock;
             if write.in_epoch.is_some_and(|e| e != epoch.load(Ordering::SeqCst)) {
                 return Err(SessionError::SessionChanged);
             }
@@ -165,15 +203,16 @@ impl StoreHandle {
         }
     }
 
-    async fn call<T, F>(&self, f: F) -> Result<T, SessionError>
+    async fn call<T, F>(&self, f: F, lock: Option<Arc<Held>>) -> Result<T, SessionError>
     where
         F: FnOnce(&dyn TokenStore) -> Result<T, SessionError> + Send + 'static,
         T: Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
-        let given_up = Arc::new(AtomicBool::new(false));
+        let ticket = Arc::new(Ticket { state: AtomicU8::new(QUEUED), lock: Mutex::new(lock) });
+        let _waiting = Waiting(Arc::clone(&ticket));
         let job = Job {
-            given_up: Arc::clone(&given_up),
+            ticket,
             call: Box::new(move |store| {
                 let result = catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| f(store))));
                 let _ = answer.send(result);
@@ -186,10 +225,7 @@ impl StoreHandle {
             Ok(Ok(Ok(result))) => result,
             Ok(Ok(Err(_panic))) => Err(SessionError::Store { detail: "the token store panicked".into() }),
             Ok(Err(_)) => Err(SessionError::Internal { detail: "the token store call was dropped".into() }),
-            Err(_elapsed) => {
-                given_up.store(true, Ordering::SeqCst);
-                Err(SessionError::Store { detail: "the token store did not answer in time".into() })
-            }
+            Err(_elapsed) => Err(SessionError::Store { detail: "the token store did not answer in time".into() }),
         }
     }
 }

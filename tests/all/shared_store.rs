@@ -140,3 +140,27 @@ async fn a_sign_in_while_another_process_refreshes_keeps_the_new_user() {
     assert_eq!(scene.session.access_token().await.unwrap(), next_user.access_token);
     scene.end();
 }
+
+/// Fails when an expiry outside a refresh clears the store without looking: a process
+/// whose token without a refresh token was rejected wiped another process's new sign-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiry_without_a_refresh_token_never_wipes_another_processs_sign_in() {
+    let server = AuthServer::start();
+    let dir = std::env::temp_dir().join(format!("refreshkit-expiry-news-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("tokens.json");
+    let (this, _) = session_with(&server, Arc::new(FileTokenStore::new(&path)), |_| {});
+    let (other, _) = session_with(&server, Arc::new(FileTokenStore::new(&path)), |_| {});
+    let mut no_refresh = server.login().await;
+    no_refresh.refresh_token = None;
+    this.sign_in(no_refresh).await.unwrap();
+
+    server.expire_all().await;
+    let next_user = server.login().await;
+    other.sign_in(next_user.clone()).await.unwrap();
+    let answer = this.execute(refreshkit::HttpRequest::get("/api/resource")).await.unwrap();
+
+    assert_eq!(FileTokenStore::new(&path).load().unwrap(), Some(next_user), "the other process's sign-in stays");
+    assert_eq!(answer.status, 200, "the last sign-in on the shared store wins, as a refresh would adopt it");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

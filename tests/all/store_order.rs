@@ -117,6 +117,36 @@ async fn a_sign_in_whose_save_lands_after_the_timeout_signs_in_then_with_an_even
     assert_eq!(status(&session).await, Ok(200));
 }
 
+/// Fails when a queued write keeps the refresh lock until the line reaches it: behind a
+/// hung read, other processes would be locked out for as long as it hangs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_out_that_gave_up_in_the_queue_lets_go_of_the_refresh_lock_at_once() {
+    let server = AuthServer::start();
+    let path = std::env::temp_dir().join(format!("refreshkit-queued-lock-{}", std::process::id()));
+    let store = GatedStore { refresh_lock: Some(refreshkit::file_refresh_lock(path.display().to_string())), ..Default::default() };
+    store.inner.save(server.login().await).unwrap();
+    store.load_gate.close();
+    let store = Arc::new(store);
+    // The first read of the store hangs at the gate; the sign-out's clear queues behind it.
+    let (session, _) = session_with(&server, store.clone(), |c| c.store_timeout_ms = 200);
+
+    eventually("the first read to wait at the gate", || {
+        std::future::ready(store.load_gate.waiting.load(Ordering::SeqCst) == 1)
+    })
+    .await;
+    let error = session.sign_out().await.unwrap_err();
+
+    assert!(matches!(error, SessionError::Store { .. }), "{error:?}");
+    let other_process = refreshkit::FileRefreshLock::new(&path);
+    eventually("another process to get the refresh lock", || {
+        std::future::ready(refreshkit::RefreshLock::acquire(&other_process, 0) == Ok(true))
+    })
+    .await;
+    refreshkit::RefreshLock::release(&other_process).unwrap();
+    store.load_gate.open();
+    let _ = std::fs::remove_file(&path);
+}
+
 /// Fails before the store calls were queued: the late clear wiped the new sign-in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clear_that_outlives_the_store_timeout_never_wipes_the_next_sign_in() {

@@ -78,11 +78,12 @@ impl Gate {
         self.changed.notify_all();
     }
 
-    /// Blocks while the gate is closed (at most 30 s, so a broken test cannot hang).
+    /// Blocks while the gate is closed: at most twice a test's patience, so a broken test
+    /// cannot hang, and a test waiting for something while the gate holds gives up first.
     fn pass(&self) {
         let closed = self.closed.lock().unwrap();
         self.waiting.fetch_add(1, Ordering::SeqCst);
-        let _ = self.changed.wait_timeout_while(closed, std::time::Duration::from_secs(30), |c| *c).unwrap();
+        let _ = self.changed.wait_timeout_while(closed, 2 * super::PATIENCE, |c| *c).unwrap();
         self.waiting.fetch_sub(1, Ordering::SeqCst);
     }
 }
@@ -95,6 +96,8 @@ pub struct GatedStore {
     pub save_gate: Gate,
     pub clear_gate: Gate,
     pub fail_clear: AtomicBool,
+    /// The refresh lock it offers (none by default).
+    pub refresh_lock: Option<std::sync::Arc<dyn refreshkit::RefreshLock>>,
 }
 
 impl TokenStore for GatedStore {
@@ -117,6 +120,6 @@ impl TokenStore for GatedStore {
     }
 
     fn refresh_lock(&self) -> Option<std::sync::Arc<dyn refreshkit::RefreshLock>> {
-        None
+        self.refresh_lock.clone()
     }
 }
