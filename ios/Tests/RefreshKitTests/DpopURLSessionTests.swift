@@ -120,9 +120,9 @@ final class DpopURLSessionTests: XCTestCase {
     func testAHopWhoseProofCannotBeMadeEndsTheCallWithTheKeysErrorAndIsNotFollowed() async throws {
         let server = try AuthServer(["--dpop-nonce"])
         let hops = try HopServer()
-        let key = FailingLaterKey(softwareDpopKey())
+        let key = ScriptedKey(softwareDpopKey())
         let (client, _) = try await boundClient(server, key: key)
-        key.failAfter(signs: key.signs + 1, "secure hardware busy")
+        key.fail(after: key.signs + 1, "secure hardware busy")
 
         do {
             _ = try await client.data(for: URLRequest(url: redirect("http://127.0.0.1:\(hops.port)", 307, "http://127.0.0.1:\(hops.port)/echo")))
@@ -131,6 +131,32 @@ final class DpopURLSessionTests: XCTestCase {
             XCTAssertEqual(error, .dpopKey(detail: "secure hardware busy"))
         }
         XCTAssertEqual(hops.requests.map(\.path), ["/redirect"], "the hop without headers was not sent")
+    }
+
+    func testCancellingWhileARedirectWaitsForItsProofCancelsTheTaskAndTheHopIsNeverSent() async throws {
+        let server = try AuthServer(["--dpop-nonce"])
+        let hops = try HopServer()
+        let key = ScriptedKey(softwareDpopKey())
+        let (client, _) = try await boundClient(server, key: key)
+        key.hold(after: key.signs + 1)
+        let hop = redirect("http://127.0.0.1:\(hops.port)", 307, "http://127.0.0.1:\(hops.port)/echo")
+
+        let call = Task { try await client.data(for: URLRequest(url: hop)) }
+        try await eventually("the hop's proof to wait for the key") { key.isHolding }
+        call.cancel()
+        let outcome = await call.result
+        guard case .failure(let error) = outcome, error is CancellationError else {
+            return XCTFail("expected CancellationError, got \(outcome)")
+        }
+
+        // The proof comes after the cancel: the task must not be told to follow the hop
+        // (FoundationNetworking stops the process when it is).
+        let signed = key.signs
+        key.release()
+        let (_, response) = try await client.data(for: URLRequest(url: URL(string: "http://127.0.0.1:\(hops.port)/echo")!))
+        XCTAssertEqual(response.statusCode, 200)
+        XCTAssertGreaterThan(key.signs, signed, "the later request was signed after the held proof")
+        XCTAssertEqual(hops.requests.map(\.path), ["/redirect", "/echo"], "only the later request reached /echo")
     }
 
     // MARK: helpers
@@ -155,26 +181,40 @@ final class DpopURLSessionTests: XCTestCase {
     }
 }
 
-/// A key that signs, then fails from its `n`th signature on.
-private final class FailingLaterKey: DpopKey, @unchecked Sendable {
+/// A key that signs, and from a given signature on fails (`fail`) or waits to be
+/// released (`hold`).
+private final class ScriptedKey: DpopKey, @unchecked Sendable {
     private let inner: DpopKey
-    private let lock = NSLock()
+    private let condition = NSCondition()
     private var count = 0
-    private var failing: (from: Int, detail: String)?
+    private var failing: (after: Int, detail: String)?
+    private var holdingAfter: Int?
+    private var waiting = false
 
     init(_ inner: DpopKey) { self.inner = inner }
 
-    var signs: Int { lock.lock(); defer { lock.unlock() }; return count }
+    /// Signatures asked for so far.
+    var signs: Int { condition.lock(); defer { condition.unlock() }; return count }
+    /// Whether a signature waits for `release`.
+    var isHolding: Bool { condition.lock(); defer { condition.unlock() }; return waiting }
 
-    func failAfter(signs: Int, _ detail: String) { lock.lock(); failing = (signs, detail); lock.unlock() }
+    func fail(after signs: Int, _ detail: String) { condition.lock(); failing = (signs, detail); condition.unlock() }
+    func hold(after signs: Int) { condition.lock(); holdingAfter = signs; condition.unlock() }
+    func release() { condition.lock(); holdingAfter = nil; condition.broadcast(); condition.unlock() }
 
     func publicJwk() throws -> String { try inner.publicJwk() }
 
     func sign(message: Data) throws -> Data {
-        lock.lock()
+        condition.lock()
         count += 1
-        let failure = failing.flatMap { count > $0.from ? $0.detail : nil }
-        lock.unlock()
+        let number = count
+        while let after = holdingAfter, number > after {
+            waiting = true
+            condition.wait()
+        }
+        waiting = false
+        let failure = failing.flatMap { number > $0.after ? $0.detail : nil }
+        condition.unlock()
         if let failure { throw DpopKeyError.failed(detail: failure) }
         return try inner.sign(message: message)
     }
