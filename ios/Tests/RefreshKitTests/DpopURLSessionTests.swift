@@ -151,11 +151,10 @@ final class DpopURLSessionTests: XCTestCase {
 
         // The proof comes after the cancel: the task must not be told to follow the hop
         // (FoundationNetworking stops the process when it is).
-        let signed = key.signs
         key.release()
+        try await eventually("the held proof to be made") { key.made == key.signs }
         let (_, response) = try await client.data(for: URLRequest(url: URL(string: "http://127.0.0.1:\(hops.port)/echo")!))
         XCTAssertEqual(response.statusCode, 200)
-        XCTAssertGreaterThan(key.signs, signed, "the later request was signed after the held proof")
         XCTAssertEqual(hops.requests.map(\.path), ["/redirect", "/echo"], "only the later request reached /echo")
     }
 
@@ -190,11 +189,14 @@ private final class ScriptedKey: DpopKey, @unchecked Sendable {
     private var failing: (after: Int, detail: String)?
     private var holdingAfter: Int?
     private var waiting = false
+    private var returned = 0
 
     init(_ inner: DpopKey) { self.inner = inner }
 
     /// Signatures asked for so far.
     var signs: Int { condition.lock(); defer { condition.unlock() }; return count }
+    /// Signatures made (or failed) so far.
+    var made: Int { condition.lock(); defer { condition.unlock() }; return returned }
     /// Whether a signature waits for `release`.
     var isHolding: Bool { condition.lock(); defer { condition.unlock() }; return waiting }
 
@@ -215,6 +217,7 @@ private final class ScriptedKey: DpopKey, @unchecked Sendable {
         waiting = false
         let failure = failing.flatMap { number > $0.after ? $0.detail : nil }
         condition.unlock()
+        defer { condition.lock(); returned += 1; condition.unlock() }
         if let failure { throw DpopKeyError.failed(detail: failure) }
         return try inner.sign(message: message)
     }
