@@ -8,10 +8,11 @@ import FoundationNetworking
 ///
 /// - The token goes only where the core allows (`tokenHosts`, https, or http on
 ///   loopback), in `headerName`/`headerScheme`; a DPoP-bound token (RFC 9449) as
-///   `Authorization: DPoP <token>` with a `DPoP` proof the core makes for that one
-///   request (method and URL). Every redirect hop is checked again: the headers this
-///   layer added are removed, and the core's headers for the hop's own URL and method
-///   (a new proof) are added where it may receive the token.
+///   `DPoP <token>` with a `DPoP` proof the core makes for that one request (method and
+///   URL). Every redirect hop is checked again: the headers this layer added are
+///   removed, and the core's headers for the hop's own URL and method (a new proof) are
+///   added where it may receive the token. When the core cannot make them (the key
+///   failed, the session ended), the hop is not followed and the call throws its error.
 /// - Only an answer to a request that carried the token can mean "expired"
 ///   (`expiredStatuses`, `expiredBodyRule`; the core judges it with `answerMeans`). Then
 ///   it asks for a newer token (one refresh for any number of concurrent callers) and
