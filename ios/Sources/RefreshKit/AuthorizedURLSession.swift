@@ -7,13 +7,20 @@ import FoundationNetworking
 /// URLSession stack. The session's `SessionConfig` decides everything, as for `execute`:
 ///
 /// - The token goes only where the core allows (`tokenHosts`, https, or http on
-///   loopback), in `headerName`/`headerScheme`. Every redirect hop is checked again, and
-///   the header is removed on a hop that may not receive it.
+///   loopback), in `headerName`/`headerScheme`; a DPoP-bound token (RFC 9449) as
+///   `DPoP <token>` with a `DPoP` proof the core makes for that one request (method and
+///   URL). Every redirect hop is checked again: the headers this layer added are
+///   removed, and the core's headers for the hop's own URL and method (a new proof) are
+///   added where it may receive the token. When the core cannot make them (the key
+///   failed, the session ended), the hop is not followed and the call throws its error.
 /// - Only an answer to a request that carried the token can mean "expired"
-///   (`expiredStatuses`, `expiredBodyRule`). Then it asks for a newer token (one refresh
-///   for any number of concurrent callers) and sends the request once more, unless its
-///   body is an `httpBodyStream`, which cannot be sent twice: that expired answer is
-///   returned, and the next call uses the new token.
+///   (`expiredStatuses`, `expiredBodyRule`; the core judges it with `answerMeans`). Then
+///   it asks for a newer token (one refresh for any number of concurrent callers) and
+///   sends the request once more, unless its body is an `httpBodyStream`, which cannot
+///   be sent twice: that expired answer is returned, and the next call uses the new token.
+/// - A proof the server refused (`WWW-Authenticate: DPoP error="use_dpop_nonce"`) whose
+///   answer taught a nonce or the server's clock is never an expired token: the request
+///   is sent once more with the same token and a new proof (not a streamed body).
 /// - Requests the token may not go to are sent exactly as given, with the app's headers.
 /// - Cancelling the calling Task cancels the data task and throws `CancellationError`.
 public struct AuthorizedURLSession: @unchecked Sendable {
@@ -31,36 +38,44 @@ public struct AuthorizedURLSession: @unchecked Sendable {
         guard let url = request.url?.absoluteString, session.mayReceiveToken(url: url) else {
             return try await send(request, hops: nil).reply
         }
-        let token = try await session.accessToken()
-        let first = try await send(request, token: token)
-        guard first.carriedToken, isExpired(first.reply) else { return first.reply }
-        let fresh = try await session.refreshAfterUnauthorized(rejectedAccessToken: token)
+        let lease = try await session.accessTokenLease()
+        let first = try await send(request, lease: lease)
+        guard first.meaning == .expired else { return first.reply }
+        _ = try await session.refreshAfterUnauthorized(rejectedAccessToken: lease.accessToken)
         if request.httpBodyStream != nil { return first.reply }
-        return try await send(request, token: fresh).reply
+        return try await send(request, lease: try await session.accessTokenLease()).reply
     }
 
-    private func isExpired(_ reply: (Data, HTTPURLResponse)) -> Bool {
-        let body = session.expiryReadsBody() ? reply.0 : Data()
-        return session.isExpiredResponse(status: UInt16(clamping: reply.1.statusCode), body: body)
+    /// Sends with `lease`'s token; once more with a new proof when the server refused the
+    /// proof and taught what a new one needs.
+    private func send(_ request: URLRequest, lease: TokenLease) async throws -> Sent {
+        let sent = try await send(request, token: lease.accessToken, proof: lease.needsProof)
+        guard sent.meaning == .newProof, request.httpBodyStream == nil else { return sent }
+        return try await send(request, token: lease.accessToken, proof: lease.needsProof)
     }
 
-    private func send(_ request: URLRequest, token: String) async throws -> Sent {
-        guard let url = request.url?.absoluteString, let header = session.tokenHeaderFor(url: url, accessToken: token) else {
+    private func send(_ request: URLRequest, token: String, proof: Bool) async throws -> Sent {
+        guard let url = request.url?.absoluteString else { throw SessionError.invalidRequest(detail: "the request has no URL") }
+        let headers = try await tokenHeaders(session, method: request.httpMethod ?? "GET", url: url, token: token, proof: proof)
+        guard !headers.isEmpty else {
             throw SessionError.invalidRequest(detail: "the access token cannot be sent in a header")
         }
         var authorized = request
-        authorized.setValue(header.value, forHTTPHeaderField: header.name)
-        return try await send(authorized, hops: TokenHops(session: session, token: token, headerName: header.name))
+        for header in headers { authorized.setValue(header.value, forHTTPHeaderField: header.name) }
+        let hops = TokenHops(session: session, token: token, proof: proof, added: headers.map(\.name))
+        return try await send(authorized, hops: hops)
     }
 
     private func send(_ request: URLRequest, hops: TokenHops?) async throws -> Sent {
         try Task.checkCancellation()
-        let handle = DataTaskHandle()
+        let handle = hops?.handle ?? DataTaskHandle()
         let reply: (Data, HTTPURLResponse) = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let task = urlSession.dataTask(with: request) { data, response, error in
                     if handle.isCancelled {
                         continuation.resume(throwing: CancellationError())
+                    } else if let failure = hops?.failure {
+                        continuation.resume(throwing: failure)
                     } else if let error {
                         continuation.resume(throwing: error)
                     } else if let http = response as? HTTPURLResponse {
@@ -75,12 +90,15 @@ public struct AuthorizedURLSession: @unchecked Sendable {
         } onCancel: {
             handle.cancel()
         }
-        return Sent(reply: reply, carriedToken: hops?.carriedToken ?? false)
+        // Only an answer to the token (the last hop carried it) means anything but "served".
+        guard let hops, hops.carriedToken else { return Sent(reply: reply, meaning: .served) }
+        let body = session.expiryReadsBody() ? reply.0 : Data()
+        return Sent(reply: reply, meaning: session.answerMeans(reply.1, url: request.url, body: body))
     }
 }
 
 private struct Sent {
     let reply: (Data, HTTPURLResponse)
-    /// Whether the request that got `reply` (the last hop) carried the token.
-    let carriedToken: Bool
+    /// What the core says the answer means (`.served` when the last hop had no token).
+    let meaning: AnswerMeaning
 }

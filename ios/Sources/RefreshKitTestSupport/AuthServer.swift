@@ -66,6 +66,11 @@ public final class AuthServer: @unchecked Sendable {
         _ = try await call("POST", "/control/expire-all", body: "{}")
     }
 
+    /// With `--dpop-nonce`: the next proofs need a new nonce.
+    public func rotateNonce() async throws {
+        _ = try await call("POST", "/control/dpop-rotate-nonce", body: "{}")
+    }
+
     public func fault(_ json: String) async throws {
         _ = try await call("POST", "/control/fault", body: json)
     }
