@@ -65,11 +65,16 @@ impl Dpop {
     }
 
     /// Learns from an answer of `url`'s server: its newest nonce, and its clock. True when
-    /// something changed that a proof depends on, so a refused proof is worth one retry.
+    /// the answer says what a proof needs, so a refused proof is worth one retry: it names
+    /// a nonce (new or not: requests refused together for one rotation each hear the nonce
+    /// in their own answer, and only the first finds it new), or the clock moved.
     pub fn learn(&self, url: &Url, headers: &HeaderMap) -> bool {
-        let new_nonce =
-            headers.get("dpop-nonce").and_then(|v| v.to_str().ok()).is_some_and(|nonce| self.use_nonce(url, nonce));
-        new_nonce | self.learn_clock(headers)
+        let nonce = headers.get("dpop-nonce").and_then(|v| v.to_str().ok());
+        let named = nonce.is_some_and(|nonce| {
+            self.use_nonce(url, nonce);
+            usable_nonce(nonce)
+        });
+        named | self.learn_clock(headers)
     }
 
     /// True when the server's clock is now known to differ from what proofs assumed.
@@ -87,8 +92,7 @@ impl Dpop {
 
     /// Uses `nonce` for `url`'s server from now on; true when it is new.
     pub fn use_nonce(&self, url: &Url, nonce: &str) -> bool {
-        // RFC 9449 section 8.1: a nonce is visible ASCII; anything else is not used.
-        if nonce.is_empty() || !nonce.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        if !usable_nonce(nonce) {
             return false;
         }
         self.nonces().insert(origin(url), nonce.to_owned()).as_deref() != Some(nonce)
@@ -97,6 +101,11 @@ impl Dpop {
     fn nonces(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
         self.nonces.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// RFC 9449 section 8.1: a nonce is visible ASCII; anything else is not used.
+fn usable_nonce(nonce: &str) -> bool {
+    !nonce.is_empty() && nonce.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
 /// `later - earlier` in whole seconds, negative when `later` is before `earlier`.

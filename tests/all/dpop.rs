@@ -171,3 +171,18 @@ async fn proofs_take_the_servers_clock_from_its_answers_when_the_phones_is_off()
     assert_eq!(server.stat("refreshes").await, 1);
     assert_eq!(server.stat("dpop_refused").await, 1, "the refresh call's proof used the learnt clock");
 }
+
+/// Fails when only the request that learns a rotated nonce first is sent again: the
+/// others, refused for the same rotation, reached the app as 401s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_refused_for_one_nonce_rotation_is_sent_again_and_served() {
+    let server = AuthServer::start_with(&["--dpop-nonce"]);
+    let (session, _store) = bound_session(&server, software_dpop_key()).await;
+
+    for _ in 0..3 {
+        server.post_json("/control/dpop-rotate-nonce", Value::Null).await;
+        let statuses = concurrent_gets(&session, 50, "/api/resource").await;
+        assert!(statuses.iter().all(|s| matches!(s, Ok(200))), "{statuses:?}");
+    }
+    assert_eq!(server.stat("refresh_requests").await, 0, "nonce refusals are not expiries");
+}
