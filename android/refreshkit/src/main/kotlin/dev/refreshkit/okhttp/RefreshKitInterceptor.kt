@@ -61,13 +61,13 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
         val request = chain.request()
         if (!guarded { rules.mayReceiveToken(request.url) }) return chain.proceed(request)
         val replayable = request.body?.isOneShot() != true
-        var lease = currentLease(chain)
+        var current = currentLease(chain)
         var proofMadeAgain = false
         var refreshed = false
         while (true) {
-            val attempt = send(chain, request, lease)
+            val attempt = send(chain, request, current)
             if (!attempt.carried) return attempt.response
-            val meaning = meaning(attempt.response, lease, replayable)
+            val meaning = meaning(attempt.response, current, replayable)
             val again = replayable && when (meaning) {
                 AnswerMeaning.NEW_PROOF -> !proofMadeAgain
                 AnswerMeaning.EXPIRED -> !refreshed
@@ -80,8 +80,10 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
                 proofMadeAgain = true
             } else {
                 refreshed = true
-                val fresh = chain.call().await { session.refreshAfterUnauthorized(lease.accessToken) }
-                lease = lease.copy(accessToken = fresh)
+                val fresh = chain.call().await { session.refreshAfterUnauthorized(current.accessToken) }
+                // For this call only (the next calls take a lease from the session); a
+                // refreshed token keeps its binding to the key.
+                current = current.copy(accessToken = fresh)
             }
         }
     }
