@@ -1,5 +1,6 @@
 package dev.refreshkit.okhttp
 
+import dev.refreshkit.AnswerMeaning
 import dev.refreshkit.SessionInterface
 import dev.refreshkit.TokenLease
 import dev.refreshkit.ktx.ObservableSession
@@ -25,8 +26,16 @@ import okhttp3.Response
  * redirected. An OkHttp `Cache` sits above the network part, so it sees requests without
  * the token.
  *
+ * A DPoP-bound token (RFC 9449; a session with a `DpopKey` whose server bound its tokens)
+ * goes out as `Authorization: DPoP <token>` with a `DPoP` proof the core makes for each
+ * hop, for that hop's method and URL; neither goes to a hop that may not receive the
+ * token. The core reads every answer to such a hop, learning the server's nonce and
+ * clock: a proof the server refused for them is made again and sent once more with the
+ * same token, never taken for an expired token.
+ *
  * Only an answer to a hop that carried the token can mean "expired": a 401 from a host the
- * token never went to refreshes nothing.
+ * token never went to refreshes nothing. A request whose body is one-shot is never sent
+ * again.
  *
  * Waiting for a refresh ends when the call is cancelled or its `callTimeout` passes; the
  * refresh goes on for the other requests. A dispatcher full of waiting calls cannot starve
@@ -42,7 +51,7 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
     private var lease: TokenLease? = null
 
     /** The part that runs for every hop; [addRefreshKit] installs it as a network interceptor. */
-    val network: Interceptor = Interceptor { chain -> onHop(chain) }
+    val network: Interceptor = TokenHops(rules)
 
     init {
         RefreshKitJvm.keepCallbackThreadsAttached()
@@ -51,26 +60,36 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
     override fun intercept(chain: Interceptor.Chain): Response {
         val request = chain.request()
         if (!guarded { rules.mayReceiveToken(request.url) }) return chain.proceed(request)
-        val first = send(chain, request, currentToken(chain))
-        val sent = first.sentToken ?: return first.response
-        if (request.body?.isOneShot() == true || !expired(first.response)) return first.response
-        first.response.close()
-        val fresh = chain.call().await { session.refreshAfterUnauthorized(sent) }
-        return send(chain, request, fresh).response
+        val replayable = request.body?.isOneShot() != true
+        var current = currentLease(chain)
+        var proofMadeAgain = false
+        var refreshed = false
+        while (true) {
+            val attempt = send(chain, request, current)
+            if (!attempt.carried) return attempt.response
+            val meaning = meaning(attempt.response, current, replayable)
+            val again = replayable && when (meaning) {
+                AnswerMeaning.NEW_PROOF -> !proofMadeAgain
+                AnswerMeaning.EXPIRED -> !refreshed
+                AnswerMeaning.SERVED -> false
+            }
+            if (!again) return attempt.response
+            attempt.response.close()
+            if (meaning == AnswerMeaning.NEW_PROOF) {
+                // The same token: the network part makes a new proof with what the core learnt.
+                proofMadeAgain = true
+            } else {
+                refreshed = true
+                val fresh = chain.call().await { session.refreshAfterUnauthorized(current.accessToken) }
+                // For this call only (the next calls take a lease from the session); a
+                // refreshed token keeps its binding to the key.
+                current = current.copy(accessToken = fresh)
+            }
+        }
     }
 
-    private fun onHop(chain: Interceptor.Chain): Response {
-        val request = chain.request()
-        val hops = request.tag(Hops::class.java) ?: return chain.proceed(request)
-        hops.seen = true
-        val header = guarded { rules.header(request.url, hops.token) }
-        hops.sentToken = if (header != null) hops.token else null
-        if (header == null) return chain.proceed(request)
-        return chain.proceed(request.newBuilder().header(header.name, header.value).build())
-    }
-
-    private fun send(chain: Interceptor.Chain, request: Request, token: String): Hops {
-        val hops = Hops(token)
+    private fun send(chain: Interceptor.Chain, request: Request, lease: TokenLease): Hops {
+        val hops = Hops(lease)
         val response = chain.proceed(request.newBuilder().tag(Hops::class.java, hops).build())
         if (!hops.seen && response.networkResponse != null) {
             response.close()
@@ -79,36 +98,28 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
         return hops.also { it.response = response }
     }
 
-    private fun expired(response: Response): Boolean =
+    /**
+     * What the answer to a hop that carried the token means: the core's reading for a
+     * DPoP-bound token (it learns from each such answer, even one never sent again);
+     * the remembered rules for a Bearer token.
+     */
+    private fun meaning(response: Response, lease: TokenLease, replayable: Boolean): AnswerMeaning =
         try {
-            guarded { rules.isExpired(response) }
+            when {
+                lease.needsProof -> guarded { rules.meaning(response, readBody = replayable) }
+                replayable && guarded { rules.isExpired(response) } -> AnswerMeaning.EXPIRED
+                else -> AnswerMeaning.SERVED
+            }
         } catch (e: IOException) {
             response.close()
             throw e
         }
 
-    private fun currentToken(chain: Interceptor.Chain): String {
-        lease?.let { if (LeaseCheck.isCurrent(it)) return it.accessToken }
+    private fun currentLease(chain: Interceptor.Chain): TokenLease {
+        lease?.let { if (LeaseCheck.isCurrent(it)) return it }
         // One suspend call: it waits for a refresh when one is due, and the call's
         // cancellation or callTimeout gives it up.
-        return chain.call().await { session.accessTokenLease() }.also { lease = it }.accessToken
-    }
-
-    /** Runs a call into the session; whatever it throws reaches OkHttp as an IOException. */
-    private inline fun <T> guarded(call: () -> T): T =
-        try {
-            call()
-        } catch (e: IOException) {
-            throw e
-        } catch (e: Exception) {
-            throw asIOException(e)
-        }
-
-    /** What the hops of one attempt did; the last hop's answer is the call's answer. */
-    private class Hops(val token: String) {
-        @Volatile var seen = false
-        @Volatile var sentToken: String? = null
-        lateinit var response: Response
+        return chain.call().await { session.accessTokenLease() }.also { lease = it }
     }
 }
 

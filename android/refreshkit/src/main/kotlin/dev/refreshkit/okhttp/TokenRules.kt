@@ -1,15 +1,18 @@
 package dev.refreshkit.okhttp
 
+import dev.refreshkit.AnswerMeaning
 import dev.refreshkit.HttpHeader
 import dev.refreshkit.SessionInterface
 import java.util.concurrent.ConcurrentHashMap
 import okhttp3.HttpUrl
+import okhttp3.Request
 import okhttp3.Response
 
 /**
  * The session's rules (which URL may receive the token, in which header, which answer
- * means "expired"), asked of the core and remembered, so a request with a valid token
- * crosses the bindings for none of them.
+ * means "expired"), asked of the core and remembered, so a request with a valid Bearer
+ * token crosses the bindings for none of them. A DPoP-bound token asks the core for each
+ * request: its proof is made for one method, URL and moment.
  *
  * Remembering per scheme and host is safe because that is all the core's decision
  * reads (`tokenHosts`, plain http only to loopback).
@@ -36,6 +39,26 @@ internal class TokenRules(private val session: SessionInterface) {
         if (!mayReceiveToken(url)) return null
         lastHeader?.let { (seen, header) -> if (seen == token) return header }
         return session.tokenHeaderFor(url.toString(), token).also { lastHeader = token to it }
+    }
+
+    /**
+     * Every header carrying the DPoP-bound [token] on [request] (the token header and a
+     * new `DPoP` proof for its method and URL), or none when its URL may not receive it.
+     */
+    fun proofHeaders(request: Request, token: String): List<HttpHeader> {
+        if (!mayReceiveToken(request.url)) return emptyList()
+        return session.tokenHeadersForBlocking(request.method, request.url.toString(), token)
+    }
+
+    /**
+     * What [response] (to a request that carried a DPoP-bound token) means. The core learns
+     * the server's nonce and clock from it, so every such answer is given to it; the body
+     * is read only for a body rule, and only when [readBody].
+     */
+    fun meaning(response: Response, readBody: Boolean): AnswerMeaning {
+        val headers = response.headers.map { (name, value) -> HttpHeader(name, value) }
+        val body = if (readBody && readsBody) peekJson(response) else ByteArray(0)
+        return session.answerMeans(response.request.url.toString(), response.code.toUShort(), headers, body)
     }
 
     /** Whether [response] (to a request that carried the token) says the token expired. */

@@ -46,6 +46,16 @@ internal fun <T> Call.await(block: suspend () -> T): T {
     }
 }
 
+/** Runs a call into the session; whatever it throws reaches OkHttp as an IOException. */
+internal inline fun <T> guarded(call: () -> T): T =
+    try {
+        call()
+    } catch (e: IOException) {
+        throw e
+    } catch (e: Exception) {
+        throw asIOException(e)
+    }
+
 /** Failures reach OkHttp as IOExceptions: anything else crashes an asynchronous call's thread. */
 internal fun asIOException(e: Throwable): IOException = when (e) {
     is SessionException -> RefreshKitIOException(e)

@@ -75,6 +75,11 @@ class AuthServer(vararg args: String) : AutoCloseable {
         post("/control/expire-all", "{}")
     }
 
+    /** The next DPoP proofs need a new nonce (`--dpop-nonce`). */
+    fun rotateNonce() {
+        post("/control/dpop-rotate-nonce", "{}")
+    }
+
     fun fault(json: String) {
         post("/control/fault", json)
     }

@@ -1,0 +1,69 @@
+package dev.refreshkit.okhttp
+
+import dev.refreshkit.HttpHeader
+import dev.refreshkit.TokenLease
+import java.io.IOException
+import okhttp3.Headers
+import okhttp3.Interceptor
+import okhttp3.Request
+import okhttp3.Response
+
+/** What the hops of one attempt did; the last hop's answer is the call's answer. */
+internal class Hops(val lease: TokenLease) {
+    @Volatile var seen = false
+
+    /** Whether the last hop carried the token. */
+    @Volatile var carried = false
+
+    /** The headers this layer put on the last hop that carried the token. */
+    @Volatile var added: List<HttpHeader> = emptyList()
+    lateinit var response: Response
+}
+
+/**
+ * [RefreshKitInterceptor.network]: puts the token on each hop whose URL may receive it.
+ * A Bearer token gets the header remembered for it, with no call into the core; a
+ * DPoP-bound token gets the core's headers with a new proof for this hop's own method
+ * and URL (a redirect may turn a POST into a GET).
+ */
+internal class TokenHops(private val rules: TokenRules) : Interceptor {
+    override fun intercept(chain: Interceptor.Chain): Response {
+        val request = chain.request()
+        val hops = request.tag(Hops::class.java) ?: return chain.proceed(request)
+        hops.seen = true
+        val lease = hops.lease
+        val headers = guarded {
+            if (lease.needsProof) rules.proofHeaders(request, lease.accessToken)
+            else listOfNotNull(rules.header(request.url, lease.accessToken))
+        }
+        hops.carried = headers.isNotEmpty()
+        if (headers.isEmpty()) return chain.proceed(without(request, hops.added))
+        hops.added = headers
+        val response = chain.proceed(request.newBuilder().apply { headers.forEach { header(it.name, it.value) } }.build())
+        // A redirect's answer may teach a DPoP nonce or clock too; the call's last
+        // answer is judged by the application part.
+        if (lease.needsProof && response.isRedirect) {
+            try {
+                guarded { rules.meaning(response, readBody = false) }
+            } catch (e: IOException) {
+                response.close()
+                throw e
+            }
+        }
+        return response
+    }
+
+    /**
+     * [request] without the headers this layer added to an earlier hop, for a hop that may
+     * not receive the token. OkHttp builds a redirect from the request as it was before
+     * the network interceptors, so there is normally nothing to take off; the app's own
+     * headers are left alone.
+     */
+    private fun without(request: Request, added: List<HttpHeader>): Request {
+        fun ours(name: String, value: String) = added.any { it.name.equals(name, ignoreCase = true) && it.value == value }
+        if (added.isEmpty() || request.headers.none { (name, value) -> ours(name, value) }) return request
+        val kept = Headers.Builder()
+        request.headers.forEach { (name, value) -> if (!ours(name, value)) kept.addUnsafeNonAscii(name, value) }
+        return request.newBuilder().headers(kept.build()).build()
+    }
+}
