@@ -13,7 +13,7 @@ use crate::dpop_session::{key_failed, resource_refused_proof, DPOP_TOKEN_TYPE};
 use crate::engine::Engine;
 use crate::error::SessionError;
 use crate::http::HttpHeader;
-use crate::runtime::{block_on, run};
+use crate::runtime::block_on;
 use crate::session::Session;
 
 /// What the answer to a request that carried the token means, for the layer that sent it.
@@ -41,7 +41,7 @@ impl Session {
         access_token: String,
     ) -> Result<Vec<HttpHeader>, SessionError> {
         let engine = Arc::clone(self.engine());
-        run(async move { engine.layer_headers(&method, &url, &access_token).await }).await
+        self.run(async move { engine.layer_headers(&method, &url, &access_token).await }).await
     }
 
     /// `token_headers_for` for threads that may block (OkHttp's interceptors).

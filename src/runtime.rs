@@ -84,23 +84,33 @@ fn enter_own() -> Option<tokio::runtime::EnterGuard<'static>> {
     Some(RUNTIME.enter())
 }
 
+/// Where a Rust caller's sockets and timers live (see `Session::use_callers_runtime`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sockets {
+    Library,
+    /// The runtime the caller polls from, when there is one.
+    Callers,
+}
+
 /// Runs `fut` for a caller of the public API and returns its result. A panic becomes
 /// `SessionError::Internal`, never an unwind; dropping the returned future (a cancelled
 /// coroutine or Task) cancels `fut`, but not what `fut` spawned (the refresh).
 ///
 /// `fut` is polled with the library's runtime entered, so its sockets and timers belong
-/// to that runtime. A Rust caller on a tokio runtime keeps polling it in place: no task
-/// hop per call. A Kotlin or Swift caller polls it once in place (a token that is ready
+/// to that runtime (unless `sockets` is `Callers` and the caller is on a runtime). A
+/// Rust caller on a tokio runtime keeps polling it in place: no task hop per call. A Kotlin or Swift caller polls it once in place (a token that is ready
 /// comes back at once); if it must wait, the rest runs as a task on the library's
 /// runtime, which wakes the caller once, when done: each wake is a call into the JVM or
 /// Swift, and one is much cheaper than one per socket event.
-pub(crate) async fn run<T, F>(fut: F) -> Result<T, SessionError>
+pub(crate) async fn run<T, F>(fut: F, sockets: Sockets) -> Result<T, SessionError>
 where
     F: Future<Output = Result<T, SessionError>> + Send + 'static,
     T: Send + 'static,
 {
-    let mut fut = InRuntime { inner: Box::pin(fut) };
-    if tokio::runtime::Handle::try_current().is_ok() {
+    let on_a_runtime = tokio::runtime::Handle::try_current().is_ok();
+    let enter = !(on_a_runtime && sockets == Sockets::Callers);
+    let mut fut = InRuntime { inner: Box::pin(fut), enter };
+    if on_a_runtime {
         return fut.await;
     }
     let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut fut).poll(cx))).await;
@@ -123,7 +133,7 @@ where
             detail: "a blocking call was made on an async runtime's thread; use the async form".into(),
         });
     }
-    RUNTIME.block_on(InRuntime { inner: Box::pin(fut) })
+    RUNTIME.block_on(InRuntime { inner: Box::pin(fut), enter: true })
 }
 
 struct AbortOnDrop<T>(JoinHandle<T>);
@@ -146,13 +156,15 @@ impl<T> Drop for AbortOnDrop<T> {
 
 struct InRuntime<F> {
     inner: Pin<Box<F>>,
+    /// Whether to enter the library's runtime while polling.
+    enter: bool,
 }
 
 impl<T, F: Future<Output = Result<T, SessionError>>> Future for InRuntime<F> {
     type Output = Result<T, SessionError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let _entered = enter_own();
+        let _entered = if self.enter { enter_own() } else { None };
         match catch_unwind(AssertUnwindSafe(|| self.inner.as_mut().poll(cx))) {
             Ok(poll) => poll,
             Err(_) => Poll::Ready(Err(SessionError::Internal { detail: "the library panicked".into() })),

@@ -1,7 +1,7 @@
 //! The front door: the `Session` object Kotlin, Swift and Rust apps hold.
 
 use std::future::Future;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::config::{SessionConfig, Settings};
@@ -11,7 +11,7 @@ use crate::engine::{Engine, Need, Phase, RefreshResult};
 use crate::error::SessionError;
 use crate::events::{EventSink, SessionListener};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::runtime::run;
+use crate::runtime::{self, Sockets};
 use crate::store::{StoreHandle, TokenStore};
 use crate::token_lease::LeaseId;
 use crate::tokens::Tokens;
@@ -62,6 +62,8 @@ pub struct SessionMetrics {
 pub struct Session {
     engine: Arc<Engine>,
     lease_id: LeaseId,
+    /// Set by `use_callers_runtime`.
+    callers_runtime: AtomicBool,
 }
 
 #[uniffi::export]
@@ -101,7 +103,7 @@ impl Session {
     #[uniffi::method(default(nonce = None))]
     pub async fn dpop_proof(&self, method: String, url: String, nonce: Option<String>) -> Result<String, SessionError> {
         let engine = Arc::clone(&self.engine);
-        run(async move {
+        self.run(async move {
             let dpop = engine.dpop.as_ref().ok_or_else(|| SessionError::InvalidConfig {
                 detail: "this session has no DPoP key (Session::with_dpop)".into(),
             })?;
@@ -125,7 +127,7 @@ impl Session {
     /// disagrees with the store about who is signed in.
     pub async fn sign_in(&self, tokens: Tokens) -> Result<(), SessionError> {
         let engine = Arc::clone(&self.engine);
-        run(async move { engine.sign_in(tokens).await }).await
+        self.run(async move { engine.sign_in(tokens).await }).await
     }
 
     /// Clears the store, then signs out; a refresh still in flight, in this process or
@@ -134,26 +136,26 @@ impl Session {
     /// out then, with its `SignedOut` event.
     pub async fn sign_out(&self) -> Result<(), SessionError> {
         let engine = Arc::clone(&self.engine);
-        run(async move { engine.sign_out().await }).await
+        self.run(async move { engine.sign_out().await }).await
     }
 
     /// Sends `request` with the access token (only to allowed hosts), and on expiry
     /// refreshes once and replays it. Cancelling the call cancels this request only.
     pub async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, SessionError> {
-        run(self.execute_task(request)).await
+        self.run(self.execute_task(request)).await
     }
 
     /// A valid access token for apps that send requests themselves; refreshed first
     /// when it expires within the leeway.
     pub async fn access_token(&self) -> Result<String, SessionError> {
-        run(self.access_token_task()).await
+        self.run(self.access_token_task()).await
     }
 
     /// After the server answered 401 to `rejected_access_token`: a newer token. Refreshes
     /// at most once per token generation; if the token was already replaced, returns
     /// the current one without refreshing.
     pub async fn refresh_after_unauthorized(&self, rejected_access_token: String) -> Result<String, SessionError> {
-        run(self.refresh_after_unauthorized_task(rejected_access_token)).await
+        self.run(self.refresh_after_unauthorized_task(rejected_access_token)).await
     }
 
     /// Waits for the store read that `Session::new` started (bounded by
@@ -163,7 +165,7 @@ impl Session {
     pub async fn restored_state(&self) -> SessionState {
         let engine = Arc::clone(&self.engine);
         // Only the runtime shutting down fails this; the state says where things stand.
-        let _ = run(async move {
+        let _ = self.run(async move {
             engine.wait_for_read_under_way().await;
             Ok(())
         })
@@ -218,6 +220,19 @@ fn http_client(settings: &Settings, redirects: Policy) -> Result<reqwest::Client
         .map_err(|_| SessionError::InvalidConfig { detail: "the HTTP client could not be built".into() })
 }
 
+/// For Rust apps.
+impl Session {
+    /// From now on, a call made on a tokio runtime keeps its request's sockets and timers
+    /// on that runtime instead of the library's own, so no socket event crosses between
+    /// runtimes (BENCHMARKS.md section 2). Only for an app whose runtime outlives the
+    /// session: connections made on a runtime close with it. Calls from threads without a
+    /// runtime (Kotlin, Swift, the `_blocking` forms) and the refresh itself keep using
+    /// the library's runtime.
+    pub fn use_callers_runtime(&self) {
+        self.callers_runtime.store(true, Ordering::Relaxed);
+    }
+}
+
 /// The work behind each call, shared by the async and the blocking entry points.
 impl Session {
     fn build(
@@ -231,16 +246,26 @@ impl Session {
         let store = StoreHandle::new(store, settings.store_timeout);
         let engine = Arc::new(Engine::new(settings, Wire::new(clients), store, EventSink::new(listener), dpop));
         engine.start_loading();
-        Ok(Arc::new(Session { engine, lease_id: LeaseId::default() }))
+        Ok(Arc::new(Session { engine, lease_id: LeaseId::default(), callers_runtime: AtomicBool::new(false) }))
     }
 
     #[cfg(feature = "simulation")]
     pub(crate) fn from_engine(engine: Arc<Engine>) -> Arc<Session> {
-        Arc::new(Session { engine, lease_id: LeaseId::default() })
+        Arc::new(Session { engine, lease_id: LeaseId::default(), callers_runtime: AtomicBool::new(false) })
     }
 
     pub(crate) fn engine(&self) -> &Arc<Engine> {
         &self.engine
+    }
+
+    /// Runs a call for the app (see `runtime::run`), on the runtime its sockets belong to.
+    pub(crate) async fn run<T, F>(&self, fut: F) -> Result<T, SessionError>
+    where
+        F: Future<Output = Result<T, SessionError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let sockets = if self.callers_runtime.load(Ordering::Relaxed) { Sockets::Callers } else { Sockets::Library };
+        runtime::run(fut, sockets).await
     }
 
     pub(crate) fn lease_id(&self) -> &LeaseId {

@@ -91,7 +91,7 @@ impl Session {
     /// cancelled while a refresh is due).
     pub async fn access_token_lease(&self) -> Result<TokenLease, SessionError> {
         let session_id = self.lease_id().get_or_register(self.engine());
-        let current = crate::runtime::run(self.current_tokens_task()).await?;
+        let current = self.run(self.current_tokens_task()).await?;
         Ok(self.lease(&current, session_id))
     }
 }

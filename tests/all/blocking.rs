@@ -168,3 +168,36 @@ async fn a_listener_may_use_the_blocking_calls() {
     let statuses = listener.statuses.lock().unwrap().clone();
     assert!(statuses.iter().all(|s| s == &Ok(200)), "{statuses:?}");
 }
+
+/// Fails when the option changes nothing: the request's connection would live on the
+/// library's runtime, and the caller's would have no task for it.
+#[tokio::test(flavor = "current_thread")]
+async fn a_rust_app_can_keep_the_sessions_sockets_on_its_own_runtime() {
+    let server = crate::helpers::AuthServer::start();
+    let on_library = refreshkit::Session::new(
+        refreshkit::SessionConfig::new(server.base_url()),
+        std::sync::Arc::new(crate::helpers::MemoryStore::default()),
+        None,
+    )
+    .unwrap();
+    let on_app = refreshkit::Session::new(
+        refreshkit::SessionConfig::new(server.base_url()),
+        std::sync::Arc::new(crate::helpers::MemoryStore::default()),
+        None,
+    )
+    .unwrap();
+    on_app.use_callers_runtime();
+    let runtime = tokio::runtime::Handle::current();
+    // The test's own client (logins, controls) keeps its connection on this runtime too:
+    // it is made before counting.
+    on_library.sign_in(server.login().await).await.unwrap();
+    on_app.sign_in(server.login().await).await.unwrap();
+    server.expire_all().await;
+    let tasks = runtime.metrics().num_alive_tasks();
+
+    assert_eq!(on_library.execute(refreshkit::HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert_eq!(runtime.metrics().num_alive_tasks(), tasks, "the connection lives on the library's runtime");
+    assert_eq!(on_app.execute(refreshkit::HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert!(runtime.metrics().num_alive_tasks() > tasks, "the pooled connection's task runs on the app's runtime");
+    assert_eq!(server.stat("refreshes").await, 2, "the refreshes still run, on the library's runtime");
+}
