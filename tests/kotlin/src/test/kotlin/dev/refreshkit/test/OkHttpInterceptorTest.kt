@@ -7,16 +7,10 @@ import dev.refreshkit.TokenLease
 import dev.refreshkit.okhttp.RefreshKitIOException
 import dev.refreshkit.okhttp.addRefreshKit
 import java.io.IOException
-import java.util.concurrent.ConcurrentLinkedQueue
-import java.util.concurrent.CountDownLatch
-import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
-import okhttp3.Call
-import okhttp3.Callback
 import okhttp3.Dispatcher
 import okhttp3.OkHttpClient
 import okhttp3.Request
-import okhttp3.Response
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
@@ -37,24 +31,9 @@ class OkHttpInterceptorTest {
                 session.signIn(server.login())
                 server.expireAll()
                 val http = client(session)
-                val done = CountDownLatch(200)
-                val codes = ConcurrentLinkedQueue<Int>()
-                repeat(200) {
-                    http.newCall(Request.Builder().url("${server.baseUrl}/api/resource").build()).enqueue(object : Callback {
-                        override fun onFailure(call: Call, e: IOException) {
-                            codes.add(-1)
-                            done.countDown()
-                        }
+                val codes = http.codesOf(List(200) { Request.Builder().url("${server.baseUrl}/api/resource").build() })
 
-                        override fun onResponse(call: Call, response: Response) {
-                            response.use { codes.add(it.code) }
-                            done.countDown()
-                        }
-                    })
-                }
-
-                assertTrue(done.await(60, TimeUnit.SECONDS), "calls hung")
-                assertEquals(List(200) { 200 }, codes.toList())
+                assertEquals(List(200) { 200 }, codes)
                 assertEquals(1L, server.stat("refreshes"))
                 http.dispatcher.executorService.shutdown()
             }
