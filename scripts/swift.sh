@@ -48,4 +48,6 @@ fi
 # No LD_LIBRARY_PATH: the package links the host library with an rpath.
 chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root REFRESHKIT_PROFILE="$profile" \
   ${REFRESHKIT_AUTH_SERVER:+REFRESHKIT_AUTH_SERVER="$REFRESHKIT_AUTH_SERVER"} \
+  ${REFRESHKIT_OIDC_ISSUER:+REFRESHKIT_OIDC_ISSUER="$REFRESHKIT_OIDC_ISSUER"} \
+  ${REFRESHKIT_SKIP_OIDC:+REFRESHKIT_SKIP_OIDC="$REFRESHKIT_SKIP_OIDC"} \
   /bin/sh -c 'cd "$0" && tool=$1 && shift && exec "$tool" "$@"' "$repo" "$tool" "$@"
