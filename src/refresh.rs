@@ -1,6 +1,8 @@
 //! One refresh, from "the token is stale" to "every waiter has the result": re-read the
 //! store (another process may have rotated), ask the server, save, then activate.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -183,21 +185,29 @@ impl Engine {
     /// token, a DPoP key that is gone): under the store's lock, as every store write is,
     /// and only when the store holds nothing newer; another process's tokens or sign-in
     /// are adopted instead, never wiped.
-    pub(crate) async fn expire_unless_news(&self, epoch: u64, reason: ExpiryReason) -> RefreshResult {
-        let lock = self.store.lock_for_refresh(self.settings.refresh_timeout).await?;
-        if let Some(stored) = self.store.load().await?.filter(|stored| self.is_news(stored)) {
-            let ts = {
-                let mut st = self.lock();
-                if st.epoch != epoch {
-                    return Err(st.changed_error());
-                }
-                st.adopt(stored, false)
-            };
-            log::debug!(target: "refreshkit", "adopted newer tokens from the store instead of expiring");
-            self.events.emit(SessionEvent::Refreshed);
-            return Ok(ts);
-        }
-        self.expire(None, epoch, reason, Some(lock)).await
+    ///
+    /// Boxed: it is rare, and every request's future would otherwise carry its size.
+    pub(crate) fn expire_unless_news(
+        &self,
+        epoch: u64,
+        reason: ExpiryReason,
+    ) -> Pin<Box<dyn Future<Output = RefreshResult> + Send + '_>> {
+        Box::pin(async move {
+            let lock = self.store.lock_for_refresh(self.settings.refresh_timeout).await?;
+            if let Some(stored) = self.store.load().await?.filter(|stored| self.is_news(stored)) {
+                let ts = {
+                    let mut st = self.lock();
+                    if st.epoch != epoch {
+                        return Err(st.changed_error());
+                    }
+                    st.adopt(stored, false)
+                };
+                log::debug!(target: "refreshkit", "adopted newer tokens from the store instead of expiring");
+                self.events.emit(SessionEvent::Refreshed);
+                return Ok(ts);
+            }
+            self.expire(None, epoch, reason, Some(lock)).await
+        })
     }
 
     /// Ends the session: clears the store and fails every waiter with "session expired".

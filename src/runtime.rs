@@ -102,21 +102,25 @@ pub(crate) enum Sockets {
 /// comes back at once); if it must wait, the rest runs as a task on the library's
 /// runtime, which wakes the caller once, when done: each wake is a call into the JVM or
 /// Swift, and one is much cheaper than one per socket event.
-pub(crate) async fn run<T, F>(fut: F, sockets: Sockets) -> Result<T, SessionError>
+///
+/// `fut` is boxed at once, so the caller's future holds a pointer to it, not `fut` itself.
+pub(crate) fn run<T, F>(fut: F, sockets: Sockets) -> impl Future<Output = Result<T, SessionError>>
 where
     F: Future<Output = Result<T, SessionError>> + Send + 'static,
     T: Send + 'static,
 {
-    let on_a_runtime = tokio::runtime::Handle::try_current().is_ok();
-    let enter = !(on_a_runtime && sockets == Sockets::Callers);
-    let mut fut = InRuntime { inner: Box::pin(fut), enter };
-    if on_a_runtime {
-        return fut.await;
-    }
-    let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut fut).poll(cx))).await;
-    match first {
-        Poll::Ready(result) => result,
-        Poll::Pending => AbortOnDrop(RUNTIME.spawn(fut)).join().await,
+    let mut fut = InRuntime { inner: Box::pin(fut), enter: true };
+    async move {
+        let on_a_runtime = tokio::runtime::Handle::try_current().is_ok();
+        fut.enter = !(on_a_runtime && sockets == Sockets::Callers);
+        if on_a_runtime {
+            return fut.await;
+        }
+        let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut fut).poll(cx))).await;
+        match first {
+            Poll::Ready(result) => result,
+            Poll::Pending => AbortOnDrop(RUNTIME.spawn(fut)).join().await,
+        }
     }
 }
 

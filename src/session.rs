@@ -259,13 +259,15 @@ impl Session {
     }
 
     /// Runs a call for the app (see `runtime::run`), on the runtime its sockets belong to.
-    pub(crate) async fn run<T, F>(&self, fut: F) -> Result<T, SessionError>
+    /// Not an `async fn`: a layer of its own would hold `fut` by value in every call's
+    /// future (2 KB more per request waiting on a refresh).
+    pub(crate) fn run<T, F>(&self, fut: F) -> impl Future<Output = Result<T, SessionError>> + use<T, F>
     where
         F: Future<Output = Result<T, SessionError>> + Send + 'static,
         T: Send + 'static,
     {
         let sockets = if self.callers_runtime.load(Ordering::Relaxed) { Sockets::Callers } else { Sockets::Library };
-        runtime::run(fut, sockets).await
+        runtime::run(fut, sockets)
     }
 
     pub(crate) fn lease_id(&self) -> &LeaseId {
