@@ -148,29 +148,24 @@ pub(crate) fn token_endpoint_refused_proof(status: u16, body: &[u8]) -> bool {
         })
 }
 
-/// The DPoP error of a resource server's 401 (`WWW-Authenticate: DPoP error="…"`).
-fn dpop_challenge<'a>(status: u16, mut www_authenticate: impl Iterator<Item = &'a str>) -> Option<&'static str> {
-    if status != 401 {
-        return None;
-    }
-    www_authenticate.find_map(|challenge| {
-        let is_dpop = challenge.trim_start().get(..5).is_some_and(|s| s.eq_ignore_ascii_case("dpop "));
-        let code = ["use_dpop_nonce", "invalid_dpop_proof"].into_iter().find(|code| challenge.contains(code));
-        code.filter(|_| is_dpop)
-    })
+/// Whether a resource server's 401 refused the proof (`WWW-Authenticate: DPoP
+/// error="use_dpop_nonce"` or `invalid_dpop_proof`), given its challenges.
+fn refused_proof<'a>(status: u16, mut www_authenticate: impl Iterator<Item = &'a str>) -> bool {
+    status == 401
+        && www_authenticate.any(|challenge| {
+            let is_dpop = challenge.trim_start().get(..5).is_some_and(|s| s.eq_ignore_ascii_case("dpop "));
+            is_dpop && ["use_dpop_nonce", "invalid_dpop_proof"].iter().any(|code| challenge.contains(code))
+        })
 }
 
-/// A resource server refused the proof: 401 with `WWW-Authenticate: DPoP
-/// error="use_dpop_nonce"` (or `invalid_dpop_proof`).
+/// A resource server refused the proof: not an expired token, so no refresh.
 pub(crate) fn resource_refused_proof(status: u16, headers: &HeaderMap) -> bool {
-    let challenges = headers.get_all(WWW_AUTHENTICATE).iter().filter_map(|v| v.to_str().ok());
-    dpop_challenge(status, challenges).is_some()
+    refused_proof(status, headers.get_all(WWW_AUTHENTICATE).iter().filter_map(|v| v.to_str().ok()))
 }
 
-/// The server refused the request's proof (a nonce it wants, a proof it does not take):
-/// not an expired token, so no refresh.
+/// `resource_refused_proof` for a response as the app sees it.
 pub(crate) fn refused_the_proof(response: &HttpResponse) -> bool {
     let challenges =
         response.headers.iter().filter(|h| h.name.eq_ignore_ascii_case("www-authenticate")).map(|h| h.value.as_str());
-    dpop_challenge(response.status, challenges).is_some()
+    refused_proof(response.status, challenges)
 }

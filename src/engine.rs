@@ -115,17 +115,17 @@ impl State {
 
     /// Whether this session held `tokens` in this epoch (so they are not news).
     pub fn held(&self, tokens: &Tokens) -> bool {
-        self.held.iter().any(|ts| ts.tokens.access_token == tokens.access_token)
+        self.held_token(&tokens.access_token).is_some()
     }
 
     /// This epoch's token set whose access token is `access_token`, if any.
-    pub fn held_token(&self, access_token: &str) -> Option<Arc<TokenSet>> {
-        self.held.iter().rev().find(|ts| ts.tokens.access_token == access_token).cloned()
+    pub fn held_token(&self, access_token: &str) -> Option<&Arc<TokenSet>> {
+        self.held.iter().rev().find(|ts| ts.tokens.access_token == access_token)
     }
 
     /// The generation of `access_token` if it is one of this epoch's tokens.
     pub fn generation_of(&self, access_token: &str) -> Option<u64> {
-        self.held.iter().rev().find(|ts| ts.tokens.access_token == access_token).map(|ts| ts.generation)
+        self.held_token(access_token).map(|ts| ts.generation)
     }
 
     /// The error for a caller that found no active session.

@@ -168,7 +168,7 @@ impl Engine {
     ) -> Result<(HttpResponse, bool), SessionError> {
         // A proof names one URL: a request that carries one follows no redirect (the app
         // gets the 3xx), so a proof never reaches a URL it was not made for.
-        let client = if key.is_some() { self.wire.refresh() } else { self.wire.api() };
+        let client = if key.is_some() { self.wire.no_redirects() } else { self.wire.api() };
         let mut builder =
             client.request(request.method.clone(), request.url.clone()).headers(headers).timeout(request.timeout);
         if let Some(body) = &request.body {

@@ -84,19 +84,17 @@ impl Engine {
             return Ok(Vec::new());
         }
         let name = self.settings.header_name.as_str().to_owned();
-        let bound = match &self.dpop {
-            None => None,
-            // Only a token of this sign-in gets a proof; its type says whether it needs one.
-            Some(_) => Some(self.lock().held_token(access_token).ok_or(SessionError::SessionChanged)?),
-        };
-        let Some(key) = self.proof_key_for(bound.as_deref())? else {
+        // Only a token of this sign-in is sent; its type says whether it needs a proof (and
+        // a DPoP token without a key is `InvalidConfig`, as for `execute`).
+        let token = self.lock().held_token(access_token).cloned().ok_or(SessionError::SessionChanged)?;
+        let Some(key) = self.proof_key_for(Some(&token))? else {
             let value = self.settings.authorization(access_token)?;
             return Ok(vec![HttpHeader { name, value: text(&value) }]);
         };
         let method = Method::from_bytes(method.as_bytes()).map_err(|_| invalid("the method is not valid"))?;
         let proof = match key.proof(method.as_str(), &url, Some(access_token)).await {
             Ok(proof) => proof,
-            Err(DpopKeyError::Gone) => return Err(self.key_gone(bound.map_or(0, |ts| ts.epoch)).await),
+            Err(DpopKeyError::Gone) => return Err(self.key_gone(token.epoch).await),
             Err(other) => return Err(key_failed(other)),
         };
         let value = authorization_with(DPOP_TOKEN_TYPE, access_token)?;

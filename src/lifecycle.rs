@@ -60,7 +60,7 @@ impl Engine {
     /// The store's refresh lock for a sign-in or sign-out: another process's refresh
     /// under way saves its tokens first, never over the decision. Shared with this
     /// session's own refresh, which the new epoch then throws away.
-    async fn lock_for_decision(&self) -> Result<Arc<Held>, SessionError> {
+    async fn lock_for_decision(&self) -> Result<Held, SessionError> {
         self.store.lock_for_refresh(self.settings.refresh_wait_bound()).await.map_err(|e| match e {
             SessionError::Timeout => {
                 SessionError::Store { detail: "another process held the token store's refresh lock too long".into() }

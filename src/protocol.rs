@@ -48,7 +48,7 @@ pub(crate) async fn refresh(
 ) -> Result<Tokens, RefreshFailure> {
     let mut retried = false;
     loop {
-        let mut request = refresh_request(wire.refresh(), settings, refresh_token);
+        let mut request = refresh_request(wire.no_redirects(), settings, refresh_token);
         if let Some(dpop) = dpop {
             let proof = dpop.proof("POST", &settings.refresh_url, None).await.map_err(|e| match e {
                 DpopKeyError::Gone => RefreshFailure::KeyGone,

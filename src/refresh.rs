@@ -122,7 +122,7 @@ impl Engine {
 
     /// Saves new tokens before any waiter sees them, unless the session changed. The
     /// store's lock stays held until the save returns, even if it outlives this call.
-    async fn persist_and_activate(&self, id: u64, epoch: u64, tokens: Tokens, lock: Arc<Held>) -> RefreshResult {
+    async fn persist_and_activate(&self, id: u64, epoch: u64, tokens: Tokens, lock: Held) -> RefreshResult {
         let _writes = self.writes.lock().await;
         if self.lock().epoch != epoch {
             log::debug!(target: "refreshkit", "refresh {id}: the session changed, result thrown away");
@@ -211,7 +211,7 @@ impl Engine {
     }
 
     /// Ends the session: clears the store and fails every waiter with "session expired".
-    pub(crate) async fn expire(&self, id: Option<u64>, epoch: u64, reason: ExpiryReason, lock: Option<Arc<Held>>) -> RefreshResult {
+    pub(crate) async fn expire(&self, id: Option<u64>, epoch: u64, reason: ExpiryReason, lock: Option<Held>) -> RefreshResult {
         let _writes = self.writes.lock().await;
         if self.lock().epoch == epoch {
             let write = Write { in_epoch: Some(epoch), lock, ..Write::default() };

@@ -33,7 +33,7 @@ pub enum SessionState {
     /// The session is over; the user must sign in again.
     Expired,
     /// The token store could not be read yet (a locked Keychain or Keystore); the next
-    /// call tries again.
+    /// call that needs the tokens tries again.
     Locked,
 }
 

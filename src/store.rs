@@ -55,7 +55,7 @@ pub(crate) struct Write {
     pub in_epoch: Option<u64>,
     /// Held until the store call returns, even after its caller stopped waiting: no
     /// other process reads or writes the store while this write may still land.
-    pub lock: Option<Arc<Held>>,
+    pub lock: Option<Held>,
     /// Runs right after the store call succeeds, whether or not its caller still
     /// waits: a write that lands late still counts, so the session follows the store.
     pub then: Option<Box<dyn FnOnce() + Send>>,
@@ -72,11 +72,11 @@ const GIVEN_UP: u8 = 2;
 /// the refresh lock at once; one that started holds the lock until it returns.
 struct Ticket {
     state: AtomicU8,
-    lock: Mutex<Option<Arc<Held>>>,
+    lock: Mutex<Option<Held>>,
 }
 
 impl Ticket {
-    fn take_lock(&self) -> Option<Arc<Held>> {
+    fn take_lock(&self) -> Option<Held> {
         self.lock.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 }
@@ -101,7 +101,7 @@ struct Job {
 impl Job {
     /// Takes the call off the line, with the lock it holds while it runs; `None` when its
     /// caller gave up first.
-    fn start(&self) -> Option<Option<Arc<Held>>> {
+    fn start(&self) -> Option<Option<Held>> {
         let started = self.ticket.state.compare_exchange(QUEUED, STARTED, Ordering::SeqCst, Ordering::SeqCst);
         started.is_ok().then(|| self.ticket.take_lock())
     }
@@ -148,7 +148,7 @@ impl StoreHandle {
 
     /// Holds the store's refresh lock, waiting up to `bound` for another process to let
     /// it go; `Held::none()` when the store offers none.
-    pub async fn lock_for_refresh(&self, bound: Duration) -> Result<Arc<Held>, SessionError> {
+    pub async fn lock_for_refresh(&self, bound: Duration) -> Result<Held, SessionError> {
         let (store, timeout) = (Arc::clone(&self.store), self.timeout);
         let lock = self
             .lock
@@ -165,8 +165,8 @@ impl StoreHandle {
             })
             .await?;
         match lock {
-            Some(lock) => Ok(Arc::new(lock.hold(bound, self.timeout).await?)),
-            None => Ok(Arc::new(Held::none())),
+            Some(lock) => lock.hold(bound, self.timeout).await,
+            None => Ok(Held::none()),
         }
     }
 
@@ -203,7 +203,7 @@ impl StoreHandle {
         }
     }
 
-    async fn call<T, F>(&self, f: F, lock: Option<Arc<Held>>) -> Result<T, SessionError>
+    async fn call<T, F>(&self, f: F, lock: Option<Held>) -> Result<T, SessionError>
     where
         F: FnOnce(&dyn TokenStore) -> Result<T, SessionError> + Send + 'static,
         T: Send + 'static,

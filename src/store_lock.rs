@@ -96,7 +96,7 @@ impl SharedLock {
             if self.join() {
                 return Ok(());
             }
-            self.take(bound, grace).await?;
+            self.take(bound).await?;
             let mut h = holders(&self.holders);
             (h.count, h.taken, h.taking) = (1, true, h.taking + 1);
             Ok(())
@@ -123,7 +123,9 @@ impl SharedLock {
     }
 
     /// Asks the app's lock, off the runtime's workers.
-    async fn take(&self, bound: Duration, grace: Duration) -> Result<(), SessionError> {
+    /// Unbounded here: `hold`'s timeout bounds it, and `Attempt` releases a lock acquired
+    /// after that.
+    async fn take(&self, bound: Duration) -> Result<(), SessionError> {
         #[cfg(feature = "simulation")]
         if crate::simulation::active() {
             return self.take_in_simulation(bound).await;
@@ -140,14 +142,14 @@ impl SharedLock {
             }
             acquired
         });
-        match tokio::time::timeout(bound + grace, acquiring).await {
-            Ok(Ok(Ok(Ok(true)))) => {
+        match acquiring.await {
+            Ok(Ok(Ok(true))) => {
                 attempt.0.store(CLAIMED, Ordering::SeqCst);
                 Ok(())
             }
-            Ok(Ok(Ok(Ok(false)))) | Err(_) => Err(SessionError::Timeout),
-            Ok(Ok(Ok(Err(e)))) => Err(SessionError::from(e)),
-            Ok(Ok(Err(_))) | Ok(Err(_)) => Err(SessionError::Store { detail: "the refresh lock panicked".into() }),
+            Ok(Ok(Ok(false))) => Err(SessionError::Timeout),
+            Ok(Ok(Err(e))) => Err(SessionError::from(e)),
+            Ok(Err(_)) | Err(_) => Err(SessionError::Store { detail: "the refresh lock panicked".into() }),
         }
     }
 

@@ -12,6 +12,7 @@ use std::sync::{Arc, OnceLock, RwLock, Weak};
 
 use once_cell::sync::Lazy;
 
+use crate::dpop_session::is_dpop_token_type;
 use crate::engine::Engine;
 use crate::error::SessionError;
 use crate::runtime::block_on;
@@ -98,7 +99,7 @@ impl Session {
 
 impl Session {
     fn lease(&self, current: &TokenSet, session_id: u64) -> TokenLease {
-        let needs_proof = matches!(self.engine().proof_key_for(Some(current)), Ok(Some(_)) | Err(_));
+        let needs_proof = is_dpop_token_type(current.tokens.token_type.as_deref());
         TokenLease {
             access_token: current.tokens.access_token.clone(),
             generation: current.generation,

@@ -12,9 +12,9 @@ use crate::http::{read_capped, BodyError};
 
 pub(crate) struct Wire {
     client: reqwest::Client,
-    /// The refresh call's client: it follows no redirect, so the refresh token is only
-    /// ever posted to the configured endpoint.
-    refresh_client: reqwest::Client,
+    /// A client that follows no redirect: the refresh token is only ever posted to the
+    /// configured endpoint, and a DPoP proof only reaches the URL it was made for.
+    no_redirects: reqwest::Client,
     #[cfg(feature = "simulation")]
     pub world: Option<std::sync::Arc<dyn crate::simulation::World>>,
 }
@@ -27,10 +27,10 @@ pub(crate) enum WireError {
 }
 
 impl Wire {
-    pub fn new((client, refresh_client): (reqwest::Client, reqwest::Client)) -> Wire {
+    pub fn new((client, no_redirects): (reqwest::Client, reqwest::Client)) -> Wire {
         Wire {
             client,
-            refresh_client,
+            no_redirects,
             #[cfg(feature = "simulation")]
             world: None,
         }
@@ -40,8 +40,8 @@ impl Wire {
         &self.client
     }
 
-    pub fn refresh(&self) -> &reqwest::Client {
-        &self.refresh_client
+    pub fn no_redirects(&self) -> &reqwest::Client {
+        &self.no_redirects
     }
 
     /// Sends `request` and reads the answer's status, headers and body (at most `limit`).

@@ -4667,7 +4667,7 @@ public enum SessionState: Equatable, Hashable {
     case expired
     /**
      * The token store could not be read yet (a locked Keychain or Keystore); the next
-     * call tries again.
+     * call that needs the tokens tries again.
      */
     case locked
 

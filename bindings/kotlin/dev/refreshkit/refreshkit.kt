@@ -6340,7 +6340,7 @@ enum class SessionState {
     EXPIRED,
     /**
      * The token store could not be read yet (a locked Keychain or Keystore); the next
-     * call tries again.
+     * call that needs the tokens tries again.
      */
     LOCKED;
 
