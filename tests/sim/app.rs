@@ -196,8 +196,14 @@ async fn drive(seed: u64, traced: bool) -> Outcome {
         }
         tokio::task::yield_now().await;
     }
-    // Quiet: every call ends within its bound; then the store must not be behind.
+    // Quiet: every call ends within its bound (one that never returns is a violation of
+    // invariant 6 too); then the store must not be behind.
     tokio::time::sleep(3 * bounds.execute).await;
+    let hung = lock(&state).calls_in_flight;
+    if hung > 0 {
+        let detail = format!("{hung} calls never returned, {:?} after the last step", 3 * bounds.execute);
+        lock(&state).violated(crate::invariants::Invariant::CallsAreBounded, detail);
+    }
     check_processes(&state, &processes);
     for p in &processes {
         let probe = simulation::probe(&p.session);
@@ -243,6 +249,22 @@ fn collect_log_leaks(state: &Shared) {
     }
 }
 
+/// One of the app's calls while it runs, counted in `State::calls_in_flight`.
+struct Running(Shared);
+
+impl Running {
+    fn start(state: &Shared) -> Running {
+        lock(state).calls_in_flight += 1;
+        Running(Arc::clone(state))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        lock(&self.0).calls_in_flight -= 1;
+    }
+}
+
 async fn execute(
     state: Shared,
     process: u64,
@@ -267,6 +289,7 @@ async fn execute(
     };
     let url = format!("{base}/r?id={id}");
     let request = if post { HttpRequest::post(url, b"{}".to_vec()) } else { HttpRequest::get(url) };
+    let _running = Running::start(&state);
     let started = Instant::now();
     let call = session.execute(request);
     let result = match cancel {
@@ -285,6 +308,7 @@ async fn execute(
 }
 
 async fn access_token(state: Shared, process: u64, session: Arc<Session>, bounds: Bounds) {
+    let _running = Running::start(&state);
     let started = Instant::now();
     let result = session.access_token().await;
     let mut s = lock(&state);
@@ -292,6 +316,7 @@ async fn access_token(state: Shared, process: u64, session: Arc<Session>, bounds
 }
 
 async fn after_unauthorized(state: Shared, process: u64, session: Arc<Session>, rejected: String, bounds: Bounds) {
+    let _running = Running::start(&state);
     let started = Instant::now();
     let result = session.refresh_after_unauthorized(rejected).await;
     let mut s = lock(&state);
@@ -320,6 +345,7 @@ async fn sign_in(state: Shared, process: u64, session: Arc<Session>, user: u32, 
         s.signed_out_everywhere = false;
         (tokens, s.sign_ins.len() - 1)
     };
+    let _running = Running::start(&state);
     let started = Instant::now();
     let result = session.sign_in(tokens).await;
     let mut s = lock(&state);
@@ -343,6 +369,7 @@ async fn sign_out(state: Shared, process: u64, session: Arc<Session>, bounds: Bo
         w.changing += 1;
         (w.sign_ins_started, s.sign_ins.len())
     };
+    let _running = Running::start(&state);
     let started = Instant::now();
     let result = session.sign_out().await;
     let mut s = lock(&state);

@@ -151,6 +151,8 @@ pub struct State {
     superseded: HashSet<String>,
     /// A `sign_out` returned and no `sign_in` started since, in any process.
     pub signed_out_everywhere: bool,
+    /// The app's calls that have not returned yet (a killed process's calls end with it).
+    pub calls_in_flight: u64,
     pub violations: Vec<Violation>,
     pub trace: Option<Vec<String>>,
     pub start: Instant,
@@ -198,6 +200,7 @@ impl State {
             delivered: HashSet::new(),
             superseded: HashSet::new(),
             signed_out_everywhere: false,
+            calls_in_flight: 0,
             violations: Vec::new(),
             trace: None,
             start: Instant::now(),
