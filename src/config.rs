@@ -1,6 +1,6 @@
 //! What the app configures, and the checked form the engine runs on.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -237,9 +237,11 @@ impl Settings {
                 check_pointer("refresh/expires pointer", p)?;
             }
         }
-        let mut token_hosts: HashSet<String> = c.token_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
         let base_host = base_url.host_str().ok_or_else(|| invalid("base_url has no host"))?;
-        token_hosts.insert(base_host.to_ascii_lowercase());
+        let mut token_hosts: Vec<String> =
+            c.token_hosts.iter().map(|h| h.trim()).chain([base_host]).map(str::to_ascii_lowercase).collect();
+        token_hosts.sort_unstable();
+        token_hosts.dedup();
         let settings = Settings {
             base_url,
             refresh_url,

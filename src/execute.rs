@@ -9,6 +9,7 @@ use tokio::sync::SemaphorePermit;
 use serde_json::Value;
 
 use reqwest::header::{HeaderMap, HeaderName};
+use reqwest::RequestBuilder;
 
 use crate::clock::Instant;
 use crate::config::{authorization_with, BodyRule};
@@ -83,6 +84,10 @@ impl Engine {
     /// A place among the requests on the wire, within the request's own deadline: the
     /// request timeout covers queueing too.
     async fn place_on_the_wire(&self, deadline: Instant) -> Result<SemaphorePermit<'_>, SessionError> {
+        // A free place is taken without arming a timer (the common case).
+        if let Ok(permit) = self.permits.try_acquire() {
+            return Ok(permit);
+        }
         match tokio::time::timeout_at(deadline, self.permits.acquire()).await {
             Ok(permit) => permit.map_err(|_| SessionError::Cancelled),
             Err(_) => Err(SessionError::Timeout),
@@ -134,17 +139,16 @@ impl Engine {
     ) -> Result<HeaderMap, SessionError> {
         let mut headers = request.headers.clone();
         let Some(ts) = token else { return Ok(headers) };
-        let access_token = &ts.tokens.access_token;
         let Some(dpop) = key else {
-            headers.insert(self.settings.header_name.clone(), self.settings.authorization(access_token)?);
+            headers.insert(self.settings.header_name.clone(), ts.header(|t| self.settings.authorization(t))?);
             return Ok(headers);
         };
-        let proof = match dpop.proof(request.method.as_str(), &request.url, Some(access_token)).await {
+        let proof = match dpop.proof(request.method.as_str(), &request.url, Some(&ts.tokens.access_token)).await {
             Ok(proof) => proof,
             Err(DpopKeyError::Gone) => return Err(self.key_gone(ts.epoch).await),
             Err(other) => return Err(key_failed(other)),
         };
-        headers.insert(self.settings.header_name.clone(), authorization_with(DPOP_TOKEN_TYPE, access_token)?);
+        headers.insert(self.settings.header_name.clone(), ts.header(|t| authorization_with(DPOP_TOKEN_TYPE, t))?);
         headers.insert(HeaderName::from_static("dpop"), proof);
         Ok(headers)
     }
@@ -169,11 +173,12 @@ impl Engine {
         // A proof names one URL: a request that carries one follows no redirect (the app
         // gets the 3xx), so a proof never reaches a URL it was not made for.
         let client = if key.is_some() { self.wire.no_redirects() } else { self.wire.api() };
-        let mut builder =
-            client.request(request.method.clone(), request.url.clone()).headers(headers).timeout(request.timeout);
-        if let Some(body) = &request.body {
-            builder = builder.body(body.clone());
-        }
+        // Built whole, so reqwest takes our header map as it is instead of merging it
+        // into one of its own. No timeout of reqwest's: `send` bounds the whole exchange.
+        let mut outgoing = reqwest::Request::new(request.method.clone(), request.url.clone());
+        *outgoing.headers_mut() = headers;
+        *outgoing.body_mut() = request.body.clone().map(reqwest::Body::from);
+        let builder = RequestBuilder::from_parts(client.clone(), outgoing);
         let limit = self.settings.max_response_bytes;
         let (status, headers, body) = self.wire.send(builder, limit).await.map_err(|e| match e {
             WireError::TooLarge => SessionError::ResponseTooLarge { limit_bytes: limit },

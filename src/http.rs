@@ -146,11 +146,20 @@ pub(crate) async fn read_capped(mut response: reqwest::Response, limit: u64) -> 
         return Err(BodyError::TooLarge);
     }
     let mut body = bytes::BytesMut::new();
+    let mut first = None;
     while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
-        if (body.len() + chunk.len()) as u64 > limit {
+        let len = first.as_ref().map_or(0, Bytes::len) + body.len() + chunk.len();
+        if len as u64 > limit {
             return Err(BodyError::TooLarge);
         }
-        body.extend_from_slice(&chunk);
+        // A body that comes in one chunk (most do) is kept as it came, not copied.
+        match first.take() {
+            None if body.is_empty() => first = Some(chunk),
+            earlier => {
+                body.extend_from_slice(earlier.as_deref().unwrap_or_default());
+                body.extend_from_slice(&chunk);
+            }
+        }
     }
-    Ok(body.freeze())
+    Ok(first.unwrap_or_else(|| body.freeze()))
 }

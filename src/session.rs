@@ -206,13 +206,14 @@ pub(crate) fn clients(settings: &Settings) -> Result<(reqwest::Client, reqwest::
     Ok((http_client(settings, redirect::policy(settings))?, http_client(settings, Policy::none())?))
 }
 
-/// A client with the library's TLS, timeouts and redirect rules. Proxy settings from
-/// environment variables are ignored: on a phone they are not the user's, and a proxy
-/// would see every plain-http request's token.
+/// A client with the library's TLS, connect timeout and redirect rules. Proxy settings
+/// from environment variables are ignored: on a phone they are not the user's, and a
+/// proxy would see every plain-http request's token. No overall timeout: each call
+/// bounds its own exchange (`execute` with the request's deadline, the refresh with its
+/// call limit), so reqwest arms no second timer per request.
 fn http_client(settings: &Settings, redirects: Policy) -> Result<reqwest::Client, SessionError> {
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls::client_config()?)
-        .timeout(settings.request_timeout)
         .connect_timeout(settings.request_timeout.min(std::time::Duration::from_secs(15)))
         .redirect(redirects)
         .no_proxy()

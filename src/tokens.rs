@@ -1,7 +1,12 @@
 //! The token pair and the in-memory generation it belongs to.
 
 use std::fmt;
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderValue;
+
+use crate::error::SessionError;
 
 use crate::jwt;
 
@@ -106,12 +111,28 @@ pub(crate) struct TokenSet {
     pub from_refresh: bool,
     pub expires_at: Option<SystemTime>,
     received_at: SystemTime,
+    /// The token's header value, built by the first request that sends it.
+    header: OnceLock<HeaderValue>,
 }
 
 impl TokenSet {
     pub fn new(tokens: Tokens, generation: u64, epoch: u64, from_refresh: bool) -> Self {
         let expires_at = tokens.effective_expiry();
-        TokenSet { tokens, generation, epoch, from_refresh, expires_at, received_at: crate::clock::now() }
+        let received_at = crate::clock::now();
+        TokenSet { tokens, generation, epoch, from_refresh, expires_at, received_at, header: OnceLock::new() }
+    }
+
+    /// The header value carrying the access token, made by `build` once per token: every
+    /// request with this token sends the same value.
+    pub fn header(
+        &self,
+        build: impl FnOnce(&str) -> Result<HeaderValue, SessionError>,
+    ) -> Result<HeaderValue, SessionError> {
+        if let Some(value) = self.header.get() {
+            return Ok(value.clone());
+        }
+        let value = build(&self.tokens.access_token)?;
+        Ok(self.header.get_or_init(|| value).clone())
     }
 
     /// True when the token was already expired when it arrived.

@@ -1,17 +1,16 @@
 //! Which URLs the session sends to, and which may carry the token. One set of rules for
 //! the first request, every redirect hop, and the platform layers (rules.rs).
 
-use std::collections::HashSet;
-use std::net::IpAddr;
-
 use reqwest::Url;
+use url::Host;
 
 use crate::error::SessionError;
 
 #[derive(Debug, Clone)]
 pub(crate) struct TransportRules {
-    /// Lower-case host names that may receive the token.
-    pub token_hosts: HashSet<String>,
+    /// Lower-case host names that may receive the token: a few, so a list is quicker
+    /// to search than a hashed set.
+    pub token_hosts: Vec<String>,
     pub allow_insecure_http: bool,
 }
 
@@ -31,7 +30,7 @@ impl TransportRules {
 
     /// Whether `url`'s host may receive the token (the transport is checked apart).
     pub fn is_token_host(&self, url: &Url) -> bool {
-        url.host_str().is_some_and(|h| self.token_hosts.contains(&h.to_ascii_lowercase()))
+        url.host_str().is_some_and(|h| self.token_hosts.iter().any(|t| t.eq_ignore_ascii_case(h)))
     }
 
     /// Whether a request to `url` may carry the token: a token host, over an allowed transport.
@@ -41,7 +40,10 @@ impl TransportRules {
 }
 
 fn is_loopback(url: &Url) -> bool {
-    let Some(host) = url.host_str() else { return false };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    match url.host() {
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }

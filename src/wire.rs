@@ -50,9 +50,9 @@ impl Wire {
         if let Some(world) = &self.world {
             return crate::simulation::exchange(world.as_ref(), request, limit).await;
         }
-        let response = request.send().await.map_err(|e| WireError::Failed(SessionError::from_transport(&e)))?;
+        let mut response = request.send().await.map_err(|e| WireError::Failed(SessionError::from_transport(&e)))?;
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
+        let headers = std::mem::take(response.headers_mut());
         let body = read_capped(response, limit).await.map_err(|e| match e {
             BodyError::TooLarge => WireError::TooLarge,
             BodyError::Transport(e) => WireError::Failed(SessionError::from_transport(&e)),

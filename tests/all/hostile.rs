@@ -2,6 +2,7 @@
 //! a token that could not be sent again.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use refreshkit::{HttpRequest, SessionError, SessionState, Tokens};
 use serde_json::json;
@@ -34,6 +35,36 @@ async fn a_response_over_max_response_bytes_is_a_typed_error() {
     assert_eq!(small.body.len(), 1000);
     assert_eq!(error, SessionError::ResponseTooLarge { limit_bytes: 1000 });
     assert!(!error.is_retryable());
+}
+
+/// The body is read chunk by chunk (no length announced): kept whole and in order when
+/// it fits, refused once the chunks together pass the limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_in_many_chunks_arrives_whole_and_in_order_and_the_limit_counts_every_chunk() {
+    let server = AuthServer::start();
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |c| c.max_response_bytes = 2000);
+    session.sign_in(server.login().await).await.unwrap();
+
+    let whole = session.execute(HttpRequest::get("/chunks?count=20&size=100")).await.unwrap();
+    let over = session.execute(HttpRequest::get("/chunks?count=21&size=100")).await.unwrap_err();
+
+    let expected: Vec<u8> = (0..20u8).flat_map(|i| [b'a' + i; 100]).collect();
+    assert!(whole.body == expected, "the 20 chunks, whole and in order");
+    assert_eq!(over, SessionError::ResponseTooLarge { limit_bytes: 2000 });
+}
+
+/// A server that sends its headers and part of the body, then nothing: the request's own
+/// bound ends the call (the outer bound only keeps a broken library from hanging the test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_stops_coming_ends_in_a_timeout_at_the_requests_bound() {
+    let server = AuthServer::start();
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |_| {});
+    session.sign_in(server.login().await).await.unwrap();
+    let request = HttpRequest { timeout_ms: Some(300), ..HttpRequest::get("/chunks?count=1&size=10&stall=1") };
+
+    let ended = tokio::time::timeout(Duration::from_secs(30), session.execute(request)).await;
+
+    assert_eq!(ended.expect("the call ended at its own bound").unwrap_err(), SessionError::Timeout);
 }
 
 /// Fails before answers were checked: the token was saved, then every request failed.

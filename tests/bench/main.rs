@@ -10,6 +10,7 @@ mod server;
 #[path = "../all/helpers/child.rs"]
 #[allow(dead_code)]
 mod child;
+mod allocations;
 mod dpop;
 mod idle;
 mod overhead;
@@ -21,6 +22,9 @@ use std::time::{Duration, Instant, SystemTime};
 use refreshkit::{FileTokenStore, HttpRequest, Session, SessionConfig, Tokens};
 use serde_json::json;
 use server::AuthServer;
+
+#[global_allocator]
+static ALLOCATOR: allocations::Counting = allocations::Counting;
 
 const REPEATS: usize = 5;
 const TOKEN_TTL_MS: u64 = 4_000;
@@ -133,12 +137,20 @@ async fn main() {
     let server = AuthServer::start_with(&["--access-ttl-ms", &TOKEN_TTL_MS.to_string()]);
     // `bench [burst|overhead|memory|processes|idle|dpop]` runs one part, for profiling.
     let only = std::env::args().nth(1);
-    let wanted = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    let wanted = |part: &str| only.as_deref().is_none_or(|o| o == part && o != "profile");
     if wanted("burst") {
         bench_burst(&server).await;
     }
     if wanted("overhead") {
         overhead::bench_overhead(&server).await;
+    }
+    // `bench profile bare|library|callers [SECONDS [CONCURRENCY]]`: one arrangement alone
+    // (default 10 s at c=64), for perf.
+    if only.as_deref() == Some("profile") {
+        let arrangement = std::env::args().nth(2).unwrap_or_default();
+        let seconds = std::env::args().nth(3).and_then(|s| s.parse().ok()).unwrap_or(10);
+        let concurrency = std::env::args().nth(4).and_then(|s| s.parse().ok()).unwrap_or(64);
+        overhead::profile_one(&server, &arrangement, seconds, concurrency).await;
     }
     if wanted("memory") {
         bench_memory(&server).await;

@@ -203,6 +203,50 @@ pub async fn bench_overhead(server: &AuthServer) {
     println!("| (Session::execute, for comparison) | {:.0} µs | {:.2} |\n", l[2], l[2] / l[1]);
 }
 
+/// One arrangement alone at `concurrency` for `seconds`, on a 1-worker runtime, so a profile
+/// shows only its work: `bare` reqwest, the `library` on its own runtime, or with
+/// `callers` (`use_callers_runtime`).
+pub async fn profile_one(server: &AuthServer, arrangement: &str, seconds: u64, concurrency: usize) {
+    let tokens = server.login().await;
+    let url = format!("{}/api/resource", server.base_url());
+    let call = match arrangement {
+        "bare" => bare_call(&url, &format!("Bearer {}", tokens.access_token)),
+        "library" | "callers" => {
+            let session = new_session(server);
+            if arrangement == "callers" {
+                session.use_callers_runtime();
+            }
+            session.sign_in(tokens).await.unwrap();
+            Arc::new(move || {
+                let session = session.clone();
+                Box::pin(async move { session.execute(HttpRequest::get("/api/resource")).await.unwrap().body.len() })
+                    as Pin<Box<dyn Future<Output = usize> + Send>>
+            }) as Call
+        }
+        other => panic!("bench profile: unknown arrangement {other:?} (bare, library, callers)"),
+    };
+    let runtime = one_worker();
+    // A short warm-up first, so connections and buffers are not counted.
+    runtime.handle().spawn(throughput(concurrency, Duration::from_millis(300), call.clone())).await.unwrap();
+    let before = crate::allocations::so_far();
+    let cpu_before = runtime.handle().spawn(async { worker_cpu_ns() }).await.unwrap();
+    let rate = runtime.handle().spawn(throughput(concurrency, Duration::from_secs(seconds), call)).await.unwrap();
+    let cpu = runtime.handle().spawn(async { worker_cpu_ns() }).await.unwrap() - cpu_before;
+    let requests = rate * seconds as f64;
+    let allocations = (crate::allocations::so_far() - before) as f64 / requests;
+    runtime.shutdown_background();
+    println!(
+        "{arrangement}: {rate:.0} req/s at c={concurrency} over {seconds} s, {allocations:.1} allocations and {:.1} µs of the worker's CPU per request",
+        cpu as f64 / 1e3 / requests
+    );
+}
+
+/// Time the calling thread has spent on a CPU, from the kernel's scheduler statistics.
+fn worker_cpu_ns() -> u64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    stat.split_whitespace().next().and_then(|ns| ns.parse().ok()).unwrap_or(0)
+}
+
 /// Requests per second from `concurrency` callers looping on `call` for `window`.
 pub(crate) async fn throughput(concurrency: usize, window: Duration, call: Call) -> f64 {
     let deadline = Instant::now() + window;

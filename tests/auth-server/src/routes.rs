@@ -37,6 +37,7 @@ pub fn router(state: Shared) -> Router {
         .route("/echo", get(echo).post(echo))
         .route("/redirect", get(redirect).post(redirect))
         .route("/big", get(big))
+        .route("/chunks", get(crate::chunks::chunks))
         .route("/held", get(held).post(held))
         .route("/control/release-held", post(release_held))
         .route("/control/stats", get(stats))
