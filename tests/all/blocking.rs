@@ -201,3 +201,42 @@ async fn a_rust_app_can_keep_the_sessions_sockets_on_its_own_runtime() {
     assert!(runtime.metrics().num_alive_tasks() > tasks, "the pooled connection's task runs on the app's runtime");
     assert_eq!(server.stat("refreshes").await, 2, "the refreshes still run, on the library's runtime");
 }
+
+/// A session whose calls kept their sockets on a runtime that has since shut down keeps
+/// working from the next runtime: the dead runtime's pooled connections are not reused.
+#[test]
+fn a_session_on_the_callers_runtime_outlives_that_runtime() {
+    let server = crate::helpers::AuthServer::start();
+    let session = refreshkit::Session::new(
+        refreshkit::SessionConfig::new(server.base_url()),
+        std::sync::Arc::new(crate::helpers::MemoryStore::default()),
+        None,
+    )
+    .unwrap();
+    session.use_callers_runtime();
+    // Eight calls at once on a new runtime, so several connections are open when it goes.
+    let statuses_on_a_new_runtime = || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        runtime.block_on(async {
+            if session.state() != refreshkit::SessionState::Active {
+                session.sign_in(server.login().await).await.unwrap();
+            }
+            let calls: Vec<_> = (0..8)
+                .map(|_| {
+                    let session = session.clone();
+                    tokio::spawn(async move { session.execute(refreshkit::HttpRequest::get("/api/resource")).await })
+                })
+                .collect();
+            let mut statuses = Vec::new();
+            for call in calls {
+                statuses.push(call.await.unwrap().map(|r| r.status).map_err(|e| e.to_string()));
+            }
+            statuses
+        })
+    };
+
+    assert_eq!(statuses_on_a_new_runtime(), vec![Ok(200); 8]);
+    for _ in 0..3 {
+        assert_eq!(statuses_on_a_new_runtime(), vec![Ok(200); 8], "a later runtime's calls are served");
+    }
+}
