@@ -142,7 +142,7 @@ async fn main() {
         bench_burst(&server).await;
     }
     if wanted("overhead") {
-        overhead::bench_overhead(&server).await;
+        overhead::bench_overhead().await;
     }
     // `bench profile bare|library|callers [SECONDS [CONCURRENCY]]`: one arrangement alone
     // (default 10 s at c=64), for perf.
@@ -150,7 +150,7 @@ async fn main() {
         let arrangement = std::env::args().nth(2).unwrap_or_default();
         let seconds = std::env::args().nth(3).and_then(|s| s.parse().ok()).unwrap_or(10);
         let concurrency = std::env::args().nth(4).and_then(|s| s.parse().ok()).unwrap_or(64);
-        overhead::profile_one(&server, &arrangement, seconds, concurrency).await;
+        overhead::profile_one(&arrangement, seconds, concurrency).await;
     }
     if wanted("memory") {
         bench_memory(&server).await;
