@@ -164,10 +164,28 @@ pub(crate) struct Metrics {
     pub discarded: AtomicU64,
     /// Callers waiting for a refresh right now.
     pub waiting: AtomicU64,
+    /// Requests waiting for a place on the wire right now.
+    pub queued: AtomicU64,
 }
 
 pub(crate) fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Counts its caller in a gauge for as long as it lives (a cancelled wait included).
+pub(crate) struct Counted<'a>(&'a AtomicU64);
+
+impl<'a> Counted<'a> {
+    pub fn new(gauge: &'a AtomicU64) -> Self {
+        bump(gauge);
+        Counted(gauge)
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 pub(crate) struct Engine {
@@ -189,6 +207,8 @@ enum Step {
     Ready(Arc<TokenSet>),
     Wait(watch::Receiver<Option<RefreshResult>>),
     Expire(u64, ExpiryReason),
+    /// A refresh is needed and none is under way.
+    Due(Arc<TokenSet>),
 }
 
 impl Engine {
@@ -258,31 +278,55 @@ impl Engine {
         self.ensure_loaded().await?;
         let step = {
             let mut st = self.lock();
-            let current = match &st.phase {
-                Phase::Active(ts) => Arc::clone(ts),
-                _ => return Err(st.changed_error_or_state()),
-            };
-            if let Some(flight) = &st.in_flight {
-                Step::Wait(flight.result.clone())
-            } else {
-                match (self.is_stale(&current, need), current.tokens.refresh_token.is_some(), need) {
-                    (false, _, _) => {
-                        self.resave_if_behind(&mut st);
-                        Step::Ready(current)
-                    }
-                    // Without a refresh token, a token near expiry is still worth a try...
-                    (true, false, Need::Current) => Step::Ready(current),
-                    // ...but a rejected one ends the session.
-                    (true, false, Need::Replacing(_)) => Step::Expire(st.epoch, ExpiryReason::NoRefreshToken),
-                    (true, true, need) => Step::Wait(self.start_refresh(&mut st, current, need)),
-                }
+            match self.step(&mut st, need)? {
+                Step::Due(current) => Step::Wait(self.start_refresh(&mut st, current, need)),
+                step => step,
             }
         };
         match step {
             Step::Ready(ts) => Ok(ts),
             Step::Wait(result) => self.await_refresh(result).await,
             Step::Expire(epoch, reason) => self.expire_unless_news(epoch, reason).await,
+            // Never: a due refresh became `Wait` under the lock above.
+            Step::Due(_) => Err(SessionError::Internal { detail: "a due refresh was not started".into() }),
         }
+    }
+
+    /// `token_for` without waiting: the token if it can be had at once, or the error
+    /// that ends the call; `None` when the caller would have to wait (for the store's
+    /// first read, or for a refresh under way or due) or the session ends.
+    pub fn token_at_once(self: &Arc<Self>, need: Need) -> Option<RefreshResult> {
+        let mut st = self.lock();
+        if matches!(st.phase, Phase::Unloaded) {
+            return None;
+        }
+        match self.step(&mut st, need) {
+            Ok(Step::Ready(ts)) => Some(Ok(ts)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// What a caller that needs `need` does next (the one place that decides it).
+    fn step(self: &Arc<Self>, st: &mut State, need: Need) -> Result<Step, SessionError> {
+        let current = match &st.phase {
+            Phase::Active(ts) => Arc::clone(ts),
+            _ => return Err(st.changed_error_or_state()),
+        };
+        if let Some(flight) = &st.in_flight {
+            return Ok(Step::Wait(flight.result.clone()));
+        }
+        Ok(match (self.is_stale(&current, need), current.tokens.refresh_token.is_some(), need) {
+            (false, _, _) => {
+                self.resave_if_behind(st);
+                Step::Ready(current)
+            }
+            // Without a refresh token, a token near expiry is still worth a try...
+            (true, false, Need::Current) => Step::Ready(current),
+            // ...but a rejected one ends the session.
+            (true, false, Need::Replacing(_)) => Step::Expire(st.epoch, ExpiryReason::NoRefreshToken),
+            (true, true, _) => Step::Due(current),
+        })
     }
 
     /// Notes that the token of `generation` got an answer that does not mean "expired".
@@ -291,14 +335,7 @@ impl Engine {
     }
 
     async fn await_refresh(&self, mut result: watch::Receiver<Option<RefreshResult>>) -> RefreshResult {
-        struct Waiting<'a>(&'a AtomicU64);
-        impl Drop for Waiting<'_> {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::Relaxed);
-            }
-        }
-        bump(&self.metrics.waiting);
-        let _waiting = Waiting(&self.metrics.waiting);
+        let _waiting = Counted::new(&self.metrics.waiting);
         let bound = self.settings.refresh_wait_bound();
         match tokio::time::timeout(bound, result.wait_for(Option::is_some)).await {
             Ok(Ok(done)) => done.clone().unwrap_or(Err(SessionError::Cancelled)),

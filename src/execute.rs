@@ -17,7 +17,7 @@ use crate::dpop::DpopKeyError;
 use crate::dpop_session::{
     is_dpop_token_type, key_failed, refused_the_proof, resource_refused_proof, Dpop, DPOP_TOKEN_TYPE,
 };
-use crate::engine::{bump, Engine, Need};
+use crate::engine::{bump, Counted, Engine, Need};
 use crate::error::ExpiryReason;
 use crate::error::SessionError;
 use crate::http::{to_response, HttpRequest, HttpResponse, Prepared};
@@ -55,10 +55,12 @@ impl Engine {
         Ok(replayed)
     }
 
-    /// Waits for a usable token (and so for a refresh, without holding a place on the
-    /// wire), then for a place among the requests on the wire, then chooses the token
-    /// again: a request queued behind others never leaves with a token that was
-    /// replaced, or went stale, while it queued. A request belongs to the sign-in it
+    /// Waits for a usable token (and so for a refresh), then for a place among the
+    /// requests on the wire, then chooses the token again: a request queued behind
+    /// others never leaves with a token that was replaced, or went stale, while it
+    /// queued. If a refresh started meanwhile, it gives its place back and waits again:
+    /// no place on the wire is held by a request that is not on it, so a request that
+    /// carries no token never waits behind a refresh. A request belongs to the sign-in it
     /// started under (`epoch`) and is never sent with another's token.
     async fn send_with_token(
         self: &Arc<Self>,
@@ -66,19 +68,28 @@ impl Engine {
         need: Need,
         epoch: Option<u64>,
     ) -> Result<(Arc<TokenSet>, HttpResponse), SessionError> {
-        let waited = self.token_for(need).await?;
-        let epoch = epoch.unwrap_or(waited.epoch);
-        if waited.epoch != epoch {
-            return Err(SessionError::SessionChanged);
+        let (mut epoch, mut deadline) = (epoch, None);
+        loop {
+            let waited = self.token_for(need).await?;
+            // The sign-in of the first token this request was given, however often it waits.
+            let epoch = *epoch.get_or_insert(waited.epoch);
+            if waited.epoch != epoch {
+                return Err(SessionError::SessionChanged);
+            }
+            // The request's bound covers queueing and sending, not the refresh.
+            let deadline = *deadline.get_or_insert_with(|| Instant::now() + request.timeout);
+            let permit = self.place_on_the_wire(deadline).await?;
+            let Some(token) = self.token_at_once(need) else {
+                drop(permit);
+                continue;
+            };
+            let token = token?;
+            if token.epoch != epoch {
+                return Err(SessionError::SessionChanged);
+            }
+            let response = self.send(request, Some(&token), deadline).await?;
+            return Ok((token, response));
         }
-        let deadline = Instant::now() + request.timeout;
-        let _permit = self.place_on_the_wire(deadline).await?;
-        let token = self.token_for(need).await?;
-        if token.epoch != epoch {
-            return Err(SessionError::SessionChanged);
-        }
-        let response = self.send(request, Some(&token), deadline).await?;
-        Ok((token, response))
     }
 
     /// A place among the requests on the wire, within the request's own deadline: the
@@ -88,6 +99,7 @@ impl Engine {
         if let Ok(permit) = self.permits.try_acquire() {
             return Ok(permit);
         }
+        let _queued = Counted::new(&self.metrics.queued);
         match tokio::time::timeout_at(deadline, self.permits.acquire()).await {
             Ok(permit) => permit.map_err(|_| SessionError::Cancelled),
             Err(_) => Err(SessionError::Timeout),

@@ -53,6 +53,9 @@ pub struct SessionMetrics {
     pub refreshes_discarded: u64,
     /// Calls waiting for a refresh right now.
     pub waiting_for_refresh: u64,
+    /// Requests waiting right now for a place among the `max_concurrent_requests` on
+    /// the wire (never while a refresh they need is under way).
+    pub waiting_for_the_wire: u64,
 }
 
 /// A signed-in user's session: sends requests with a valid access token, refreshes it
@@ -196,6 +199,7 @@ impl Session {
             replays: m.replays.load(Ordering::Relaxed),
             refreshes_discarded: m.discarded.load(Ordering::Relaxed),
             waiting_for_refresh: m.waiting.load(Ordering::Relaxed),
+            waiting_for_the_wire: m.queued.load(Ordering::Relaxed),
         }
     }
 }

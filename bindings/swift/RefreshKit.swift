@@ -3262,6 +3262,11 @@ public struct SessionMetrics: Equatable, Hashable {
      * Calls waiting for a refresh right now.
      */
     public var waitingForRefresh: UInt64
+    /**
+     * Requests waiting right now for a place among the `max_concurrent_requests` on
+     * the wire (never while a refresh they need is under way).
+     */
+    public var waitingForTheWire: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3284,13 +3289,18 @@ public struct SessionMetrics: Equatable, Hashable {
          */refreshesDiscarded: UInt64, 
         /**
          * Calls waiting for a refresh right now.
-         */waitingForRefresh: UInt64) {
+         */waitingForRefresh: UInt64, 
+        /**
+         * Requests waiting right now for a place among the `max_concurrent_requests` on
+         * the wire (never while a refresh they need is under way).
+         */waitingForTheWire: UInt64) {
         self.requests = requests
         self.refreshes = refreshes
         self.refreshFailures = refreshFailures
         self.replays = replays
         self.refreshesDiscarded = refreshesDiscarded
         self.waitingForRefresh = waitingForRefresh
+        self.waitingForTheWire = waitingForTheWire
     }
 
     
@@ -3314,7 +3324,8 @@ public struct FfiConverterTypeSessionMetrics: FfiConverterRustBuffer {
                 refreshFailures: FfiConverterUInt64.read(from: &buf), 
                 replays: FfiConverterUInt64.read(from: &buf), 
                 refreshesDiscarded: FfiConverterUInt64.read(from: &buf), 
-                waitingForRefresh: FfiConverterUInt64.read(from: &buf)
+                waitingForRefresh: FfiConverterUInt64.read(from: &buf), 
+                waitingForTheWire: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -3325,6 +3336,7 @@ public struct FfiConverterTypeSessionMetrics: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.replays, into: &buf)
         FfiConverterUInt64.write(value.refreshesDiscarded, into: &buf)
         FfiConverterUInt64.write(value.waitingForRefresh, into: &buf)
+        FfiConverterUInt64.write(value.waitingForTheWire, into: &buf)
     }
 }
 

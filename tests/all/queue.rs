@@ -45,7 +45,7 @@ async fn a_queued_request_leaves_with_the_token_current_when_it_leaves() {
     let holding = spawn_held();
     eventually("the first request to hold the only place", || async { server.stat("held_waiting").await == 1 }).await;
     let queued = spawn_held();
-    eventually("the second request to queue", || std::future::ready(session.metrics().requests == 2)).await;
+    eventually("the second request to queue", || std::future::ready(session.metrics().waiting_for_the_wire == 1)).await;
 
     let replaced = session.refresh_after_unauthorized(first.access_token.clone()).await.unwrap();
     server.post_json("/control/release-held", json!({})).await;
@@ -56,4 +56,48 @@ async fn a_queued_request_leaves_with_the_token_current_when_it_leaves() {
 
     let seen = server.stats().await["held_seen"].clone();
     assert_eq!(seen, json!([first.access_token, replaced]));
+}
+
+/// Fails when a request that left the queue during a refresh waited for it in its place on
+/// the wire: the request for another host, which carries no token, waited for the refresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_without_the_token_never_waits_behind_a_refresh_for_a_place_on_the_wire() {
+    let server = AuthServer::start();
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |c| c.max_concurrent_requests = 1);
+    let first = server.login().await;
+    session.sign_in(first.clone()).await.unwrap();
+    let spawn = |request: HttpRequest| {
+        let session = Arc::clone(&session);
+        tokio::spawn(async move { session.execute(request).await })
+    };
+    let holding = spawn(HttpRequest::get("/held"));
+    eventually("the first request to hold the only place", || async { server.stat("held_waiting").await == 1 }).await;
+    let queued = spawn(HttpRequest::get("/api/resource"));
+    eventually("the second request to queue", || std::future::ready(session.metrics().waiting_for_the_wire == 1)).await;
+    server.fault(json!({"kind": "delay", "ms": 0, "gated": true})).await;
+    let refresh = tokio::spawn({
+        let (session, rejected) = (Arc::clone(&session), first.access_token.clone());
+        async move { session.refresh_after_unauthorized(rejected).await }
+    });
+    eventually("the refresh to reach the server", || async { server.stat("refresh_requests").await == 1 }).await;
+    server.post_json("/control/release-held", json!({})).await;
+    assert_eq!(holding.await.unwrap().unwrap().status, 200);
+    eventually("the queued request to wait for the refresh", || {
+        std::future::ready(session.metrics().waiting_for_refresh == 2 && session.metrics().waiting_for_the_wire == 0)
+    })
+    .await;
+
+    // Another host on this machine: the token never goes there.
+    let elsewhere = format!("http://localhost:{}/big?bytes=10", server.port());
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(60), session.execute(HttpRequest::get(elsewhere)))
+        .await
+        .expect("the request without the token ended");
+
+    assert_eq!(answer.unwrap().status, 200);
+    assert_eq!(session.metrics().waiting_for_refresh, 2, "served while the refresh was still under way");
+    assert_eq!(server.stat("refreshes").await, 0, "the refresh was still held");
+    server.post_json("/control/release", json!({})).await;
+    let replaced = refresh.await.unwrap().unwrap();
+    assert_eq!(queued.await.unwrap().unwrap().status, 200);
+    assert_ne!(replaced, first.access_token);
 }

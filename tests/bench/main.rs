@@ -181,10 +181,19 @@ async fn bench_memory(server: &AuthServer) {
             tokio::spawn(async move { session.execute(HttpRequest::get("/api/resource")).await })
         })
         .collect();
-    while session.metrics().requests < 200 + n as u64 {
+    // Measured once every request waits on the refresh the gate holds.
+    let waited_from = Instant::now();
+    while session.metrics().waiting_for_refresh < n as u64 {
+        let m = session.metrics();
+        assert!(
+            waited_from.elapsed() < Duration::from_secs(60),
+            "not all {n} requests came to wait on the refresh: {} waiting, {} requests, {} refreshes",
+            m.waiting_for_refresh,
+            m.requests,
+            m.refreshes
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let during = rss_kib();
     server.post_json("/control/release", json!({})).await;
     for c in calls {

@@ -174,9 +174,8 @@ pub async fn bench_overhead() {
     }
     runtimes.into_iter().for_each(Runtime::shutdown_background);
 
-    let latency_ratio = |i: usize| -> f64 {
-        median((0..REPEATS).map(|r| latency[i][r] / latency[0][r].min(latency[1][r])).collect())
-    };
+    let latency_ratio =
+        |i: usize| -> f64 { median((0..REPEATS).map(|r| latency[i][r] / latency[0][r].min(latency[1][r])).collect()) };
     let rate_ratio =
         |i: usize| -> f64 { median((0..REPEATS).map(|r| rate[i][r] / rate[0][r].max(rate[1][r])).collect()) };
     let (worse_latency, worse_rate) = (latency_ratio(2), rate_ratio(2));
@@ -196,17 +195,11 @@ pub async fn bench_overhead() {
     println!("|---:|---:|---:|---:|---:|---|");
     println!(
         "| 1 | {:.0} µs median latency | {:.0} µs | {:.0} µs | {:.3} (latency) | ≤ 1.05 |",
-        l[0],
-        l[1],
-        l[2],
-        worse_latency
+        l[0], l[1], l[2], worse_latency
     );
     println!(
         "| 64 | {:.0} req/s | {:.0} req/s | {:.0} req/s | {:.3} (throughput) | ≥ 0.95 |\n",
-        t[0],
-        t[1],
-        t[2],
-        worse_rate
+        t[0], t[1], t[2], worse_rate
     );
     println!("A Rust app can keep the library's sockets on its own runtime (`Session::use_callers_runtime`):");
     println!("the same comparison, the app's runtime being a 1-worker one, called and timed there; bare");

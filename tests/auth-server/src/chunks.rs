@@ -14,7 +14,8 @@ use http_body::Frame;
 
 pub async fn chunks(Query(query): Query<HashMap<String, String>>) -> Response {
     let number = |name: &str, default: usize| query.get(name).and_then(|v| v.parse().ok()).unwrap_or(default);
-    let body = Chunks { sent: 0, count: number("count", 4), size: number("size", 16), stall: query.contains_key("stall") };
+    let body =
+        Chunks { sent: 0, count: number("count", 4), size: number("size", 16), stall: query.contains_key("stall") };
     Body::new(body).into_response()
 }
 
@@ -36,6 +37,10 @@ impl http_body::Body for Chunks {
             return Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![letter; self.size])))));
         }
         // A stalled body never wakes its task; the client's bound is what ends the call.
-        if self.stall { Poll::Pending } else { Poll::Ready(None) }
+        if self.stall {
+            Poll::Pending
+        } else {
+            Poll::Ready(None)
+        }
     }
 }

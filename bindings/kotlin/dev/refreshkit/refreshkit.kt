@@ -4981,6 +4981,12 @@ data class SessionMetrics (
      * Calls waiting for a refresh right now.
      */
     var `waitingForRefresh`: kotlin.ULong
+    , 
+    /**
+     * Requests waiting right now for a place among the `max_concurrent_requests` on
+     * the wire (never while a refresh they need is under way).
+     */
+    var `waitingForTheWire`: kotlin.ULong
     
 ){
     
@@ -5003,6 +5009,7 @@ public object FfiConverterTypeSessionMetrics: FfiConverterRustBuffer<SessionMetr
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
         )
     }
 
@@ -5012,7 +5019,8 @@ public object FfiConverterTypeSessionMetrics: FfiConverterRustBuffer<SessionMetr
             FfiConverterULong.allocationSize(value.`refreshFailures`) +
             FfiConverterULong.allocationSize(value.`replays`) +
             FfiConverterULong.allocationSize(value.`refreshesDiscarded`) +
-            FfiConverterULong.allocationSize(value.`waitingForRefresh`)
+            FfiConverterULong.allocationSize(value.`waitingForRefresh`) +
+            FfiConverterULong.allocationSize(value.`waitingForTheWire`)
     )
 
     override fun write(value: SessionMetrics, buf: ByteBuffer) {
@@ -5022,6 +5030,7 @@ public object FfiConverterTypeSessionMetrics: FfiConverterRustBuffer<SessionMetr
             FfiConverterULong.write(value.`replays`, buf)
             FfiConverterULong.write(value.`refreshesDiscarded`, buf)
             FfiConverterULong.write(value.`waitingForRefresh`, buf)
+            FfiConverterULong.write(value.`waitingForTheWire`, buf)
     }
 }
 
