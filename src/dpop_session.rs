@@ -35,18 +35,21 @@ impl Dpop {
     }
 
     /// A proof for one request, with the newest nonce of its server. The app's key signs
-    /// on a blocking thread: hardware keys can take a while.
+    /// on a blocking thread: hardware keys can take a while, but not longer than
+    /// `within` (a key that never answers must not hold its caller, or a refresh, for
+    /// ever; its thread is left to finish on its own).
     pub async fn proof(
         &self,
         method: &str,
         url: &Url,
         access_token: Option<&str>,
+        within: Duration,
     ) -> Result<HeaderValue, DpopKeyError> {
         let key = Arc::clone(&self.key);
         let (method, url, token) = (method.to_owned(), url.clone(), access_token.map(str::to_owned));
         let nonce = self.nonces().get(&origin(&url)).cloned();
         let now = shifted(crate::clock::now(), self.clock_offset_secs.load(Ordering::Relaxed));
-        let signed = tokio::task::spawn_blocking(move || {
+        let signing = tokio::task::spawn_blocking(move || {
             crate::runtime::app_callback(|| {
                 let what = ProofFor {
                     method: &method,
@@ -57,9 +60,11 @@ impl Dpop {
                 };
                 proof(key.as_ref(), &what)
             })
-        })
-        .await
-        .map_err(|_| DpopKeyError::Failed { detail: "the DPoP key's code panicked".into() })??;
+        });
+        let signed = tokio::time::timeout(within, signing)
+            .await
+            .map_err(|_| DpopKeyError::Failed { detail: format!("the DPoP key did not sign within {within:?}") })?
+            .map_err(|_| DpopKeyError::Failed { detail: "the DPoP key's code panicked".into() })??;
         HeaderValue::try_from(signed)
             .map_err(|_| DpopKeyError::Failed { detail: "the proof is not a header value".into() })
     }

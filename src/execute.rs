@@ -68,7 +68,9 @@ impl Engine {
         need: Need,
         epoch: Option<u64>,
     ) -> Result<(Arc<TokenSet>, HttpResponse), SessionError> {
-        let (mut epoch, mut deadline) = (epoch, None);
+        // The request's bound covers its time in the queue and on the wire, not the
+        // refreshes it waits for: each turn in the queue spends from what is left.
+        let (mut epoch, mut left) = (epoch, request.timeout);
         loop {
             let waited = self.token_for(need).await?;
             // The sign-in of the first token this request was given, however often it waits.
@@ -76,11 +78,15 @@ impl Engine {
             if waited.epoch != epoch {
                 return Err(SessionError::SessionChanged);
             }
-            // The request's bound covers queueing and sending, not the refresh.
-            let deadline = *deadline.get_or_insert_with(|| Instant::now() + request.timeout);
+            let queued_at = Instant::now();
+            let deadline = queued_at + left;
             let permit = self.place_on_the_wire(deadline).await?;
             let Some(token) = self.token_at_once(need) else {
                 drop(permit);
+                left = left.saturating_sub(queued_at.elapsed());
+                if left.is_zero() {
+                    return Err(SessionError::Timeout);
+                }
                 continue;
             };
             let token = token?;
@@ -114,6 +120,10 @@ impl Engine {
         token: Option<&TokenSet>,
         deadline: Instant,
     ) -> Result<HttpResponse, SessionError> {
+        // A request whose time ran out in the queue is not sent at all.
+        if Instant::now() >= deadline {
+            return Err(SessionError::Timeout);
+        }
         let attempts = async {
             let key = self.proof_key_for(token)?;
             let mut retried = false;
@@ -155,7 +165,8 @@ impl Engine {
             headers.insert(self.settings.header_name.clone(), ts.header(|t| self.settings.authorization(t))?);
             return Ok(headers);
         };
-        let proof = match dpop.proof(request.method.as_str(), &request.url, Some(&ts.tokens.access_token)).await {
+        let access_token = Some(ts.tokens.access_token.as_str());
+        let proof = match dpop.proof(request.method.as_str(), &request.url, access_token, request.timeout).await {
             Ok(proof) => proof,
             Err(DpopKeyError::Gone) => return Err(self.key_gone(ts.epoch).await),
             Err(other) => return Err(key_failed(other)),

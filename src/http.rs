@@ -145,21 +145,14 @@ pub(crate) async fn read_capped(mut response: reqwest::Response, limit: u64) -> 
     if response.content_length().is_some_and(|n| n > limit) {
         return Err(BodyError::TooLarge);
     }
+    // Copied into a buffer of its own even when it came in one chunk: a chunk shares the
+    // connection's read buffer, which the response must not keep alive.
     let mut body = bytes::BytesMut::new();
-    let mut first = None;
     while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
-        let len = first.as_ref().map_or(0, Bytes::len) + body.len() + chunk.len();
-        if len as u64 > limit {
+        if (body.len() + chunk.len()) as u64 > limit {
             return Err(BodyError::TooLarge);
         }
-        // A body that comes in one chunk (most do) is kept as it came, not copied.
-        match first.take() {
-            None if body.is_empty() => first = Some(chunk),
-            earlier => {
-                body.extend_from_slice(earlier.as_deref().unwrap_or_default());
-                body.extend_from_slice(&chunk);
-            }
-        }
+        body.extend_from_slice(&chunk);
     }
-    Ok(first.unwrap_or_else(|| body.freeze()))
+    Ok(body.freeze())
 }

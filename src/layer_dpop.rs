@@ -92,7 +92,7 @@ impl Engine {
             return Ok(vec![HttpHeader { name, value: text(&value) }]);
         };
         let method = Method::from_bytes(method.as_bytes()).map_err(|_| invalid("the method is not valid"))?;
-        let proof = match key.proof(method.as_str(), &url, Some(access_token)).await {
+        let proof = match key.proof(method.as_str(), &url, Some(access_token), self.settings.request_timeout).await {
             Ok(proof) => proof,
             Err(DpopKeyError::Gone) => return Err(self.key_gone(token.epoch).await),
             Err(other) => return Err(key_failed(other)),

@@ -50,7 +50,8 @@ pub(crate) async fn refresh(
     loop {
         let mut request = refresh_request(wire.no_redirects(), settings, refresh_token);
         if let Some(dpop) = dpop {
-            let proof = dpop.proof("POST", &settings.refresh_url, None).await.map_err(|e| match e {
+            let within = settings.refresh_call_limit();
+            let proof = dpop.proof("POST", &settings.refresh_url, None, within).await.map_err(|e| match e {
                 DpopKeyError::Gone => RefreshFailure::KeyGone,
                 other => RefreshFailure::Transient(key_failed(other)),
             })?;

@@ -54,7 +54,7 @@ pub struct SessionMetrics {
     /// Calls waiting for a refresh right now.
     pub waiting_for_refresh: u64,
     /// Requests waiting right now for a place among the `max_concurrent_requests` on
-    /// the wire (never while a refresh they need is under way).
+    /// the wire.
     pub waiting_for_the_wire: u64,
 }
 
@@ -116,7 +116,8 @@ impl Session {
             if let Some(nonce) = nonce {
                 dpop.use_nonce(&url, &nonce);
             }
-            let proof = dpop.proof(&method.to_ascii_uppercase(), &url, None).await.map_err(key_failed)?;
+            let within = engine.settings.request_timeout;
+            let proof = dpop.proof(&method.to_ascii_uppercase(), &url, None, within).await.map_err(key_failed)?;
             Ok(proof.to_str().unwrap_or_default().to_owned())
         })
         .await

@@ -3264,7 +3264,7 @@ public struct SessionMetrics: Equatable, Hashable {
     public var waitingForRefresh: UInt64
     /**
      * Requests waiting right now for a place among the `max_concurrent_requests` on
-     * the wire (never while a refresh they need is under way).
+     * the wire.
      */
     public var waitingForTheWire: UInt64
 
@@ -3292,7 +3292,7 @@ public struct SessionMetrics: Equatable, Hashable {
          */waitingForRefresh: UInt64, 
         /**
          * Requests waiting right now for a place among the `max_concurrent_requests` on
-         * the wire (never while a refresh they need is under way).
+         * the wire.
          */waitingForTheWire: UInt64) {
         self.requests = requests
         self.refreshes = refreshes

@@ -186,3 +186,63 @@ async fn every_request_refused_for_one_nonce_rotation_is_sent_again_and_served()
     }
     assert_eq!(server.stat("refresh_requests").await, 0, "nonce refusals are not expiries");
 }
+
+/// A key that stops answering from its `stall_at`-th signature until released, like a
+/// hardware key that hangs.
+struct StallingKey {
+    inner: Arc<dyn DpopKey>,
+    signed: std::sync::atomic::AtomicUsize,
+    stall_at: std::sync::atomic::AtomicUsize,
+    released: (std::sync::Mutex<bool>, std::sync::Condvar),
+}
+
+impl StallingKey {
+    fn release(&self) {
+        *self.released.0.lock().unwrap() = true;
+        self.released.1.notify_all();
+    }
+}
+
+impl DpopKey for StallingKey {
+    fn public_jwk(&self) -> Result<String, DpopKeyError> {
+        self.inner.public_jwk()
+    }
+    fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, DpopKeyError> {
+        if self.signed.fetch_add(1, Ordering::SeqCst) + 1 >= self.stall_at.load(Ordering::SeqCst) {
+            let (lock, wake) = &self.released;
+            let guard = lock.lock().unwrap();
+            // Bounded, so a broken test leaves no thread behind for long.
+            let _ = wake.wait_timeout_while(guard, std::time::Duration::from_secs(60), |released| !*released);
+        }
+        self.inner.sign(message)
+    }
+}
+
+/// Fails when the refresh's proof had no bound: the refresh stayed under way while the key
+/// hung, and every call after it waited for it and timed out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_that_stops_answering_during_a_refresh_fails_that_refresh_and_not_the_session() {
+    let server = AuthServer::start_with(&["--dpop"]);
+    let key = Arc::new(StallingKey {
+        inner: software_dpop_key(),
+        signed: Default::default(),
+        stall_at: usize::MAX.into(),
+        released: Default::default(),
+    });
+    let store = Arc::new(MemoryStore::default());
+    let mut config = SessionConfig::new(server.base_url());
+    config.refresh_timeout_ms = 300;
+    let session = Session::with_dpop(config, store, key.clone(), None).unwrap();
+    session.sign_in(server.login_with_proof(&session).await).await.unwrap();
+    server.expire_all().await;
+    // The request's own proof is signed; the refresh's (the next) hangs.
+    key.stall_at.store(key.signed.load(Ordering::SeqCst) + 2, Ordering::SeqCst);
+
+    let error = session.execute(HttpRequest::get("/api/resource")).await.unwrap_err();
+
+    assert!(matches!(&error, SessionError::DpopKey { detail } if detail.contains("did not sign")), "{error:?}");
+    assert_eq!(session.state(), SessionState::Active, "the refresh ended while the key still hung");
+    key.release();
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200, "the next call refreshes");
+    assert_eq!(server.stat("refreshes").await, 1);
+}

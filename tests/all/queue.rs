@@ -101,3 +101,44 @@ async fn a_request_without_the_token_never_waits_behind_a_refresh_for_a_place_on
     assert_eq!(queued.await.unwrap().unwrap().status, 200);
     assert_ne!(replaced, first.access_token);
 }
+
+/// Fails when the request's bound also ran while it waited for the refresh: it was sent
+/// with its time already spent and failed with `Timeout`, though the refresh succeeded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_waits_for_a_refresh_after_queueing_keeps_the_rest_of_its_bound() {
+    let server = AuthServer::start();
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |c| c.max_concurrent_requests = 1);
+    let first = server.login().await;
+    session.sign_in(first.clone()).await.unwrap();
+    let holding = tokio::spawn({
+        let session = Arc::clone(&session);
+        async move { session.execute(HttpRequest::get("/held")).await }
+    });
+    eventually("the first request to hold the only place", || async { server.stat("held_waiting").await == 1 }).await;
+    let bound = std::time::Duration::from_millis(500);
+    let queued = tokio::spawn({
+        let session = Arc::clone(&session);
+        let request = HttpRequest { timeout_ms: Some(bound.as_millis() as u64), ..HttpRequest::get("/api/resource") };
+        async move { session.execute(request).await }
+    });
+    eventually("the second request to queue", || std::future::ready(session.metrics().waiting_for_the_wire == 1)).await;
+    server.fault(json!({"kind": "delay", "ms": 0, "gated": true})).await;
+    let refresh = tokio::spawn({
+        let (session, rejected) = (Arc::clone(&session), first.access_token.clone());
+        async move { session.refresh_after_unauthorized(rejected).await }
+    });
+    eventually("the refresh to reach the server", || async { server.stat("refresh_requests").await == 1 }).await;
+    server.post_json("/control/release-held", json!({})).await;
+    assert_eq!(holding.await.unwrap().unwrap().status, 200);
+    eventually("the queued request to wait for the refresh", || {
+        std::future::ready(session.metrics().waiting_for_refresh == 2)
+    })
+    .await;
+
+    // The refresh takes longer than the queued request's whole bound.
+    tokio::time::sleep(bound * 2).await;
+    server.post_json("/control/release", json!({})).await;
+
+    refresh.await.unwrap().unwrap();
+    assert_eq!(queued.await.unwrap().map(|r| r.status), Ok(200));
+}

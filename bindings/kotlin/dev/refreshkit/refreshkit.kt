@@ -4984,7 +4984,7 @@ data class SessionMetrics (
     , 
     /**
      * Requests waiting right now for a place among the `max_concurrent_requests` on
-     * the wire (never while a refresh they need is under way).
+     * the wire.
      */
     var `waitingForTheWire`: kotlin.ULong
     
