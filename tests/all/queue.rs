@@ -58,10 +58,20 @@ async fn a_queued_request_leaves_with_the_token_current_when_it_leaves() {
     assert_eq!(seen, json!([first.access_token, replaced]));
 }
 
-/// Fails when a request that left the queue during a refresh waited for it in its place on
-/// the wire: the request for another host, which carries no token, waited for the refresh.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_without_the_token_never_waits_behind_a_refresh_for_a_place_on_the_wire() {
+type Call<T> = tokio::task::JoinHandle<Result<T, SessionError>>;
+
+/// A request that queued behind the only place on the wire, then left the queue while a
+/// refresh (held at the server until `/control/release`) was under way, and now waits for
+/// it: the request's call, the refresh's call, and the tokens it replaces.
+struct QueuedDuringARefresh {
+    server: AuthServer,
+    session: Arc<refreshkit::Session>,
+    queued: Call<refreshkit::HttpResponse>,
+    refresh: Call<String>,
+    first: refreshkit::Tokens,
+}
+
+async fn queued_during_a_refresh(queued: HttpRequest) -> QueuedDuringARefresh {
     let server = AuthServer::start();
     let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |c| c.max_concurrent_requests = 1);
     let first = server.login().await;
@@ -72,7 +82,7 @@ async fn a_request_without_the_token_never_waits_behind_a_refresh_for_a_place_on
     };
     let holding = spawn(HttpRequest::get("/held"));
     eventually("the first request to hold the only place", || async { server.stat("held_waiting").await == 1 }).await;
-    let queued = spawn(HttpRequest::get("/api/resource"));
+    let queued = spawn(queued);
     eventually("the second request to queue", || std::future::ready(session.metrics().waiting_for_the_wire == 1)).await;
     server.fault(json!({"kind": "delay", "ms": 0, "gated": true})).await;
     let refresh = tokio::spawn({
@@ -86,6 +96,15 @@ async fn a_request_without_the_token_never_waits_behind_a_refresh_for_a_place_on
         std::future::ready(session.metrics().waiting_for_refresh == 2 && session.metrics().waiting_for_the_wire == 0)
     })
     .await;
+    QueuedDuringARefresh { server, session, queued, refresh, first }
+}
+
+/// Fails when a request that left the queue during a refresh waited for it in its place on
+/// the wire: the request for another host, which carries no token, waited for the refresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_without_the_token_never_waits_behind_a_refresh_for_a_place_on_the_wire() {
+    let QueuedDuringARefresh { server, session, queued, refresh, first } =
+        queued_during_a_refresh(HttpRequest::get("/api/resource")).await;
 
     // Another host on this machine: the token never goes there.
     let elsewhere = format!("http://localhost:{}/big?bytes=10", server.port());
@@ -106,37 +125,13 @@ async fn a_request_without_the_token_never_waits_behind_a_refresh_for_a_place_on
 /// with its time already spent and failed with `Timeout`, though the refresh succeeded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_that_waits_for_a_refresh_after_queueing_keeps_the_rest_of_its_bound() {
-    let server = AuthServer::start();
-    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |c| c.max_concurrent_requests = 1);
-    let first = server.login().await;
-    session.sign_in(first.clone()).await.unwrap();
-    let holding = tokio::spawn({
-        let session = Arc::clone(&session);
-        async move { session.execute(HttpRequest::get("/held")).await }
-    });
-    eventually("the first request to hold the only place", || async { server.stat("held_waiting").await == 1 }).await;
-    let bound = std::time::Duration::from_millis(500);
-    let queued = tokio::spawn({
-        let session = Arc::clone(&session);
-        let request = HttpRequest { timeout_ms: Some(bound.as_millis() as u64), ..HttpRequest::get("/api/resource") };
-        async move { session.execute(request).await }
-    });
-    eventually("the second request to queue", || std::future::ready(session.metrics().waiting_for_the_wire == 1)).await;
-    server.fault(json!({"kind": "delay", "ms": 0, "gated": true})).await;
-    let refresh = tokio::spawn({
-        let (session, rejected) = (Arc::clone(&session), first.access_token.clone());
-        async move { session.refresh_after_unauthorized(rejected).await }
-    });
-    eventually("the refresh to reach the server", || async { server.stat("refresh_requests").await == 1 }).await;
-    server.post_json("/control/release-held", json!({})).await;
-    assert_eq!(holding.await.unwrap().unwrap().status, 200);
-    eventually("the queued request to wait for the refresh", || {
-        std::future::ready(session.metrics().waiting_for_refresh == 2)
-    })
-    .await;
+    // Room for the scene's control calls while it queues, on a busy machine too.
+    let bound = std::time::Duration::from_secs(2);
+    let request = HttpRequest { timeout_ms: Some(bound.as_millis() as u64), ..HttpRequest::get("/api/resource") };
+    let QueuedDuringARefresh { server, queued, refresh, .. } = queued_during_a_refresh(request).await;
 
     // The refresh takes longer than the queued request's whole bound.
-    tokio::time::sleep(bound * 2).await;
+    tokio::time::sleep(bound).await;
     server.post_json("/control/release", json!({})).await;
 
     refresh.await.unwrap().unwrap();
