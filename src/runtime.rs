@@ -171,9 +171,21 @@ impl<T, F: Future<Output = Result<T, SessionError>>> Future for InRuntime<F> {
         let _entered = if self.enter { enter_own() } else { None };
         match catch_unwind(AssertUnwindSafe(|| self.inner.as_mut().poll(cx))) {
             Ok(poll) => poll,
-            Err(_) => Poll::Ready(Err(SessionError::Internal { detail: "the library panicked".into() })),
+            Err(payload) => Poll::Ready(Err(panic_error(payload.as_ref()))),
         }
     }
+}
+
+/// The error for a panic caught at the edge. The only one an app can cause is tokio's
+/// for a runtime without IO or timers (with `use_callers_runtime`): that one says so.
+fn panic_error(payload: &(dyn std::any::Any + Send)) -> SessionError {
+    let message = payload.downcast_ref::<String>().map(String::as_str).or(payload.downcast_ref::<&str>().copied());
+    if message.is_some_and(|m| m.contains("IO is disabled") || m.contains("timers are disabled")) {
+        return SessionError::InvalidConfig {
+            detail: "use_callers_runtime needs a tokio runtime with IO and timers (Builder::enable_all)".into(),
+        };
+    }
+    SessionError::Internal { detail: "the library panicked".into() }
 }
 
 #[cfg(test)]

@@ -231,10 +231,11 @@ impl Session {
     /// From now on, a call made on a tokio runtime keeps its request's sockets and timers
     /// on that runtime instead of the library's own, so no socket event crosses between
     /// runtimes (BENCHMARKS.md section 2). The runtime needs its IO and time drivers, as
-    /// reqwest does. Connections made on a runtime close with it, and so do the calls in
-    /// flight there; the session goes on serving calls from other runtimes. Calls from
-    /// threads without a runtime (Kotlin, Swift, the `_blocking` forms) and the refresh
-    /// itself keep using the library's runtime.
+    /// reqwest does (on one without them a call fails with `InvalidConfig`). Connections
+    /// made on a runtime close with it, and so do the calls in flight there; the session
+    /// goes on serving calls from other runtimes. Calls from threads without a runtime
+    /// (Kotlin, Swift, the `_blocking` forms) and the refresh itself keep using the
+    /// library's runtime.
     pub fn use_callers_runtime(&self) {
         self.callers_runtime.store(true, Ordering::Relaxed);
     }

@@ -240,3 +240,28 @@ fn a_session_on_the_callers_runtime_outlives_that_runtime() {
         assert_eq!(statuses_on_a_new_runtime(), vec![Ok(200); 8], "a later runtime's calls are served");
     }
 }
+
+/// Fails when a call on such a runtime ended as `Internal` ("the library panicked").
+#[test]
+fn the_callers_runtime_without_io_or_timers_is_a_config_error_not_a_crash() {
+    let server = crate::helpers::AuthServer::start();
+    let session = refreshkit::Session::new(
+        refreshkit::SessionConfig::new(server.base_url()),
+        std::sync::Arc::new(crate::helpers::MemoryStore::default()),
+        None,
+    )
+    .unwrap();
+    let full = tokio::runtime::Runtime::new().unwrap();
+    full.block_on(async { session.sign_in(server.login().await).await }).unwrap();
+    session.use_callers_runtime();
+    let without_drivers = tokio::runtime::Builder::new_current_thread().build().unwrap();
+
+    let answer = without_drivers.block_on(session.execute(refreshkit::HttpRequest::get("/api/resource")));
+
+    assert!(
+        matches!(&answer, Err(refreshkit::SessionError::InvalidConfig { detail }) if detail.contains("enable_all")),
+        "{answer:?}"
+    );
+    let served = full.block_on(session.execute(refreshkit::HttpRequest::get("/api/resource")));
+    assert_eq!(served.map(|r| r.status), Ok(200), "the session goes on from a runtime that has them");
+}
