@@ -69,6 +69,8 @@ struct QueuedDuringARefresh {
     queued: Call<refreshkit::HttpResponse>,
     refresh: Call<String>,
     first: refreshkit::Tokens,
+    /// When the request was seen waiting in the queue.
+    queued_at: std::time::Instant,
 }
 
 async fn queued_during_a_refresh(queued: HttpRequest) -> QueuedDuringARefresh {
@@ -84,6 +86,7 @@ async fn queued_during_a_refresh(queued: HttpRequest) -> QueuedDuringARefresh {
     eventually("the first request to hold the only place", || async { server.stat("held_waiting").await == 1 }).await;
     let queued = spawn(queued);
     eventually("the second request to queue", || std::future::ready(session.metrics().waiting_for_the_wire == 1)).await;
+    let queued_at = std::time::Instant::now();
     server.fault(json!({"kind": "delay", "ms": 0, "gated": true})).await;
     let refresh = tokio::spawn({
         let (session, rejected) = (Arc::clone(&session), first.access_token.clone());
@@ -96,14 +99,14 @@ async fn queued_during_a_refresh(queued: HttpRequest) -> QueuedDuringARefresh {
         std::future::ready(session.metrics().waiting_for_refresh == 2 && session.metrics().waiting_for_the_wire == 0)
     })
     .await;
-    QueuedDuringARefresh { server, session, queued, refresh, first }
+    QueuedDuringARefresh { server, session, queued, refresh, first, queued_at }
 }
 
 /// Fails when a request that left the queue during a refresh waited for it in its place on
 /// the wire: the request for another host, which carries no token, waited for the refresh.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_without_the_token_never_waits_behind_a_refresh_for_a_place_on_the_wire() {
-    let QueuedDuringARefresh { server, session, queued, refresh, first } =
+    let QueuedDuringARefresh { server, session, queued, refresh, first, .. } =
         queued_during_a_refresh(HttpRequest::get("/api/resource")).await;
 
     // Another host on this machine: the token never goes there.
@@ -128,10 +131,10 @@ async fn a_request_that_waits_for_a_refresh_after_queueing_keeps_the_rest_of_its
     // Room for the scene's control calls while it queues, on a busy machine too.
     let bound = std::time::Duration::from_secs(2);
     let request = HttpRequest { timeout_ms: Some(bound.as_millis() as u64), ..HttpRequest::get("/api/resource") };
-    let QueuedDuringARefresh { server, queued, refresh, .. } = queued_during_a_refresh(request).await;
+    let QueuedDuringARefresh { server, queued, refresh, queued_at, .. } = queued_during_a_refresh(request).await;
 
     // The refresh takes longer than the queued request's whole bound.
-    tokio::time::sleep(bound).await;
+    eventually("the queued request's bound to pass", || std::future::ready(queued_at.elapsed() > bound)).await;
     server.post_json("/control/release", json!({})).await;
 
     refresh.await.unwrap().unwrap();
