@@ -12,6 +12,11 @@ use serde_json::json;
 
 use crate::helpers::{session_with, signed_in_then_expired, AuthServer, Expired, MemoryStore};
 
+/// A session with the default config and a store of its own.
+fn plain_session(server: &AuthServer) -> Arc<Session> {
+    session_with(server, Arc::new(MemoryStore::default()), |_| {}).0
+}
+
 async fn lease_of(session: &Arc<Session>) -> Result<TokenLease, SessionError> {
     let session = Arc::clone(session);
     on_plain_thread(move || session.access_token_lease_blocking()).await
@@ -173,19 +178,9 @@ async fn a_listener_may_use_the_blocking_calls() {
 /// library's runtime, and the caller's would have no task for it.
 #[tokio::test(flavor = "current_thread")]
 async fn a_rust_app_can_keep_the_sessions_sockets_on_its_own_runtime() {
-    let server = crate::helpers::AuthServer::start();
-    let on_library = refreshkit::Session::new(
-        refreshkit::SessionConfig::new(server.base_url()),
-        std::sync::Arc::new(crate::helpers::MemoryStore::default()),
-        None,
-    )
-    .unwrap();
-    let on_app = refreshkit::Session::new(
-        refreshkit::SessionConfig::new(server.base_url()),
-        std::sync::Arc::new(crate::helpers::MemoryStore::default()),
-        None,
-    )
-    .unwrap();
+    let server = AuthServer::start();
+    let on_library = plain_session(&server);
+    let on_app = plain_session(&server);
     on_app.use_callers_runtime();
     let runtime = tokio::runtime::Handle::current();
     // The test's own client (logins, controls) keeps its connection on this runtime too:
@@ -195,9 +190,9 @@ async fn a_rust_app_can_keep_the_sessions_sockets_on_its_own_runtime() {
     server.expire_all().await;
     let tasks = runtime.metrics().num_alive_tasks();
 
-    assert_eq!(on_library.execute(refreshkit::HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert_eq!(on_library.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
     assert_eq!(runtime.metrics().num_alive_tasks(), tasks, "the connection lives on the library's runtime");
-    assert_eq!(on_app.execute(refreshkit::HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert_eq!(on_app.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
     assert!(runtime.metrics().num_alive_tasks() > tasks, "the pooled connection's task runs on the app's runtime");
     assert_eq!(server.stat("refreshes").await, 2, "the refreshes still run, on the library's runtime");
 }
@@ -206,25 +201,20 @@ async fn a_rust_app_can_keep_the_sessions_sockets_on_its_own_runtime() {
 /// working from the next runtime: the dead runtime's pooled connections are not reused.
 #[test]
 fn a_session_on_the_callers_runtime_outlives_that_runtime() {
-    let server = crate::helpers::AuthServer::start();
-    let session = refreshkit::Session::new(
-        refreshkit::SessionConfig::new(server.base_url()),
-        std::sync::Arc::new(crate::helpers::MemoryStore::default()),
-        None,
-    )
-    .unwrap();
+    let server = AuthServer::start();
+    let session = plain_session(&server);
     session.use_callers_runtime();
     // Eight calls at once on a new runtime, so several connections are open when it goes.
     let statuses_on_a_new_runtime = || {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         runtime.block_on(async {
-            if session.state() != refreshkit::SessionState::Active {
+            if session.state() != SessionState::Active {
                 session.sign_in(server.login().await).await.unwrap();
             }
             let calls: Vec<_> = (0..8)
                 .map(|_| {
                     let session = session.clone();
-                    tokio::spawn(async move { session.execute(refreshkit::HttpRequest::get("/api/resource")).await })
+                    tokio::spawn(async move { session.execute(HttpRequest::get("/api/resource")).await })
                 })
                 .collect();
             let mut statuses = Vec::new();
@@ -244,24 +234,19 @@ fn a_session_on_the_callers_runtime_outlives_that_runtime() {
 /// Fails when a call on such a runtime ended as `Internal` ("the library panicked").
 #[test]
 fn the_callers_runtime_without_io_or_timers_is_a_config_error_not_a_crash() {
-    let server = crate::helpers::AuthServer::start();
-    let session = refreshkit::Session::new(
-        refreshkit::SessionConfig::new(server.base_url()),
-        std::sync::Arc::new(crate::helpers::MemoryStore::default()),
-        None,
-    )
-    .unwrap();
+    let server = AuthServer::start();
+    let session = plain_session(&server);
     let full = tokio::runtime::Runtime::new().unwrap();
     full.block_on(async { session.sign_in(server.login().await).await }).unwrap();
     session.use_callers_runtime();
     let without_drivers = tokio::runtime::Builder::new_current_thread().build().unwrap();
 
-    let answer = without_drivers.block_on(session.execute(refreshkit::HttpRequest::get("/api/resource")));
+    let answer = without_drivers.block_on(session.execute(HttpRequest::get("/api/resource")));
 
     assert!(
         matches!(&answer, Err(refreshkit::SessionError::InvalidConfig { detail }) if detail.contains("enable_all")),
         "{answer:?}"
     );
-    let served = full.block_on(session.execute(refreshkit::HttpRequest::get("/api/resource")));
+    let served = full.block_on(session.execute(HttpRequest::get("/api/resource")));
     assert_eq!(served.map(|r| r.status), Ok(200), "the session goes on from a runtime that has them");
 }
