@@ -24,12 +24,5 @@ for triple in "${REFRESHKIT_ANDROID_TARGETS[@]}"; do
 done
 
 # The bindings come from the host build's metadata; they do not depend on the ABI.
-cargo build --quiet -p refreshkit
-cargo build --quiet -p uniffi-bindgen
-case "$(uname)" in Darwin) lib=target/debug/librefreshkit.dylib ;; *) lib=target/debug/librefreshkit.so ;; esac
-out="$here/refreshkit/build/generated/uniffi"
-rm -rf "$out"
-target/debug/uniffi-bindgen generate --no-format --library "$lib" -l kotlin \
-  -c "$here/uniffi-android.toml" -o "$out"
-bindings/kotlin-messages.sh "$out/dev/refreshkit/refreshkit.kt"
+bindings/generate-android.sh "$here/refreshkit/build/generated/uniffi"
 echo "jniLibs and the Android bindings are ready"

@@ -6,7 +6,10 @@
 #                             are generated from bionic's symbol maps
 #   check <triple> <.so>      the Android library: exports, NEEDED, undefined symbols
 #   check-apple <triple> <.a> the iOS static library: exports, architecture, platform
-#   sizes <.so> <.a>          the size table (Markdown)
+#   check-apple-arch <.a> <arch> <platform> <minos> <header>
+#                             one architecture of a thin or fat Apple static library (an
+#                             XCFramework slice): objects, platform, exports of <header>
+#   sizes                     the size table (Markdown) of every library built
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/mobile-targets.sh
@@ -47,9 +50,9 @@ stubs() {
     clang --target="$clang_target" -shared -nostdlib -fuse-ld=lld -Wno-builtin-requires-header \
       -Wno-incompatible-library-redeclaration -fno-builtin -o "$dir/$lib" -Wl,-soname,"$lib" "$dir/${lib%.so}.c"
   done
-  # libunwind is a static library in the NDK (r23 and later): an empty one here, so the
-  # unwinder's symbols stay visible as undefined and are checked against the list.
-  llvm-ar rc "$dir/libunwind.a"
+  # libunwind is a static library in the NDK (r23 and later), linked into the .so: LLVM's,
+  # built for the target by scripts/android-unwinder.sh.
+  scripts/android-unwinder.sh "$triple" "$dir"
 }
 
 check_android() {
@@ -91,7 +94,15 @@ check_android() {
     grep -qx "$s" <<< "$weak" || fail "$s (newer than API $REFRESHKIT_ANDROID_API) is referenced strongly: dlopen would fail on older Android"
   done <<< "$late"
   echo "undefined: $(echo "$undef" | wc -l) symbols, all in $allowed; all in bionic at API $REFRESHKIT_ANDROID_API except the weak $(echo $(echo "$late" | awk '{print $1}'))"
-  # 4. LOAD segments aligned for 16 KB pages (Android 15 devices; Google Play requires it).
+  # 4. The unwinder is the library's own: linked in, not exported (two copies in one
+  #    process would each see only their own frames).
+  local exported_unwinder
+  exported_unwinder=$(llvm-nm -D --defined-only -j "$so" | grep -E '^(_Unwind_|__gnu_unwind_)' || true)
+  [ -z "$exported_unwinder" ] || fail "$so exports the unwinder: $(echo $exported_unwinder)"
+  echo "unwinder linked in and not exported"
+  # 5. LOAD segments aligned for 16 KB pages on 64-bit ABIs (Android 15 devices with 16 KB
+  #    pages are all 64-bit; Google Play requires it of arm64-v8a and x86_64).
+  case "$triple" in armv7-*) return ;; esac
   local align
   for align in $(llvm-readelf -lW "$so" | awk '$1 == "LOAD" { print $NF }'); do
     [ $((align)) -ge 16384 ] || fail "$so has a LOAD segment aligned to $((align)) bytes, below 16 KB"
@@ -99,52 +110,116 @@ check_android() {
   echo "LOAD segments aligned to 16 KB or more"
 }
 
+# The Mach-O CPU, platform (as llvm-objdump names it) and minimum OS version a target's
+# objects must carry.
+apple_expectations() {
+  case "$1" in
+    aarch64-apple-ios) echo "ARM64 ios $IPHONEOS_DEPLOYMENT_TARGET" ;;
+    aarch64-apple-ios-sim) echo "ARM64 iossimulator $IPHONEOS_DEPLOYMENT_TARGET" ;;
+    x86_64-apple-ios) echo "X86_64 iossimulator $IPHONEOS_DEPLOYMENT_TARGET" ;;
+    aarch64-apple-darwin) echo "ARM64 macos $MACOSX_DEPLOYMENT_TARGET" ;;
+    x86_64-apple-darwin) echo "X86_64 macos $MACOSX_DEPLOYMENT_TARGET" ;;
+    *) fail "no Apple expectations for $1" ;;
+  esac
+}
+
 check_apple() {
-  local triple=$1 lib=$2 missing
+  local triple=$1 lib=$2 missing cpu platform minos headers platforms
   [ -f "$lib" ] || fail "$lib was not built"
-  # Mach-O arm64 objects for iOS (not the simulator), for the deployment target above.
-  llvm-objdump --macho --private-headers "$lib" > /tmp/refreshkit-macho.$$ 2>/dev/null || true
-  grep -q 'ARM64' /tmp/refreshkit-macho.$$ || { rm -f /tmp/refreshkit-macho.$$; fail "$lib holds no arm64 Mach-O objects"; }
-  local platforms
-  platforms=$(awk '/cmd LC_BUILD_VERSION/ { b = 1 } b && /platform/ { p = $2 } b && /minos/ { print p " " $2; b = 0 }' /tmp/refreshkit-macho.$$ | sort -u)
-  rm -f /tmp/refreshkit-macho.$$
-  case "$triple" in *-sim) want="iossimulator|7" ;; *-ios) want="ios|2" ;; esac
+  read -r cpu platform minos <<< "$(apple_expectations "$triple")"
+  headers=$(llvm-objdump --macho --private-headers "$lib" 2>/dev/null || true)
+  # Every object: the target's CPU, platform and minimum OS (llvm-objdump names the
+  # platform; a device object in a simulator slice is what Xcode refuses to link).
+  grep -q "MH_MAGIC_64 *$cpu " <<< "$headers" || fail "$lib holds no $cpu Mach-O objects"
+  grep -E 'MH_MAGIC' <<< "$headers" | grep -vq "MH_MAGIC_64 *$cpu " && fail "$lib holds objects of another CPU than $cpu"
+  platforms=$(awk '/cmd LC_BUILD_VERSION/ { b = 1 } b && /platform/ { p = $2 } b && /minos/ { print p " " $2; b = 0 }' <<< "$headers" | sort -u)
   [ -n "$platforms" ] || fail "$lib: no LC_BUILD_VERSION"
-  grep -Eivq "^($want) $IPHONEOS_DEPLOYMENT_TARGET$" <<< "$platforms" &&
-    fail "$lib: objects for another platform or iOS version than $want $IPHONEOS_DEPLOYMENT_TARGET: $(echo $platforms)"
-  echo "Mach-O arm64, platform and minimum iOS: $(echo "$platforms" | tr '\n' ' ')"
+  [ "$platforms" = "$platform $minos" ] ||
+    fail "$lib: objects for another platform or version than $platform $minos: $(echo $platforms)"
+  echo "Mach-O $cpu, platform and minimum OS: $platforms"
   missing=$(comm -23 <(required_symbols | grep -v '^Java_' | grep -vx 'refreshkit_token_lease_is_current' | sed 's/^/_/' | sort -u) \
     <(llvm-nm --defined-only --extern-only -j "$lib" 2>/dev/null | sort -u))
   [ -z "$missing" ] || fail "not exported by $lib: $missing"
   echo "exported: every UniFFI symbol of RefreshKitFFI.h"
 }
 
-sizes() {
-  local so=$1 a=$2 tmp so_bytes a_bytes a_debugless code
+# One architecture of an Apple static library, thin or fat (llvm-lipo), as an XCFramework
+# slice ships it: every object in it is a Mach-O object of ARCH (arm64, x86_64) with one
+# LC_BUILD_VERSION, for PLATFORM (ios, iossimulator, macos: as llvm-objdump names them) and
+# minimum OS version MINOS; and it defines every uniffi_refreshkit_*/ffi_refreshkit_*
+# function HEADER (the slice's RefreshKitFFI.h) declares.
+check_apple_arch() {
+  local lib=$1 arch=$2 platform=$3 minos=$4 header=$5 tmp cputype number objects bad missing wanted
+  [ -f "$lib" ] || fail "$lib does not exist"
+  [ -f "$header" ] || fail "$header does not exist"
+  case "$arch" in arm64) cputype=ARM64 ;; x86_64) cputype=X86_64 ;; *) fail "unknown architecture $arch" ;; esac
+  case "$platform" in macos) number=1 ;; ios) number=2 ;; iossimulator) number=7 ;; *) fail "unknown platform $platform" ;; esac
   tmp=$(mktemp -d)
-  llvm-strip --strip-all -o "$tmp/so" "$so"
-  llvm-strip --strip-debug -o "$tmp/a" "$a"
-  so_bytes=$(stat -c %s "$tmp/so"); a_bytes=$(stat -c %s "$a"); a_debugless=$(stat -c %s "$tmp/a")
-  # What the archive can add to an app at most: the sections that reach an app (code,
-  # constants, data, unwind tables), before the app's linker drops what is not called.
-  # Not counted: debug info, embedded bitcode, and __compact_unwind, which the linker
-  # turns into a much smaller __unwind_info.
-  code=$(llvm-size -A "$a" 2>/dev/null | awk '$1 ~ /^__/ && $1 !~ /^__(debug|apple|bitcode|cmdline|compact_unwind)/ && $2 ~ /^[0-9]+$/ { s += $2 } END { print s + 0 }')
+  # (llvm-objdump and llvm-nm report a missing architecture on stderr, with status 0.)
+  llvm-objdump --macho --private-headers --arch="$arch" "$lib" > "$tmp/headers" 2> "$tmp/err" || true
+  [ ! -s "$tmp/err" ] || { bad=$(head -n 1 "$tmp/err"); rm -rf "$tmp"; fail "$lib: no $arch objects (llvm-objdump --arch=$arch: $bad)"; }
+  # One line per object: name, CPU type, then "platform minos" for each LC_BUILD_VERSION.
+  awk '/\(.*\):$/ { if (o != "") print o " " c b; o = $0; sub(/.*\(/, "", o); sub(/\):$/, "", o); c = "-"; b = ""; next }
+    /^Mach header/ { h = 1; next } h && /^ *MH_MAGIC/ { c = $2; h = 0 }
+    /cmd LC_BUILD_VERSION/ { v = 1 } v && $1 == "platform" { p = $2 } v && $1 == "minos" { b = b " " p "/" $2; v = 0 }
+    END { if (o != "") print o " " c b }' "$tmp/headers" > "$tmp/objects"
+  objects=$(wc -l < "$tmp/objects")
+  [ "$objects" -gt 0 ] || { rm -rf "$tmp"; fail "$lib ($arch): no objects"; }
+  # Right: the CPU type, and exactly one build version, naming the platform by name or number.
+  bad=$(awk -v c="$cputype" -v p1="$platform/$minos" -v p2="$number/$minos" 'NF != 3 || $2 != c || ($3 != p1 && $3 != p2)' "$tmp/objects")
+  [ -z "$bad" ] || { rm -rf "$tmp"; fail "$lib ($arch): $(wc -l <<< "$bad") of $objects objects are not $cputype for $platform ($number) $minos; object CPU platform/minos (per LC_BUILD_VERSION): $(head -n 3 <<< "$bad" | paste -sd ';' -)"; }
+  grep -o '\b\(uniffi_refreshkit_[a-z_0-9]*\|ffi_refreshkit_[a-z_0-9]*\)' "$header" | sed 's/^/_/' | sort -u > "$tmp/wanted"
+  wanted=$(wc -l < "$tmp/wanted")
+  [ "$wanted" -gt 0 ] || { rm -rf "$tmp"; fail "$header declares no uniffi_refreshkit_*/ffi_refreshkit_* function"; }
+  llvm-nm --arch="$arch" --defined-only --extern-only -j "$lib" 2>/dev/null | sort -u > "$tmp/defined" || true
+  missing=$(comm -23 "$tmp/wanted" "$tmp/defined")
   rm -rf "$tmp"
+  [ -z "$missing" ] || fail "$lib ($arch) does not define $(echo "$missing" | wc -l) of the $wanted functions $header declares: $(tr '\n' ' ' <<< "$missing" | cut -c1-300)"
+  echo "$arch: $objects Mach-O $cputype objects, each for $platform ($number) $minos; defines all $wanted functions of $(basename "$header")"
+}
+
+# The size table (Markdown) of every library scripts/mobile.sh built.
+sizes() {
+  local tmp t f bytes code profile_dir
+  profile_dir=$(refreshkit_profile_dir)
+  tmp=$(mktemp -d)
   mib() { awk -v b="$1" 'BEGIN { printf "%.2f", b / 1048576 }'; }
   echo "| target | artifact | bytes | MiB | goal |"
   echo "|---|---|---:|---:|---|"
-  echo "| aarch64-linux-android | librefreshkit.so, stripped | $so_bytes | $(mib "$so_bytes") | ≤ 2.5 MiB |"
-  echo "| aarch64-apple-ios | librefreshkit.a, debug info stripped | $a_debugless | $(mib "$a_debugless") | |"
-  echo "| aarch64-apple-ios | code, data and unwind tables in it (before dead-stripping) | $code | $(mib "$code") | |"
-  # The budget of issue 12: the stripped aarch64 Android library within 2.5 MiB.
-  [ "$so_bytes" -le $((5 * 1048576 / 2)) ] || fail "the Android library is over its 2.5 MiB budget"
+  for t in "${REFRESHKIT_ANDROID_TARGETS[@]}" "${REFRESHKIT_JVM_TARGETS[@]}"; do
+    f=target/$t/$profile_dir/librefreshkit.so
+    [ -f "$f" ] || continue
+    llvm-strip --strip-all -o "$tmp/so" "$f"
+    bytes=$(stat -c %s "$tmp/so")
+    if [ "$t" = aarch64-linux-android ]; then
+      echo "| $t | librefreshkit.so, stripped | $bytes | $(mib "$bytes") | ≤ 2.5 MiB |"
+      # The budget of issue 12: the stripped aarch64 Android library within 2.5 MiB.
+      [ "$bytes" -le $((5 * 1048576 / 2)) ] || fail "the Android library is over its 2.5 MiB budget"
+    else
+      echo "| $t | librefreshkit.so, stripped | $bytes | $(mib "$bytes") | |"
+    fi
+  done
+  for t in "${REFRESHKIT_IOS_TARGETS[@]}" "${REFRESHKIT_MACOS_TARGETS[@]}"; do
+    f=target/$t/$profile_dir/librefreshkit.a
+    [ -f "$f" ] || continue
+    llvm-strip --strip-debug -o "$tmp/a" "$f"
+    bytes=$(stat -c %s "$tmp/a")
+    # What the archive can add to an app at most: the sections that reach an app (code,
+    # constants, data, unwind tables), before the app's linker drops what is not called.
+    # Not counted: debug info, embedded bitcode, and __compact_unwind, which the linker
+    # turns into a much smaller __unwind_info.
+    code=$(llvm-size -A "$f" 2>/dev/null | awk '$1 ~ /^__/ && $1 !~ /^__(debug|apple|bitcode|cmdline|compact_unwind)/ && $2 ~ /^[0-9]+$/ { s += $2 } END { print s + 0 }')
+    echo "| $t | librefreshkit.a, debug info stripped | $bytes | $(mib "$bytes") | |"
+    echo "| $t | code, data and unwind tables in it (before dead-stripping) | $code | $(mib "$code") | |"
+  done
+  rm -rf "$tmp"
 }
 
 case "${1:-}" in
   stubs) stubs "$2" "$3" ;;
   check) check_android "$2" "$3" ;;
   check-apple) check_apple "$2" "$3" ;;
-  sizes) sizes "$2" "$3" ;;
-  *) echo "usage: $0 stubs|check|check-apple|sizes ..." >&2; exit 2 ;;
+  check-apple-arch) check_apple_arch "$2" "$3" "$4" "$5" "$6" ;;
+  sizes) sizes ;;
+  *) echo "usage: $0 stubs|check|check-apple|check-apple-arch|sizes ..." >&2; exit 2 ;;
 esac
