@@ -1,5 +1,5 @@
 # The two commands the README leads with, and their parts.
-.PHONY: demo test test-rust test-kotlin test-swift mobile bindings fuzz cargo-fuzz soak bench sim
+.PHONY: demo test test-rust test-kotlin test-swift mobile release release-check qemu-tests bindings fuzz cargo-fuzz soak bench sim
 
 demo:
 	cargo build --quiet -p auth-server
@@ -17,10 +17,23 @@ test-kotlin:
 test-swift:
 	scripts/test-all.sh swift
 
-# The core cross-built for Android and iOS and checked, the Android library's Kotlin
-# compiled (scripts/mobile.sh; installs what it needs).
+# The core cross-built for every Android ABI, iOS, macOS and Linux arm64 and checked, the
+# Android library's Kotlin compiled and run on Robolectric (scripts/mobile.sh; installs
+# what it needs).
 mobile:
 	scripts/mobile.sh
+
+# Every file a release uploads, in target/release-artifacts/, each checked as a consumer
+# meets it (scripts/release.sh runs make mobile first); release-check checks them again.
+release:
+	scripts/release.sh
+
+release-check:
+	scripts/release-check.sh
+
+# The Rust suite built for a phone's CPU and run under qemu-user (ARCH=aarch64|armv7).
+qemu-tests:
+	scripts/qemu-tests.sh $${ARCH:-aarch64}
 
 bindings:
 	bindings/generate.sh

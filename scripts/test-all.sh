@@ -33,6 +33,8 @@ run_rust() {
   suite sim scripts/sim.sh
   step "bindings: committed Kotlin and Swift match the library"
   bindings/generate.sh --check
+  step "versions: one version in every file a release names"
+  scripts/check-versions.sh --sources
 }
 
 run_kotlin() {

@@ -12,12 +12,15 @@ plugins {
 group = "dev.refreshkit"
 version = "0.1.0"
 
-// rustls-platform-verifier ships its small Kotlin component as a Maven repository inside
-// the rustls-platform-verifier-android crate; cargo metadata says where cargo unpacked it.
+// rustls-platform-verifier's small Kotlin component (called from its Rust code through
+// JNI) exists only as a Maven repository inside the rustls-platform-verifier-android crate,
+// not on Maven Central: its classes.jar goes into this AAR (AGP packages a local jar
+// dependency inside the library), so the published POM names only Central artifacts.
+// make release does the same without Gradle (scripts/release-android.sh).
 // The crate version the core's rustls-platform-verifier (0.6) uses, in Cargo.lock:
 val verifierAndroid = "0.1.1"
 
-fun rustlsPlatformVerifierRepository(): File {
+fun rustlsPlatformVerifierAar(): File {
     val metadata = providers.exec {
         workingDir = rootDir.parentFile
         commandLine("cargo", "metadata", "--format-version", "1", "--filter-platform", "aarch64-linux-android")
@@ -27,14 +30,14 @@ fun rustlsPlatformVerifierRepository(): File {
     val manifest = packages.first {
         it["name"] == "rustls-platform-verifier-android" && it["version"] == verifierAndroid
     }["manifest_path"] as String
-    return File(File(manifest).parentFile, "maven")
+    return File(File(manifest).parentFile, "maven/rustls/rustls-platform-verifier/$verifierAndroid/rustls-platform-verifier-$verifierAndroid.aar")
 }
 
-repositories {
-    maven {
-        url = uri(rustlsPlatformVerifierRepository())
-        metadataSources { artifact() }
-    }
+val verifierClasses by tasks.registering(Copy::class) {
+    description = "Takes classes.jar out of rustls-platform-verifier's AAR."
+    from(zipTree(rustlsPlatformVerifierAar())) { include("classes.jar") }
+    rename { "rustls-platform-verifier-$verifierAndroid.jar" }
+    into(layout.buildDirectory.dir("verifier"))
 }
 
 android {
@@ -72,7 +75,7 @@ val buildRust by tasks.registering(Exec::class) {
     outputs.dir("build/generated/uniffi")
 }
 
-tasks.named("preBuild") { dependsOn(buildRust) }
+tasks.named("preBuild") { dependsOn(buildRust, verifierClasses) }
 
 // `./gradlew :refreshkit:publishToMavenLocal` (or a repository of yours): the AAR with
 // the native libraries, the consumer R8 rules and a POM naming its dependencies.
@@ -97,9 +100,10 @@ publishing {
 
 dependencies {
     implementation("net.java.dev.jna:jna:5.17.0@aar")
-    implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.10.2")
-    // The version inside that crate (its Maven repository holds only this one).
-    implementation("rustls:rustls-platform-verifier:$verifierAndroid")
+    // ObservableSession's state and events are a StateFlow and a Flow.
+    api("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.10.2")
+    // Packaged inside the AAR (see verifierClasses).
+    implementation(files(layout.buildDirectory.file("verifier/rustls-platform-verifier-$verifierAndroid.jar")))
     compileOnly("com.squareup.okhttp3:okhttp:4.12.0")
     implementation("androidx.annotation:annotation:1.9.1")
 }

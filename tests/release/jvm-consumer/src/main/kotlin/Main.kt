@@ -55,10 +55,13 @@ fun main(args: Array<String>) {
         }
         // 3. The Rust core came out of the jar: JNA unpacks the resource to a temporary
         //    file (jna*.tmp), so no librefreshkit.so of a build tree is mapped.
-        val mapped = File("/proc/self/maps").readLines().map { it.substringAfterLast(' ') }.distinct()
+        //    (JNA deletes it once loaded: the map then says "(deleted)".)
+        val mapped = File("/proc/self/maps").readLines()
+            .mapNotNull { line -> line.indexOf('/').takeIf { it >= 0 }?.let { line.substring(it).removeSuffix(" (deleted)") } }
+            .distinct()
         check(mapped.none { it.endsWith("librefreshkit.so") }) { "a build tree's library was loaded: ${mapped.filter { "refreshkit" in it }}" }
         val unpacked = mapped.filter { File(it).name.startsWith("jna") && it.endsWith(".tmp") }
-        check(unpacked.isNotEmpty()) { "no library unpacked from the jar is mapped" }
+        check(unpacked.isNotEmpty()) { "no library unpacked from the jar is mapped: ${mapped.filter { "jna" in it.lowercase() }}" }
         println("jvm consumer: the README quick start ran against the auth server: 1 request, then 20 across an expiry with 1 refresh; the core unpacked from the jar ($unpacked)")
     } finally {
         server.outputStream.close()
