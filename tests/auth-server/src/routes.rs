@@ -119,6 +119,14 @@ fn fault_answer(fault: Fault) -> Option<Response> {
         Fault::Answer { status, body } => Some(
             (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Json(body)).into_response(),
         ),
+        Fault::Page { status, content_type, body } => Some(
+            (
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                [(header::CONTENT_TYPE, content_type)],
+                body,
+            )
+                .into_response(),
+        ),
         Fault::Huge { bytes } => Some(huge(bytes)),
         Fault::Redirect { status, location } => Some(redirect_to(status, location)),
     }
