@@ -139,6 +139,13 @@ pub(crate) fn key_failed(e: DpopKeyError) -> SessionError {
     SessionError::DpopKey { detail: e.to_string() }
 }
 
+/// DPoP-bound tokens on a session built without a key.
+pub(crate) fn no_key_for_bound_tokens() -> SessionError {
+    SessionError::InvalidConfig {
+        detail: "the tokens are DPoP-bound: build the session with Session::with_dpop".into(),
+    }
+}
+
 /// Whether tokens of this type need proofs.
 pub(crate) fn is_dpop_token_type(token_type: Option<&str>) -> bool {
     token_type.is_some_and(|t| t.eq_ignore_ascii_case(DPOP_TOKEN_TYPE))

@@ -110,6 +110,32 @@ async fn tokens_bound_to_another_key_are_refused_and_bearer_tokens_need_no_key()
     assert_eq!(plain.stat("refreshes").await, 1, "Bearer tokens refresh as before");
 }
 
+/// Fails before: the sign-in was stored, and the first refresh (sent without a proof)
+/// got `invalid_grant` and ended the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dpop_bound_sign_in_on_a_session_without_a_key_is_refused_and_not_stored() {
+    let server = AuthServer::start_with(&["--dpop"]);
+    let keyed = Session::with_dpop(
+        SessionConfig::new(server.base_url()),
+        Arc::new(MemoryStore::default()),
+        software_dpop_key(),
+        None,
+    )
+    .unwrap();
+    let bound = server.login_with_proof(&keyed).await;
+    let store = Arc::new(MemoryStore::default());
+    let keyless = Session::new(SessionConfig::new(server.base_url()), store.clone(), None).unwrap();
+
+    let refused = keyless.sign_in(bound).await;
+
+    assert!(
+        matches!(&refused, Err(SessionError::InvalidConfig { detail }) if detail.contains("Session::with_dpop")),
+        "{refused:?}"
+    );
+    assert_eq!((store.saves.load(Ordering::SeqCst), store.get()), (0, None), "the store was not written");
+    assert_eq!(keyless.restored_state().await, SessionState::SignedOut);
+}
+
 /// A key that can be made to vanish, like one lost when a device is restored.
 struct VanishingKey {
     inner: Arc<dyn DpopKey>,
