@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::config::{RefreshProtocol, Settings};
 use crate::dpop::DpopKeyError;
-use crate::dpop_session::{key_failed, token_endpoint_refused_proof, Dpop};
+use crate::dpop_session::{key_failed, token_endpoint_refused_proof, Dpop, DPOP_ERRORS};
 use crate::error::SessionError;
 use crate::tokens::{check_usable, Tokens};
 use crate::wire::{Wire, WireError};
@@ -19,9 +19,6 @@ const MAX_ANSWER: u64 = 64 * 1024;
 /// (also when a JSON-protocol server uses them).
 /// (`invalid_request` is left out: some servers send it for a malformed refresh token.)
 const CLIENT_ERRORS: [&str; 4] = ["invalid_client", "unauthorized_client", "invalid_scope", "unsupported_grant_type"];
-
-/// DPoP error codes: the proof was refused, not the refresh token.
-const DPOP_ERRORS: [&str; 2] = ["use_dpop_nonce", "invalid_dpop_proof"];
 
 /// How a refresh attempt ended, before the engine acts on it.
 #[derive(Debug)]
