@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-300}
 fuzz_dir=tests/cargo-fuzz
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(refresh_oauth refresh_json jwt body_rule config)
+[ ${#targets[@]} -gt 0 ] || targets=(refresh_oauth refresh_json jwt body_rule config www_authenticate)
 # Other builds share the machine: every cargo and fuzzer process runs niced.
 nice=(nice -n "${FUZZ_NICE:-15}")
 

@@ -9,7 +9,7 @@ use reqwest::Url;
 
 use crate::error::SessionError;
 use crate::tokens::Redacted;
-use crate::transport::TransportRules;
+use crate::transport::{has_userinfo, TransportRules};
 
 /// How to renew tokens at the refresh endpoint.
 #[derive(Clone, PartialEq, Eq, uniffi::Enum)]
@@ -260,6 +260,9 @@ impl Settings {
             max_concurrent_requests: c.max_concurrent_requests as usize,
             max_response_bytes: c.max_response_bytes,
         };
+        if has_userinfo(&settings.base_url) || has_userinfo(&settings.refresh_url) {
+            return Err(invalid("base_url and refresh_path must not have a user name or password"));
+        }
         settings.check_transport(&settings.base_url).map_err(|_| {
             invalid("base_url must be https:// (plain http:// only on loopback or with allow_insecure_http)")
         })?;

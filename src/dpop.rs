@@ -157,9 +157,12 @@ fn public_jwk(key: &dyn DpopKey) -> Result<Value, DpopKeyError> {
     }
 }
 
-/// RFC 9449 section 4.2: the request URL without query and fragment.
+/// RFC 9449 section 4.2: the request URL without userinfo, query and fragment.
 fn htu(url: &Url) -> String {
     let mut bare = url.clone();
+    // Fails only for URLs without a host, which no request has.
+    let _ = bare.set_username("");
+    let _ = bare.set_password(None);
     bare.set_query(None);
     bare.set_fragment(None);
     bare.to_string()
@@ -247,6 +250,18 @@ mod tests {
         assert_eq!(claims["nonce"], "n1");
         let second = proof(&key, &what).unwrap();
         assert_ne!(claims["jti"], verify(&key, &second).1["jti"], "every proof has its own id");
+    }
+
+    /// Fails before `htu` dropped the userinfo: the password was signed into the proof.
+    #[test]
+    fn a_proofs_htu_has_no_user_name_or_password() {
+        let key = SoftwareDpopKey::generate();
+        let url = Url::parse("https://alice:s3cret@api.example.com/v1/orders?id=7").unwrap();
+        let what = ProofFor { method: "GET", url: &url, access_token: None, nonce: None, now: SystemTime::now() };
+
+        let (_, claims) = verify(&key, &proof(&key, &what).unwrap());
+
+        assert_eq!(claims["htu"], "https://api.example.com/v1/orders");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use reqwest::header::{HeaderMap, HeaderValue, DATE, WWW_AUTHENTICATE};
 use serde_json::Value;
 use url::Url;
 
+use crate::challenge::challenges;
 use crate::dpop::{proof, DpopKey, DpopKeyError, ProofFor};
 use crate::error::SessionError;
 use crate::http::HttpResponse;
@@ -139,27 +140,37 @@ pub(crate) fn key_failed(e: DpopKeyError) -> SessionError {
     SessionError::DpopKey { detail: e.to_string() }
 }
 
+/// DPoP-bound tokens on a session built without a key.
+pub(crate) fn no_key_for_bound_tokens() -> SessionError {
+    SessionError::InvalidConfig {
+        detail: "the tokens are DPoP-bound: build the session with Session::with_dpop".into(),
+    }
+}
+
 /// Whether tokens of this type need proofs.
 pub(crate) fn is_dpop_token_type(token_type: Option<&str>) -> bool {
     token_type.is_some_and(|t| t.eq_ignore_ascii_case(DPOP_TOKEN_TYPE))
 }
 
+/// DPoP error codes: the proof was refused, not the token.
+pub(crate) const DPOP_ERRORS: [&str; 2] = ["use_dpop_nonce", "invalid_dpop_proof"];
+
 /// The token endpoint refused the proof: 400 `{"error": "use_dpop_nonce"}` (or
 /// `invalid_dpop_proof`).
 pub(crate) fn token_endpoint_refused_proof(status: u16, body: &[u8]) -> bool {
     status == 400
-        && serde_json::from_slice::<Value>(body).ok().is_some_and(|v| {
-            matches!(v.get("error").and_then(Value::as_str), Some("use_dpop_nonce" | "invalid_dpop_proof"))
-        })
+        && serde_json::from_slice::<Value>(body)
+            .ok()
+            .is_some_and(|v| v.get("error").and_then(Value::as_str).is_some_and(|e| DPOP_ERRORS.contains(&e)))
 }
 
-/// Whether a resource server's 401 refused the proof (`WWW-Authenticate: DPoP
-/// error="use_dpop_nonce"` or `invalid_dpop_proof`), given its challenges.
-fn refused_proof<'a>(status: u16, mut www_authenticate: impl Iterator<Item = &'a str>) -> bool {
+/// Whether a resource server's 401 refused the proof: a `DPoP` challenge with
+/// `error="use_dpop_nonce"` (or `invalid_dpop_proof`), wherever it is among the
+/// answer's `WWW-Authenticate` fields and challenges.
+fn refused_proof<'a>(status: u16, www_authenticate: impl Iterator<Item = &'a str>) -> bool {
     status == 401
-        && www_authenticate.any(|challenge| {
-            let is_dpop = challenge.trim_start().get(..5).is_some_and(|s| s.eq_ignore_ascii_case("dpop "));
-            is_dpop && ["use_dpop_nonce", "invalid_dpop_proof"].iter().any(|code| challenge.contains(code))
+        && challenges(www_authenticate).iter().any(|c| {
+            c.scheme.eq_ignore_ascii_case("dpop") && c.param("error").is_some_and(|e| DPOP_ERRORS.contains(&e))
         })
 }
 

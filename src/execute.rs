@@ -15,7 +15,8 @@ use crate::clock::Instant;
 use crate::config::{authorization_with, BodyRule};
 use crate::dpop::DpopKeyError;
 use crate::dpop_session::{
-    is_dpop_token_type, key_failed, refused_the_proof, resource_refused_proof, Dpop, DPOP_TOKEN_TYPE,
+    is_dpop_token_type, key_failed, no_key_for_bound_tokens, refused_the_proof, resource_refused_proof, Dpop,
+    DPOP_TOKEN_TYPE,
 };
 use crate::engine::{bump, Counted, Engine, Need};
 use crate::error::ExpiryReason;
@@ -143,9 +144,7 @@ impl Engine {
     pub(crate) fn proof_key_for(&self, token: Option<&TokenSet>) -> Result<Option<&Dpop>, SessionError> {
         match token {
             Some(ts) if is_dpop_token_type(ts.tokens.token_type.as_deref()) => {
-                self.dpop.as_ref().map(Some).ok_or_else(|| SessionError::InvalidConfig {
-                    detail: "the tokens are DPoP-bound: build the session with Session::with_dpop".into(),
-                })
+                self.dpop.as_ref().map(Some).ok_or_else(no_key_for_bound_tokens)
             }
             _ => Ok(None),
         }

@@ -27,6 +27,11 @@ pub fn jwt_expiry(token: &str) {
     let _ = crate::jwt::expiry_of(token);
 }
 
+/// `WWW-Authenticate` fields, one a line.
+pub fn www_authenticate(fields: &str) {
+    let _ = crate::challenge::challenges(fields.split('\n'));
+}
+
 /// The "expired" body rule against a response body.
 pub fn body_rule(pointer: &str, value: &str, body: &[u8]) {
     let rule = BodyRule { pointer: pointer.into(), values: vec![value.into()] };

@@ -26,6 +26,7 @@
 #[cfg(target_os = "android")]
 mod android;
 mod blocking;
+mod challenge;
 mod clock;
 mod config;
 mod dpop;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::clock::Instant;
+use crate::dpop_session::{is_dpop_token_type, no_key_for_bound_tokens};
 use crate::engine::{Engine, Loading, Phase, State};
 use crate::error::SessionError;
 use crate::events::SessionEvent;
@@ -25,6 +26,11 @@ impl Engine {
     /// already failed: the session never disagrees with the store about who is signed in.
     pub async fn sign_in(self: &Arc<Self>, tokens: Tokens) -> Result<(), SessionError> {
         check_usable(&tokens).map_err(|detail| SessionError::InvalidRequest { detail: detail.into() })?;
+        // Without the key, bound tokens serve nothing, and their first refresh (no proof)
+        // is refused with `invalid_grant`, ending the session: refuse them before the store.
+        if is_dpop_token_type(tokens.token_type.as_deref()) && self.dpop.is_none() {
+            return Err(no_key_for_bound_tokens());
+        }
         self.settings.authorization(&tokens.access_token).map_err(|_| SessionError::InvalidRequest {
             detail: "the access token cannot be sent in a header".into(),
         })?;

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::config::{RefreshProtocol, Settings};
 use crate::dpop::DpopKeyError;
-use crate::dpop_session::{key_failed, token_endpoint_refused_proof, Dpop};
+use crate::dpop_session::{key_failed, token_endpoint_refused_proof, Dpop, DPOP_ERRORS};
 use crate::error::SessionError;
 use crate::tokens::{check_usable, Tokens};
 use crate::wire::{Wire, WireError};
@@ -19,9 +19,6 @@ const MAX_ANSWER: u64 = 64 * 1024;
 /// (also when a JSON-protocol server uses them).
 /// (`invalid_request` is left out: some servers send it for a malformed refresh token.)
 const CLIENT_ERRORS: [&str; 4] = ["invalid_client", "unauthorized_client", "invalid_scope", "unsupported_grant_type"];
-
-/// DPoP error codes: the proof was refused, not the refresh token.
-const DPOP_ERRORS: [&str; 2] = ["use_dpop_nonce", "invalid_dpop_proof"];
 
 /// How a refresh attempt ended, before the engine acts on it.
 #[derive(Debug)]
@@ -118,6 +115,7 @@ pub(crate) fn parse_answer(
             let code = serde_json::from_slice::<Value>(body)
                 .ok()
                 .and_then(|v| v.get("error").and_then(Value::as_str).map(short));
+            let json_protocol = matches!(protocol, RefreshProtocol::Json { .. });
             return Err(match code {
                 // RFC 6749 section 5.2: these are the client's or the request's fault.
                 Some(code) if CLIENT_ERRORS.contains(&code.as_str()) => RefreshFailure::ClientRejected { detail: code },
@@ -128,8 +126,17 @@ pub(crate) fn parse_answer(
                         detail: format!("the server refused the proof ({code})"),
                     })
                 }
-                Some(code) => RefreshFailure::Rejected { detail: code },
-                None => RefreshFailure::Rejected { detail: format!("status {status}") },
+                // Only `invalid_grant` says the refresh token is dead. Ending the session
+                // clears the store for good, so anything else (a proxy's or portal's page,
+                // a gateway's own 401, `server_error`, `invalid_request` from a body a
+                // middlebox mangled) is worth another try. The JSON protocol has no such
+                // vocabulary: there, any 400 or 401 is a rejection.
+                Some(code) if code == "invalid_grant" || json_protocol => RefreshFailure::Rejected { detail: code },
+                None if json_protocol => RefreshFailure::Rejected { detail: format!("status {status}") },
+                Some(code) => RefreshFailure::Transient(SessionError::Network {
+                    detail: format!("the refresh endpoint answered {status} ({code})"),
+                }),
+                None => malformed(&format!("status {status} without an OAuth error")),
             });
         }
         _ => {
@@ -232,15 +239,40 @@ mod tests {
     #[test]
     fn invalid_grant_is_a_rejection_and_5xx_is_transient() {
         let now = SystemTime::now();
-        assert!(matches!(
-            parse_answer(&oauth(), 400, br#"{"error":"invalid_grant"}"#, now),
-            Err(RefreshFailure::Rejected { detail }) if detail == "invalid_grant"
-        ));
-        assert!(matches!(parse_answer(&oauth(), 401, b"", now), Err(RefreshFailure::Rejected { .. })));
+        for status in [400, 401] {
+            assert!(matches!(
+                parse_answer(&oauth(), status, br#"{"error":"invalid_grant"}"#, now),
+                Err(RefreshFailure::Rejected { detail }) if detail == "invalid_grant"
+            ));
+        }
         assert!(matches!(
             parse_answer(&oauth(), 503, b"", now),
             Err(RefreshFailure::Transient(SessionError::Network { .. }))
         ));
+    }
+
+    #[test]
+    fn an_oauth_400_or_401_without_invalid_grant_is_transient() {
+        let now = SystemTime::now();
+        let bodies: [&[u8]; 5] = [
+            b"",
+            b"<html>blocked</html>",
+            br#"{"message":"Unauthorized"}"#,
+            br#"{"error":"server_error"}"#,
+            br#"{"error":"invalid_request"}"#,
+        ];
+        for (status, body) in [400, 401].into_iter().flat_map(|s| bodies.map(|b| (s, b))) {
+            let failure = parse_answer(&oauth(), status, body, now);
+            assert!(matches!(failure, Err(RefreshFailure::Transient(ref e)) if e.is_retryable()), "{failure:?}");
+        }
+    }
+
+    #[test]
+    fn the_json_protocol_takes_any_400_or_401_for_a_rejection() {
+        let now = SystemTime::now();
+        for body in [&b""[..], br#"{"message":"Unauthorized"}"#, br#"{"code":1003,"error":"token_revoked"}"#] {
+            assert!(matches!(parse_answer(&json_protocol(), 401, body, now), Err(RefreshFailure::Rejected { .. })));
+        }
     }
 
     #[test]

@@ -51,7 +51,7 @@ impl Engine {
         let lock = match self.store.lock_for_refresh(self.settings.refresh_timeout).await {
             Ok(held) => held,
             Err(e) => {
-                log::info!(target: "refreshkit", "refresh {id}: the store's refresh lock was not free in time");
+                log::info!(target: "refreshkit", "refresh {id}: the store's refresh lock could not be held: {e}");
                 return self.fail(id, epoch, e);
             }
         };

@@ -147,19 +147,24 @@ impl StoreHandle {
     }
 
     /// Holds the store's refresh lock, waiting up to `bound` for another process to let
-    /// it go; `Held::none()` when the store offers none.
+    /// it go; `Held::none()` when the store offers none. Only an answer is kept: a
+    /// `refresh_lock()` that failed (a Kotlin or Swift exception arrives as a panic) or
+    /// did not answer fails this call retryably and is asked again next time, since a
+    /// store that may offer a lock must never be used without it.
     pub async fn lock_for_refresh(&self, bound: Duration) -> Result<Held, SessionError> {
         let (store, timeout) = (Arc::clone(&self.store), self.timeout);
         let lock = self
             .lock
             .get_or_try_init(|| async move {
                 let ask = move || catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| store.refresh_lock())));
+                let failed = || SessionError::Store { detail: "the token store's refresh_lock() failed".into() };
                 #[cfg(feature = "simulation")]
                 if crate::simulation::active() {
-                    return Ok(ask().ok().flatten().map(SharedLock::new));
+                    return ask().map(|lock| lock.map(SharedLock::new)).map_err(|_| failed());
                 }
                 match tokio::time::timeout(timeout, tokio::task::spawn_blocking(ask)).await {
-                    Ok(asked) => Ok(asked.ok().and_then(Result::ok).flatten().map(SharedLock::new)),
+                    Ok(Ok(Ok(lock))) => Ok(lock.map(SharedLock::new)),
+                    Ok(_) => Err(failed()),
                     Err(_) => Err(SessionError::Store { detail: "the token store's refresh_lock() did not answer in time".into() }),
                 }
             })

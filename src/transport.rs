@@ -15,9 +15,17 @@ pub(crate) struct TransportRules {
 }
 
 impl TransportRules {
-    /// Refuses URLs the library will not send to: other schemes, and plain http to a
-    /// non-loopback host unless explicitly allowed.
+    /// Refuses URLs the library will not send to: other schemes, plain http to a
+    /// non-loopback host unless explicitly allowed, and a user name or password in the
+    /// URL (RFC 9110 section 4.2.4 deprecates them). reqwest would send those beside the
+    /// token (in HTTP/2's `:authority`; as Basic credentials on the refresh call), so
+    /// they are refused, not quietly dropped: the app meant something by them.
     pub fn check(&self, url: &Url) -> Result<(), SessionError> {
+        if has_userinfo(url) {
+            return Err(SessionError::InvalidRequest {
+                detail: "the URL has a user name or password: send credentials in a header".into(),
+            });
+        }
         match url.scheme() {
             "https" => Ok(()),
             "http" if self.allow_insecure_http || is_loopback(url) => Ok(()),
@@ -37,6 +45,10 @@ impl TransportRules {
     pub fn allows_token(&self, url: &Url) -> bool {
         self.check(url).is_ok() && self.is_token_host(url)
     }
+}
+
+pub(crate) fn has_userinfo(url: &Url) -> bool {
+    !url.username().is_empty() || url.password().is_some()
 }
 
 fn is_loopback(url: &Url) -> bool {

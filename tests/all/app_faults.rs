@@ -1,12 +1,13 @@
 //! Faults in the app's own code: slow stores, stores and listeners that fail, panic or
 //! call back into the session. None may deadlock, crash or lose the session.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use refreshkit::{
-    CallbackError, HttpRequest, Session, SessionConfig, SessionError, SessionEvent, SessionListener, SessionState,
-    StoreError, TokenStore, Tokens,
+    CallbackError, HttpRequest, RefreshLock, Session, SessionConfig, SessionError, SessionEvent, SessionListener,
+    SessionState, StoreError, TokenStore, Tokens,
 };
 
 use crate::helpers::{concurrent_gets, AuthServer, MemoryStore};
@@ -121,4 +122,75 @@ async fn a_listener_that_fails_and_calls_back_in_changes_nothing() {
     }
     let events = listener.events.lock().unwrap().clone();
     assert_eq!(events, [SessionEvent::SignedIn, SessionEvent::Refreshed, SessionEvent::SignedOut]);
+}
+
+/// A store whose `refresh_lock()` fails the first time it is asked (a Kotlin exception in
+/// that infallible callback reaches Rust as a panic), then offers a lock that counts
+/// how often it was taken.
+#[derive(Default)]
+struct LockFailsOnceStore {
+    inner: MemoryStore,
+    asked: AtomicU64,
+    lock: Arc<CountingLock>,
+}
+
+#[derive(Default)]
+struct CountingLock {
+    held: AtomicBool,
+    taken: AtomicU64,
+}
+
+impl RefreshLock for CountingLock {
+    fn acquire(&self, _timeout_ms: u64) -> Result<bool, StoreError> {
+        let free = !self.held.swap(true, Ordering::SeqCst);
+        self.taken.fetch_add(u64::from(free), Ordering::SeqCst);
+        Ok(free)
+    }
+
+    fn release(&self) -> Result<(), StoreError> {
+        self.held.store(false, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+impl TokenStore for LockFailsOnceStore {
+    fn load(&self) -> Result<Option<Tokens>, StoreError> {
+        self.inner.load()
+    }
+
+    fn save(&self, tokens: Tokens) -> Result<(), StoreError> {
+        self.inner.save(tokens)
+    }
+
+    fn clear(&self) -> Result<(), StoreError> {
+        self.inner.clear()
+    }
+
+    fn refresh_lock(&self) -> Option<Arc<dyn RefreshLock>> {
+        if self.asked.fetch_add(1, Ordering::SeqCst) == 0 {
+            panic!("refresh_lock() threw");
+        }
+        Some(self.lock.clone())
+    }
+}
+
+/// Fails when a failed `refresh_lock()` is taken for "this store has no lock": the
+/// first refresh runs unlocked, and no later one asks again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_lock_that_fails_once_fails_that_refresh_retryably_and_is_asked_again() {
+    let server = AuthServer::start();
+    let first = server.login().await;
+    let store = Arc::new(LockFailsOnceStore { inner: MemoryStore::holding(first.clone()), ..Default::default() });
+    let session = Session::new(SessionConfig::new(server.base_url()), store.clone(), None).unwrap();
+    server.expire_all().await;
+
+    let error = session.execute(HttpRequest::get("/api/resource")).await.unwrap_err();
+
+    assert!(matches!(error, SessionError::Store { .. }) && error.is_retryable(), "{error:?}");
+    assert_eq!(server.stat("refresh_requests").await, 0, "no refresh without the lock");
+    assert_eq!((session.state(), store.inner.get()), (SessionState::Active, Some(first)), "the tokens are kept");
+
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert_eq!(store.asked.load(Ordering::SeqCst), 2, "asked again after the failure");
+    assert_eq!(store.lock.taken.load(Ordering::SeqCst), 1, "the refresh held the lock");
 }

@@ -59,6 +59,24 @@ async fn a_new_nonce_is_learnt_and_used_and_is_never_taken_for_an_expired_token(
     assert_eq!(session.state(), SessionState::Active);
 }
 
+/// Fails before challenges were parsed: the nonce challenge after a Bearer challenge in
+/// one `WWW-Authenticate` field was taken for an expired token, and a refresh was spent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nonce_challenge_beside_a_bearer_challenge_is_never_taken_for_an_expired_token() {
+    let server = AuthServer::start_with(&["--dpop-nonce"]);
+    let (session, _store) = bound_session(&server, software_dpop_key()).await;
+    server.post_json("/control/dpop-combined-challenges", serde_json::json!({"on": true})).await;
+    server.post_json("/control/dpop-rotate-nonce", Value::Null).await;
+
+    let response = session.execute(HttpRequest::get("/api/resource")).await.unwrap();
+
+    assert_eq!(response.status, 200, "the request was sent again with the new nonce");
+    assert_eq!(server.stat("refresh_requests").await, 0, "a nonce challenge is not an expiry");
+    server.expire_all().await;
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert_eq!(server.stat("refreshes").await, 1, "an expired token still is one");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_proof_and_a_proof_for_another_url_are_refused() {
     let server = AuthServer::start_with(&["--dpop"]);
@@ -108,6 +126,32 @@ async fn tokens_bound_to_another_key_are_refused_and_bearer_tokens_need_no_key()
     plain.expire_all().await;
     assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
     assert_eq!(plain.stat("refreshes").await, 1, "Bearer tokens refresh as before");
+}
+
+/// Fails before: the sign-in was stored, and the first refresh (sent without a proof)
+/// got `invalid_grant` and ended the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dpop_bound_sign_in_on_a_session_without_a_key_is_refused_and_not_stored() {
+    let server = AuthServer::start_with(&["--dpop"]);
+    let keyed = Session::with_dpop(
+        SessionConfig::new(server.base_url()),
+        Arc::new(MemoryStore::default()),
+        software_dpop_key(),
+        None,
+    )
+    .unwrap();
+    let bound = server.login_with_proof(&keyed).await;
+    let store = Arc::new(MemoryStore::default());
+    let keyless = Session::new(SessionConfig::new(server.base_url()), store.clone(), None).unwrap();
+
+    let refused = keyless.sign_in(bound).await;
+
+    assert!(
+        matches!(&refused, Err(SessionError::InvalidConfig { detail }) if detail.contains("Session::with_dpop")),
+        "{refused:?}"
+    );
+    assert_eq!((store.saves.load(Ordering::SeqCst), store.get()), (0, None), "the store was not written");
+    assert_eq!(keyless.restored_state().await, SessionState::SignedOut);
 }
 
 /// A key that can be made to vanish, like one lost when a device is restored.

@@ -171,9 +171,33 @@ async fn invalid_grant_expires_the_session_for_every_waiter() {
     assert_rejected(json!({"kind": "invalid_grant", "gated": true})).await;
 }
 
+// Only `invalid_grant` (RFC 6749 section 5.2) says the refresh token is dead; any other
+// 400 or 401 from the token endpoint keeps the tokens. These failed before: each one
+// expired the session and cleared the store.
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_401_from_the_refresh_endpoint_expires_the_session() {
-    assert_rejected(json!({"kind": "status", "status": 401, "gated": true})).await;
+async fn a_proxys_html_400_keeps_the_tokens_and_is_retryable() {
+    let page = "<html><body><h1>400 Bad Request</h1>Request blocked.</body></html>";
+    let fault = json!({"kind": "page", "status": 400, "content_type": "text/html", "body": page, "gated": true});
+    assert_transient(fault, |e| matches!(e, SessionError::InvalidResponse { .. })).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateways_own_401_keeps_the_tokens_and_is_retryable() {
+    let fault = json!({"kind": "answer", "status": 401, "body": {"message": "Unauthorized"}, "gated": true});
+    assert_transient(fault, |e| matches!(e, SessionError::InvalidResponse { .. })).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temporarily_unavailable_keeps_the_tokens_and_is_retryable() {
+    let fault = json!({"kind": "answer", "status": 400, "body": {"error": "temporarily_unavailable"}, "gated": true});
+    assert_transient(fault, |e| matches!(e, SessionError::Network { .. })).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_error_in_a_400_keeps_the_tokens_and_is_retryable() {
+    let fault = json!({"kind": "answer", "status": 400, "body": {"error": "server_error"}, "gated": true});
+    assert_transient(fault, |e| matches!(e, SessionError::Network { .. })).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

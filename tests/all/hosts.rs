@@ -123,3 +123,28 @@ async fn proxy_variables_in_the_environment_are_ignored() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok 200");
     std::fs::remove_file(&path).unwrap();
 }
+
+/// A URL's user name and password are never sent (reqwest would put them in HTTP/2's
+/// `:authority`, or in a Basic header on the refresh call) nor signed into a proof: such
+/// a URL is refused, in a request, a redirect hop, the platform layers' rules and the
+/// configuration. Fails before: the request was sent, with the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_with_a_user_name_or_password_is_refused_and_never_sent() {
+    let server = AuthServer::start();
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |_| {});
+    let tokens = server.login().await;
+    session.sign_in(tokens.clone()).await.unwrap();
+    let with_password = format!("http://alice:s3cret@127.0.0.1:{}/echo", server.port());
+
+    let refused = session.execute(HttpRequest::get(with_password.clone())).await.map(|r| r.status);
+    assert!(matches!(refused, Err(SessionError::InvalidRequest { .. })), "{refused:?}");
+    let hop = session.execute(HttpRequest::get(format!("/redirect?to={with_password}"))).await.unwrap();
+    assert_eq!(hop.status, 302, "handed back to the app instead of followed");
+    assert!(!session.may_receive_token(with_password.clone()));
+    assert_eq!(session.token_header_for(with_password, tokens.access_token), None);
+
+    let mut config = refreshkit::SessionConfig::new(server.base_url());
+    config.refresh_path = format!("http://bob:hunter2@127.0.0.1:{}/oauth/token", server.port());
+    let built = refreshkit::Session::new(config, Arc::new(MemoryStore::default()), None).map(|_| ());
+    assert!(matches!(built, Err(SessionError::InvalidConfig { .. })), "{built:?}");
+}

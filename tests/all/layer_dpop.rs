@@ -75,6 +75,26 @@ async fn a_resource_servers_nonce_means_a_new_proof_never_an_expired_token() {
     assert_eq!(send(&session, &lease, &url).await, (401, AnswerMeaning::Expired), "an expired token still is one");
 }
 
+/// `WWW-Authenticate: Bearer realm="api", DPoP algs="ES256", error="use_dpop_nonce"`: two
+/// challenges in one field (RFC 9110 section 11.6.1). Fails before challenges were
+/// parsed: the field starts with Bearer, so the answer meant `Expired`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nonce_challenge_beside_a_bearer_challenge_in_one_field_means_a_new_proof() {
+    let server = AuthServer::start_with(&["--dpop-nonce"]);
+    let session = bound_session(&server).await;
+    let lease = session.access_token_lease().await.unwrap();
+    let url = format!("{}/api/resource", server.base_url());
+    server.post_json("/control/dpop-combined-challenges", serde_json::json!({"on": true})).await;
+
+    server.post_json("/control/dpop-rotate-nonce", Value::Null).await;
+    assert_eq!(send(&session, &lease, &url).await, (401, AnswerMeaning::NewProof));
+    assert_eq!(send(&session, &lease, &url).await, (200, AnswerMeaning::Served));
+
+    server.expire_all().await;
+    let expired = send(&session, &lease, &url).await;
+    assert_eq!(expired, (401, AnswerMeaning::Expired), "DPoP error=\"invalid_token\" is an expired token");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_headers_and_no_proof_for_a_url_that_may_not_receive_the_token() {
     let server = AuthServer::start_with(&["--dpop-nonce"]);

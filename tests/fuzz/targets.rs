@@ -7,7 +7,7 @@
 use refreshkit::fuzzing;
 
 /// Every target, in the order the fuzzers run them.
-pub const TARGETS: [&str; 5] = ["refresh_oauth", "refresh_json", "jwt", "body_rule", "config"];
+pub const TARGETS: [&str; 6] = ["refresh_oauth", "refresh_json", "jwt", "body_rule", "config", "www_authenticate"];
 
 /// Pointer, value and body, separated by the first two NUL bytes.
 fn split3(input: &[u8]) -> (String, String, &[u8]) {
@@ -53,6 +53,11 @@ pub fn config(input: &[u8]) {
     fuzzing::config([next(), next(), next(), next(), next()])
 }
 
+/// `WWW-Authenticate` fields, one a line.
+pub fn www_authenticate(input: &[u8]) {
+    fuzzing::www_authenticate(&String::from_utf8_lossy(input))
+}
+
 pub fn run(name: &str, input: &[u8]) {
     match name {
         "refresh_oauth" => refresh_oauth(input),
@@ -60,6 +65,7 @@ pub fn run(name: &str, input: &[u8]) {
         "jwt" => jwt(input),
         "body_rule" => body_rule(input),
         "config" => config(input),
+        "www_authenticate" => www_authenticate(input),
         other => panic!("unknown fuzz target {other}"),
     }
 }

@@ -19,6 +19,9 @@ pub struct DpopRules {
     /// checks `iat` and dates its answers with it, like a server whose clock differs
     /// from the phone's.
     pub clock_offset_secs: i64,
+    /// A resource's refusal names a Bearer challenge too, in the same field, as servers
+    /// that take both schemes do: `Bearer realm="api", DPoP algs="ES256", error="..."`.
+    pub combined_challenges: bool,
     nonce: String,
     nonces_issued: u64,
     seen_jti: HashSet<String>,
@@ -45,6 +48,7 @@ impl DpopRules {
         let mut rules = DpopRules {
             require_nonce,
             clock_offset_secs: 0,
+            combined_challenges: false,
             nonce: String::new(),
             nonces_issued: 0,
             seen_jti: HashSet::new(),

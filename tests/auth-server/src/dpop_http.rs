@@ -39,7 +39,7 @@ pub fn checked_key(
         Ok(jkt) => return Ok(Some(jkt)),
         Err(refusal) => refusal,
     };
-    let nonce = rules.nonce().to_owned();
+    let (nonce, combined) = (rules.nonce().to_owned(), rules.combined_challenges);
     let error = match refusal {
         Refusal::UseNonce => {
             issuer.stats.nonce_challenges += 1;
@@ -54,7 +54,10 @@ pub fn checked_key(
         (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response()
     } else {
         let mut r = (StatusCode::UNAUTHORIZED, Json(json!({ "error": error }))).into_response();
-        if let Ok(v) = HeaderValue::from_str(&format!("DPoP error=\"{error}\"")) {
+        let dpop = format!("DPoP algs=\"ES256\", error=\"{error}\"");
+        let challenge =
+            if combined { format!("Bearer realm=\"api\", {dpop}") } else { format!("DPoP error=\"{error}\"") };
+        if let Ok(v) = HeaderValue::from_str(&challenge) {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
         }
         r
@@ -105,6 +108,15 @@ pub async fn set_clock_offset(State(state): State<Shared>, Json(body): Json<serd
     let secs = body.get("secs").and_then(serde_json::Value::as_i64).unwrap_or(0);
     if let Some(rules) = lock(&state).dpop.as_mut() {
         rules.clock_offset_secs = secs;
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /control/dpop-combined-challenges {"on": true}`: see `DpopRules::combined_challenges`.
+pub async fn set_combined_challenges(State(state): State<Shared>, Json(body): Json<serde_json::Value>) -> Response {
+    let on = body.get("on").and_then(serde_json::Value::as_bool).unwrap_or(false);
+    if let Some(rules) = lock(&state).dpop.as_mut() {
+        rules.combined_challenges = on;
     }
     StatusCode::NO_CONTENT.into_response()
 }

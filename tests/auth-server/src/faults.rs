@@ -25,6 +25,9 @@ pub enum Fault {
     InvalidGrant,
     /// Answer with this status and JSON body, as given.
     Answer { status: u16, body: serde_json::Value },
+    /// Answer with this status and a page that is not JSON (a proxy's, a WAF's, a
+    /// captive portal's), as given.
+    Page { status: u16, content_type: String, body: String },
     /// Answer 200 with a body of this many bytes (a hostile or broken server).
     Huge { bytes: usize },
     /// Redirect the refresh call (307 re-posts the refresh token) to `location`.

@@ -16,7 +16,8 @@ use base64::Engine;
 
 use crate::dpop::Expected;
 use crate::dpop_http::{
-    checked_key, dated, offered_key, presented_token, request_url, rotate_nonce, set_clock_offset, with_nonce,
+    checked_key, dated, offered_key, presented_token, request_url, rotate_nonce, set_clock_offset,
+    set_combined_challenges, with_nonce,
 };
 use crate::faults::{Fault, QueuedFault, TruncatedBody, DROP_MESSAGE};
 use crate::issuer::{Issuer, Presented, RefreshOutcome};
@@ -48,6 +49,7 @@ pub fn router(state: Shared) -> Router {
         .route("/control/access-ttl", post(set_access_ttl))
         .route("/control/dpop-rotate-nonce", post(rotate_nonce))
         .route("/control/dpop-clock-offset", post(set_clock_offset))
+        .route("/control/dpop-combined-challenges", post(set_combined_challenges))
         .layer(axum::middleware::map_response_with_state(state.clone(), dated))
         .with_state(state)
 }
@@ -118,6 +120,14 @@ fn fault_answer(fault: Fault) -> Option<Response> {
         Fault::InvalidGrant => Some(invalid_grant()),
         Fault::Answer { status, body } => Some(
             (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Json(body)).into_response(),
+        ),
+        Fault::Page { status, content_type, body } => Some(
+            (
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                [(header::CONTENT_TYPE, content_type)],
+                body,
+            )
+                .into_response(),
         ),
         Fault::Huge { bytes } => Some(huge(bytes)),
         Fault::Redirect { status, location } => Some(redirect_to(status, location)),
@@ -220,10 +230,19 @@ async fn api_resource(
         }
     }
     let presented = Presented { token, dpop_scheme, jkt: jkt.as_deref() };
-    let answer = if lock(&state).authorize_presented(&presented) {
+    let (accepted, combined) = {
+        let mut issuer = lock(&state);
+        (issuer.authorize_presented(&presented), issuer.dpop.as_ref().is_some_and(|r| r.combined_challenges))
+    };
+    let answer = if accepted {
         Json(json!({ "ok": true })).into_response()
     } else {
-        (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_token" }))).into_response()
+        let mut r = (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_token" }))).into_response();
+        if combined {
+            let challenge = r#"Bearer realm="api", DPoP algs="ES256", error="invalid_token""#;
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static(challenge));
+        }
+        r
     };
     with_nonce(&state, answer)
 }
