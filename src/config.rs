@@ -274,10 +274,6 @@ impl Settings {
         self.transport.check(url)
     }
 
-    pub fn transport_rules(&self) -> TransportRules {
-        self.transport.clone()
-    }
-
     /// Whether the server said the access token has expired.
     pub fn means_expired(&self, status: u16, body: &[u8]) -> bool {
         self.expired_statuses.contains(&status)

@@ -54,9 +54,10 @@ pub(crate) struct State {
     pub in_flight: Option<InFlight>,
     /// A store read in flight, shared by everyone who needs it.
     pub loading: Option<Loading>,
-    /// This epoch's recent tokens, newest last. The store can only hold these (written
-    /// or read by this session) or tokens another process wrote; a re-read adopts only
-    /// the latter, so a store left behind by a failed save never looks "newer".
+    /// This epoch's recent tokens, newest last. The store can only hold these, what the
+    /// store handle knows it holds as this session's own (`StoreHandle::holds_own`, older
+    /// than the window after many failed saves), or tokens another process wrote; a
+    /// re-read adopts only the latter, so a store left behind never looks "newer".
     held: VecDeque<Arc<TokenSet>>,
     /// The current tokens may not be in the store: their save failed or timed out.
     pub unsaved: bool,
@@ -101,16 +102,6 @@ impl State {
         self.unsaved = false;
         self.guard = Guard::default();
         self.phase = phase;
-    }
-
-    /// Remembers tokens another process left in the store that this session refreshed
-    /// from: once rotated they are spent, and if the rotated tokens' save fails, the
-    /// store still holding them must not make them news again.
-    pub fn spent(&mut self, tokens: Tokens) {
-        if self.held.len() == HELD {
-            self.held.pop_front();
-        }
-        self.held.push_front(Arc::new(TokenSet::new(tokens, 0, self.epoch, false)));
     }
 
     /// Whether this session held `tokens` in this epoch (so they are not news).

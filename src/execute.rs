@@ -8,6 +8,7 @@ use tokio::sync::SemaphorePermit;
 
 use serde_json::Value;
 
+use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName};
 use reqwest::RequestBuilder;
 
@@ -22,6 +23,7 @@ use crate::engine::{bump, Counted, Engine, Need};
 use crate::error::ExpiryReason;
 use crate::error::SessionError;
 use crate::http::{to_response, HttpRequest, HttpResponse, Prepared};
+use crate::redirect::{self, Hop, MAX_REDIRECTS};
 use crate::tokens::TokenSet;
 use crate::wire::WireError;
 
@@ -184,30 +186,49 @@ impl Engine {
         }
     }
 
-    /// One exchange: the response, and whether to try again (a refused proof, and the
-    /// answer taught the nonce or clock a new proof needs).
+    /// One exchange, redirects followed: the response, and whether to try again (a
+    /// refused proof, and the answer taught the nonce or clock a new proof needs). Every
+    /// hop followed may receive the token and carries it (redirect.rs), so the answer to
+    /// a request with the token always comes from a hop that had it.
     async fn exchange(
         &self,
         request: &Prepared,
         headers: HeaderMap,
         key: Option<&Dpop>,
     ) -> Result<(HttpResponse, bool), SessionError> {
-        // A proof names one URL: a request that carries one follows no redirect (the app
-        // gets the 3xx), so a proof never reaches a URL it was not made for.
-        let client = if key.is_some() { self.wire.no_redirects() } else { self.wire.api() };
+        let body = request.body.clone();
+        let mut hop = Hop { method: request.method.clone(), url: request.url.clone(), headers, body };
+        let mut redirects = 0;
+        loop {
+            let (status, answer, body) = self.send_hop(&hop).await?;
+            // A proof names one URL: a request that carries one follows no redirect (the
+            // app gets the 3xx), so a proof never reaches a URL it was not made for.
+            let next = if key.is_none() { redirect::next_hop(&self.settings, &hop, status, &answer) } else { None };
+            let Some(next) = next else {
+                let learnt = key.is_some_and(|d| d.learn(&hop.url, &answer));
+                return Ok((to_response(status, &answer, body), learnt && resource_refused_proof(status, &answer)));
+            };
+            redirects += 1;
+            if redirects > MAX_REDIRECTS {
+                return Err(SessionError::Network { detail: "too many redirects".into() });
+            }
+            hop = next;
+        }
+    }
+
+    /// Sends one hop as it is, following no redirect.
+    async fn send_hop(&self, hop: &Hop) -> Result<(u16, HeaderMap, Bytes), SessionError> {
         // Built whole, so reqwest takes our header map as it is instead of merging it
         // into one of its own. No timeout of reqwest's: `send` bounds the whole exchange.
-        let mut outgoing = reqwest::Request::new(request.method.clone(), request.url.clone());
-        *outgoing.headers_mut() = headers;
-        *outgoing.body_mut() = request.body.clone().map(reqwest::Body::from);
-        let builder = RequestBuilder::from_parts(client.clone(), outgoing);
+        let mut outgoing = reqwest::Request::new(hop.method.clone(), hop.url.clone());
+        *outgoing.headers_mut() = hop.headers.clone();
+        *outgoing.body_mut() = hop.body.clone().map(reqwest::Body::from);
+        let builder = RequestBuilder::from_parts(self.wire.client().clone(), outgoing);
         let limit = self.settings.max_response_bytes;
-        let (status, headers, body) = self.wire.send(builder, limit).await.map_err(|e| match e {
+        self.wire.send(builder, limit).await.map_err(|e| match e {
             WireError::TooLarge => SessionError::ResponseTooLarge { limit_bytes: limit },
             WireError::Failed(e) => e,
-        })?;
-        let learnt = key.is_some_and(|d| d.learn(&request.url, &headers));
-        Ok((to_response(status, &headers, body), learnt && resource_refused_proof(status, &headers)))
+        })
     }
 }
 

@@ -140,7 +140,10 @@ impl Engine {
                 match loaded {
                     Ok(tokens) if still_wanted => {
                         match tokens.filter(|t| check_usable(t).is_ok()) {
-                            Some(tokens) => drop(st.adopt(tokens, false)),
+                            Some(tokens) => {
+                                engine.store.took(&tokens);
+                                drop(st.adopt(tokens, false));
+                            }
                             None => st.phase = Phase::SignedOut,
                         }
                         Ok(())
@@ -179,11 +182,11 @@ impl Engine {
             if !still_current(&engine.lock()) {
                 return;
             }
-            // Only a store left behind (holding tokens this session held) is saved over:
-            // newer tokens another process saved, or its sign-out, stay; the next refresh
-            // reads them.
+            // Only a store left behind (holding this session's own older tokens) is saved
+            // over: newer tokens another process saved, or its sign-out, stay; the next
+            // refresh reads them.
             match engine.store.load().await {
-                Ok(Some(stored)) if engine.lock().held(&stored) => {}
+                Ok(Some(stored)) if engine.is_own(&stored) => {}
                 Ok(_) => {
                     let mut st = engine.lock();
                     if still_current(&st) {

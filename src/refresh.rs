@@ -89,8 +89,10 @@ impl Engine {
                     if after_rejection {
                         st.guard.refreshed_after_rejection();
                     }
+                    // Another process's tokens, spent now: if the rotated tokens' save
+                    // fails, the store still holding them must not make them news again.
                     if st.epoch == epoch && basis.access_token != from.tokens.access_token {
-                        st.spent(basis);
+                        self.store.took(&basis);
                     }
                 }
                 self.persist_and_activate(id, epoch, fresh, lock).await
@@ -117,7 +119,13 @@ impl Engine {
 
     /// Whether tokens read from the store were written by someone else, and can be used.
     fn is_news(&self, stored: &Tokens) -> bool {
-        !self.lock().held(stored) && check_usable(stored).is_ok()
+        !self.is_own(stored) && check_usable(stored).is_ok()
+    }
+
+    /// Whether tokens read from the store are this session's own: held in this epoch, or
+    /// what the store holds as its own however many saves failed since.
+    pub(crate) fn is_own(&self, stored: &Tokens) -> bool {
+        self.lock().held(stored) || self.store.holds_own(stored)
     }
 
     /// Saves new tokens before any waiter sees them, unless the session changed. The
@@ -158,6 +166,9 @@ impl Engine {
             if st.epoch != epoch {
                 bump(&self.metrics.discarded);
                 return Err(st.changed_error());
+            }
+            if !from_refresh {
+                self.store.took(&tokens);
             }
             st.adopt(tokens, from_refresh)
         };
@@ -200,6 +211,7 @@ impl Engine {
                     if st.epoch != epoch {
                         return Err(st.changed_error());
                     }
+                    self.store.took(&stored);
                     st.adopt(stored, false)
                 };
                 log::debug!(target: "refreshkit", "adopted newer tokens from the store instead of expiring");

@@ -13,10 +13,10 @@ use crate::events::{EventSink, SessionListener};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::runtime::{self, Sockets};
 use crate::store::{StoreHandle, TokenStore};
+use crate::tls;
 use crate::token_lease::LeaseId;
 use crate::tokens::Tokens;
 use crate::wire::Wire;
-use crate::{redirect, tls};
 use reqwest::redirect::Policy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -112,7 +112,7 @@ impl Session {
             })?;
             let url = reqwest::Url::parse(&url)
                 .map_err(|_| SessionError::InvalidRequest { detail: "not an absolute URL".into() })?;
-            engine.settings.transport_rules().check(&url)?;
+            engine.settings.check_transport(&url)?;
             if let Some(nonce) = nonce {
                 dpop.use_nonce(&url, &nonce);
             }
@@ -205,22 +205,17 @@ impl Session {
     }
 }
 
-/// The API client (redirects only where the token may go) and the refresh call's
-/// (no redirects).
-pub(crate) fn clients(settings: &Settings) -> Result<(reqwest::Client, reqwest::Client), SessionError> {
-    Ok((http_client(settings, redirect::policy(settings))?, http_client(settings, Policy::none())?))
-}
-
-/// A client with the library's TLS, connect timeout and redirect rules. Proxy settings
-/// from environment variables are ignored: on a phone they are not the user's, and a
-/// proxy would see every plain-http request's token. No overall timeout: each call
+/// The client with the library's TLS and connect timeout, following no redirect (the
+/// engine follows them itself, redirect.rs). Proxy settings from environment variables
+/// are ignored: on a phone they are not the user's, and a proxy would see every
+/// plain-http request's token. No overall timeout: each call
 /// bounds its own exchange (`execute` with the request's deadline, the refresh with its
 /// call limit), so reqwest arms no second timer per request.
-fn http_client(settings: &Settings, redirects: Policy) -> Result<reqwest::Client, SessionError> {
+pub(crate) fn http_client(settings: &Settings) -> Result<reqwest::Client, SessionError> {
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls::client_config()?)
         .connect_timeout(settings.request_timeout.min(std::time::Duration::from_secs(15)))
-        .redirect(redirects)
+        .redirect(Policy::none())
         .no_proxy()
         .build()
         .map_err(|_| SessionError::InvalidConfig { detail: "the HTTP client could not be built".into() })
@@ -250,9 +245,9 @@ impl Session {
         dpop: Option<Dpop>,
     ) -> Result<Arc<Session>, SessionError> {
         let settings = Settings::from_config(config)?;
-        let clients = clients(&settings)?;
+        let client = http_client(&settings)?;
         let store = StoreHandle::new(store, settings.store_timeout);
-        let engine = Arc::new(Engine::new(settings, Wire::new(clients), store, EventSink::new(listener), dpop));
+        let engine = Arc::new(Engine::new(settings, Wire::new(client), store, EventSink::new(listener), dpop));
         engine.start_loading();
         Ok(Arc::new(Session { engine, lease_id: LeaseId::default(), callers_runtime: AtomicBool::new(false) }))
     }

@@ -144,7 +144,7 @@ pub fn session(
     let outer = PROCESS.replace(process);
     let built = (|| {
         let settings = Settings::from_config(config)?;
-        let mut wire = Wire::new(clients(&settings)?);
+        let mut wire = Wire::new(client(&settings)?);
         wire.world = Some(Arc::clone(&world));
         let store = StoreHandle::simulated(store, settings.store_timeout, world);
         let engine = Arc::new(Engine::new(settings, wire, store, EventSink::new(listener), None));
@@ -155,15 +155,15 @@ pub fn session(
     built
 }
 
-/// The clients only build requests in a simulation (nothing is sent), so one pair serves
-/// every session: building them reads the platform's trust store.
-fn clients(settings: &Settings) -> Result<(reqwest::Client, reqwest::Client), SessionError> {
-    static CLIENTS: OnceLock<(reqwest::Client, reqwest::Client)> = OnceLock::new();
-    if let Some(clients) = CLIENTS.get() {
-        return Ok(clients.clone());
+/// The client only builds requests in a simulation (nothing is sent), so one serves
+/// every session: building it reads the platform's trust store.
+fn client(settings: &Settings) -> Result<reqwest::Client, SessionError> {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    if let Some(client) = CLIENT.get() {
+        return Ok(client.clone());
     }
-    let built = crate::session::clients(settings)?;
-    Ok(CLIENTS.get_or_init(|| built).clone())
+    let built = crate::session::http_client(settings)?;
+    Ok(CLIENT.get_or_init(|| built).clone())
 }
 
 /// The wire's `send` in a simulation: the built request goes to the world, bounded by

@@ -44,6 +44,10 @@ pub(crate) struct StoreHandle {
     lock: tokio::sync::OnceCell<Option<SharedLock>>,
     /// The session's epoch as the store line sees it (see `Write::in_epoch`).
     pub epoch: Arc<AtomicU64>,
+    /// The access token of what the store holds as this session's own: the last tokens
+    /// it saved there (set when the save lands, waited for or not) or took from there.
+    /// One value, so the store's own content is never news, however many saves fail.
+    own: Arc<Mutex<Option<String>>>,
 }
 
 /// What goes with a write to the store.
@@ -125,7 +129,14 @@ impl StoreHandle {
                 let _ = tokio::task::spawn_blocking(move || job.run(store.as_ref())).await;
             }
         });
-        StoreHandle { line, timeout, store: Arc::clone(&store), lock: tokio::sync::OnceCell::new(), epoch: Arc::default() }
+        StoreHandle {
+            line,
+            timeout,
+            store: Arc::clone(&store),
+            lock: tokio::sync::OnceCell::new(),
+            epoch: Arc::default(),
+            own: Arc::default(),
+        }
     }
 
     /// The store line in a simulation: each call runs on the simulation's thread and
@@ -143,7 +154,14 @@ impl StoreHandle {
                 drop(lock);
             }
         });
-        StoreHandle { line, timeout, store, lock: tokio::sync::OnceCell::new(), epoch: Arc::default() }
+        StoreHandle {
+            line,
+            timeout,
+            store,
+            lock: tokio::sync::OnceCell::new(),
+            epoch: Arc::default(),
+            own: Arc::default(),
+        }
     }
 
     /// Holds the store's refresh lock, waiting up to `bound` for another process to let
@@ -181,26 +199,41 @@ impl StoreHandle {
 
     pub async fn save(&self, tokens: Tokens, mut write: Write) -> Result<(), SessionError> {
         let lock = write.lock.take();
-        self.call(self.written(write, move |s| s.save(tokens)), lock).await
+        let leaves = Some(tokens.access_token.clone());
+        self.call(self.written(write, leaves, move |s| s.save(tokens)), lock).await
     }
 
     pub async fn clear(&self, mut write: Write) -> Result<(), SessionError> {
         let lock = write.lock.take();
-        self.call(self.written(write, |s| s.clear()), lock).await
+        self.call(self.written(write, None, |s| s.clear()), lock).await
     }
 
-    /// A store write with what goes with it.
+    /// Notes that the session took `tokens`, read from the store, as its own (adopted
+    /// them, or refreshed from them): the store holding them is no news from then on.
+    pub fn took(&self, tokens: &Tokens) {
+        *lock_own(&self.own) = Some(tokens.access_token.clone());
+    }
+
+    /// Whether `stored` is what the store holds as this session's own.
+    pub fn holds_own(&self, stored: &Tokens) -> bool {
+        lock_own(&self.own).as_deref() == Some(stored.access_token.as_str())
+    }
+
+    /// A store write with what goes with it; `leaves` is the access token the store
+    /// holds once it lands.
     fn written(
         &self,
         write: Write,
+        leaves: Option<String>,
         f: impl FnOnce(&dyn TokenStore) -> Result<(), StoreError> + Send + 'static,
     ) -> impl FnOnce(&dyn TokenStore) -> Result<(), SessionError> + Send + 'static {
-        let epoch = Arc::clone(&self.epoch);
+        let (epoch, own) = (Arc::clone(&self.epoch), Arc::clone(&self.own));
         move |store| {
             if write.in_epoch.is_some_and(|e| e != epoch.load(Ordering::SeqCst)) {
                 return Err(SessionError::SessionChanged);
             }
             f(store)?;
+            *lock_own(&own) = leaves;
             if let Some(then) = write.then {
                 then();
             }
@@ -233,4 +266,8 @@ impl StoreHandle {
             Err(_elapsed) => Err(SessionError::Store { detail: "the token store did not answer in time".into() }),
         }
     }
+}
+
+fn lock_own(own: &Mutex<Option<String>>) -> std::sync::MutexGuard<'_, Option<String>> {
+    own.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -11,10 +11,9 @@ use crate::error::SessionError;
 use crate::http::{read_capped, BodyError};
 
 pub(crate) struct Wire {
+    /// Follows no redirect: the refresh token is only ever posted to the configured
+    /// endpoint, and `execute` follows redirects itself, deciding the token per hop.
     client: reqwest::Client,
-    /// A client that follows no redirect: the refresh token is only ever posted to the
-    /// configured endpoint, and a DPoP proof only reaches the URL it was made for.
-    no_redirects: reqwest::Client,
     #[cfg(feature = "simulation")]
     pub world: Option<std::sync::Arc<dyn crate::simulation::World>>,
 }
@@ -27,21 +26,16 @@ pub(crate) enum WireError {
 }
 
 impl Wire {
-    pub fn new((client, no_redirects): (reqwest::Client, reqwest::Client)) -> Wire {
+    pub fn new(client: reqwest::Client) -> Wire {
         Wire {
             client,
-            no_redirects,
             #[cfg(feature = "simulation")]
             world: None,
         }
     }
 
-    pub fn api(&self) -> &reqwest::Client {
+    pub fn client(&self) -> &reqwest::Client {
         &self.client
-    }
-
-    pub fn no_redirects(&self) -> &reqwest::Client {
-        &self.no_redirects
     }
 
     /// Sends `request` and reads the answer's status, headers and body (at most `limit`).

@@ -148,3 +148,57 @@ async fn a_url_with_a_user_name_or_password_is_refused_and_never_sent() {
     let built = refreshkit::Session::new(config, Arc::new(MemoryStore::default()), None).map(|_| ());
     assert!(matches!(built, Err(SessionError::InvalidConfig { .. })), "{built:?}");
 }
+
+/// reqwest drops `Authorization` on every change of host or port, so before the engine
+/// followed redirects itself, a hop from one token host to another arrived without the
+/// token: its 401 spent a refresh, and the replay got 401 again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_between_token_hosts_carries_the_token_and_spends_no_refresh() {
+    let server = AuthServer::start();
+    let (session, _) =
+        session_with(&server, Arc::new(MemoryStore::default()), |c| c.token_hosts = vec!["localhost".into()]);
+    let tokens = server.login().await;
+    session.sign_in(tokens.clone()).await.unwrap();
+    let other_host = format!("http://localhost:{}", server.port());
+
+    // What each hop's end saw: the status, and whether the token arrived.
+    let mut seen = Vec::new();
+    for status in [301, 302, 303, 307, 308] {
+        let hop = session.execute(HttpRequest::get(format!("/redirect?status={status}&to={other_host}/echo"))).await;
+        let hop = hop.unwrap();
+        let carried = authorization_seen(&hop) == Some(format!("Bearer {}", tokens.access_token));
+        seen.push((format!("{status} to /echo"), hop.status, Some(carried)));
+    }
+    let back = format!("{other_host}/redirect?to={}/api/resource", server.base_url());
+    for url in [format!("/redirect?status=307&to={other_host}/api/resource"), back] {
+        let post = session.execute(HttpRequest::post(url.clone(), b"{}".to_vec())).await.unwrap();
+        let what = url.replace(&other_host, "localhost").replace(&server.base_url(), "127.0.0.1");
+        seen.push((what, post.status, None));
+    }
+    let refreshes = server.stat("refresh_requests").await;
+
+    let expected: Vec<_> = seen.iter().map(|(what, _, echo)| (what.clone(), 200, echo.map(|_| true))).collect();
+    assert_eq!((seen, refreshes), (expected, 0), "every hop carried the token; no refresh was spent");
+    assert_eq!(session.metrics().replays, 0);
+}
+
+/// The other half: a hop that may not receive the token never gets it, and an answer
+/// from a hop that carried no token never spends a refresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_to_a_host_that_may_not_receive_the_token_carries_none_and_spends_no_refresh() {
+    let server = AuthServer::start();
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |_| {});
+    session.sign_in(server.login().await).await.unwrap();
+    let foreign = format!("http://localhost:{}", server.port());
+
+    let away = session.execute(HttpRequest::get(format!("/redirect?to={foreign}/api/resource"))).await.unwrap();
+    assert_eq!(away.status, 302, "handed back to the app, never sent on with the token");
+    // Starting at a host that may not receive the token, the hop to the token host
+    // carries none, and its 401 is the app's.
+    let to_home = format!("{foreign}/redirect?to={}/api/resource", server.base_url());
+    let unauthorized = session.execute(HttpRequest::get(to_home)).await.unwrap();
+    assert_eq!(unauthorized.status, 401);
+
+    assert_eq!(server.stat("refresh_requests").await, 0);
+    assert_eq!(session.metrics().replays, 0);
+}

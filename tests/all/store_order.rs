@@ -31,6 +31,38 @@ async fn a_failed_save_never_ends_the_session_at_the_next_expiry() {
     assert_eq!(server.stat("refreshes").await, 2);
 }
 
+/// Fails before the session remembered what the store holds beside its window of 16
+/// recent token sets: once the sign-in's tokens, still in a store whose saves kept
+/// failing, left that window, they looked like another process's newer tokens, their
+/// spent refresh token went out again, and reuse detection signed the user out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_number_of_failed_saves_never_makes_the_stores_older_tokens_news() {
+    let Expired { server, store, session, first, .. } = signed_in_then_expired().await;
+    store.fail_save(true);
+
+    // 24 expiries: past the window, within the guard's 30 refreshes after rejections per 30 s.
+    let mut outcomes = Vec::new();
+    for i in 0..24 {
+        if i > 0 {
+            server.expire_all().await;
+        }
+        outcomes.push(status(&session).await);
+    }
+    let served = outcomes.iter().take_while(|o| **o == Ok(200)).count();
+    let then: Vec<_> = outcomes[served..].iter().take(2).cloned().collect();
+    let (reused, refreshes) = (server.stat("reuse_detected").await, server.stat("refreshes").await);
+    assert_eq!((served, then, reused, refreshes), (24, vec![], 0, 24), "(served, then, reuse detected, refreshes)");
+    assert_eq!(store.get(), Some(first), "every save failed: the store still holds the sign-in's tokens");
+
+    store.fail_save(false);
+    let in_use = session.access_token().await.unwrap();
+    eventually("the store to catch up", || async {
+        let _ = status(&session).await;
+        store.get().is_some_and(|t| t.access_token == in_use)
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_whose_save_failed_are_saved_again_when_the_store_recovers() {
     let Expired { server, store, session, .. } = signed_in_then_expired().await;

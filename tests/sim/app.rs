@@ -1,7 +1,8 @@
 //! One schedule: a world drawn from the seed, then app actions drawn from it (bursts of
 //! requests, cancellations, sign-out, sign-in as the same or another user, a new process
-//! on the same store, a process killed, a store outage, long idle spells), each started
-//! as the app would start it, with the invariants checked after every step.
+//! on the same store, a process killed, a store outage, long idle spells, background jobs
+//! while saves fail), each started as the app would start it, with the invariants checked
+//! after every step.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,7 +87,20 @@ async fn drive(seed: u64, traced: bool) -> Outcome {
                  store timeout {store_ms:?}, refresh timeout {refresh_ms:?}, request timeout {request_ms:?}"
             )
         });
+        // One world in sixteen has a long spell of failing saves, and background jobs that
+        // refresh many times in it: past the engine's window of recent tokens, the store's
+        // older ones must still not look newer. Drawn apart, so the other worlds'
+        // schedules stay as they were.
+        let mut spell = Rng::new(seed ^ 0xd15c_f011_d15c_f011);
+        if spell.chance(62) {
+            let ms = lifetime.as_millis() as u64;
+            let (from, length) = (spell.millis(0, 60_000), spell.millis(ms, 60 * ms));
+            let start = s.start;
+            s.saves_fail = Some((start + from, start + from + length));
+            s.note(|| format!("every save fails from {from:?} for {length:?}"));
+        }
     }
+    let long_saves_failing = lock(&state).saves_fail.is_some();
     let mut config = SessionConfig::new(API);
     config.refresh_path = AUTH.into();
     config.store_timeout_ms = store_ms.as_millis() as u64;
@@ -187,6 +201,17 @@ async fn drive(seed: u64, traced: bool) -> Outcome {
                 let mut s = lock(&state);
                 s.note(|| format!("step {step}: the store fails for {length:?}"));
                 s.outage_until = Some(Instant::now() + length);
+            }
+            // A background job (a sync every so often, the phone locked): a request after
+            // each expiry, one refresh per round.
+            87..=90 if long_saves_failing => {
+                let rounds = 10 + rng.below(30);
+                lock(&state).note(|| format!("step {step}: p{id} runs a background job of {rounds} rounds"));
+                for _ in 0..rounds {
+                    tokio::time::sleep(lifetime + rng.millis(0, 1_000)).await;
+                    let session = Arc::clone(&session);
+                    simulation::spawn_as(id, execute(Arc::clone(&state), id, session, API, false, None, bounds));
+                }
             }
             _ => {
                 let idle = rng.millis(0, 2 * lifetime.as_millis() as u64);

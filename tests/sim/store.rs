@@ -1,5 +1,6 @@
 //! The simulated token store every process shares (as an app and its extensions share
-//! one Keychain item), with its faults, outages and the refresh lock, one holder at a time.
+//! one Keychain item), with its faults, outages, long spells of failing saves and the
+//! refresh lock, one holder at a time.
 
 use std::sync::Arc;
 
@@ -18,9 +19,11 @@ pub struct SimStore {
 
 impl SimStore {
     fn fault(&self, s: &mut State, what: &str) -> Result<(), StoreError> {
-        let outage = s.outage_until.is_some_and(|until| Instant::now() < until);
+        let now = Instant::now();
+        let outage = s.outage_until.is_some_and(|until| now < until);
+        let full = what == "save" && s.saves_fail.is_some_and(|(from, until)| from <= now && now < until);
         let fail = s.faults.store_fail;
-        if outage || s.rng.chance(fail) {
+        if outage || full || s.rng.chance(fail) {
             let process = self.process;
             s.note(|| format!("p{process} store {what} fails"));
             return Err(StoreError::Failed { detail: format!("simulated {what} failure") });

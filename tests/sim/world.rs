@@ -133,6 +133,9 @@ pub struct State {
     pub store_timeout: Duration,
     /// A store outage under way until then: every call fails or hangs.
     pub outage_until: Option<Instant>,
+    /// A long spell in which every save fails while loads and clears work (a full disk;
+    /// a Keystore key that needs an unlocked device while the app works in the background).
+    pub saves_fail: Option<(Instant, Instant)>,
     seq: u64,
     next_token: u64,
     access: HashMap<String, AccessInfo>,
@@ -185,6 +188,7 @@ impl State {
             shared_lock: false,
             store_timeout,
             outage_until: None,
+            saves_fail: None,
             seq: 0,
             next_token: 0,
             access: HashMap::new(),
