@@ -1,8 +1,5 @@
 # The environment of the cross builds, in one place. Sourced (from the repository's root)
 # by scripts/mobile.sh and scripts/qemu-tests.sh.
-# NOTE (qemu-tests helper): reconstructed after this file was accidentally overwritten;
-# the two functions scripts/mobile.sh calls, with what its previous toolchain() and
-# env_for_targets() did, plus the Linux gnu targets. Check against your version.
 
 # Debian's rustc-web with its std source (for -Zbuild-std) and LLVM 22, unpacked by
 # scripts/mobile-toolchain.sh (installed on first use, as root). Sets RUSTC and CARGO to

@@ -29,11 +29,6 @@ target=$(cd "${CARGO_TARGET_DIR:-target}" && pwd -P)
 # their executable's path (tests/all/helpers/child.rs: <exe dir>/../examples/session-child).
 run=$target/qemu/$arch
 export QEMU_LD_PREFIX=/usr/$gnu
-# No backtraces: under emulation the default panic hook takes 10 s and more to symbolize
-# the 130 MB debug binary, in the panicking thread; the tests whose store panics on
-# purpose then see the store's 10 s timeout instead of its panic. The panic messages stay.
-export RUST_BACKTRACE=0
-
 # The auth server runs on the host (qemu-user hands the test's execve of an x86_64
 # program to the kernel; they talk over loopback). Built as `make test` builds it, with
 # rustup's cargo, before the cross toolchain takes over RUSTC and CARGO.
@@ -48,10 +43,17 @@ step "cross build for $triple (Debian's rustc, -Zbuild-std, $gnu-gcc)"
 . scripts/mobile-env.sh
 refreshkit_cross_toolchain
 refreshkit_cross_env "$target/qemu/env"
-# ring optimised, as in every shipped build: at -O0, 32-bit ARM's P-256 (portable C, no
-# assembly as on arm64) under emulation signs about 12 DPoP proofs a second, and
-# dpop::a_burst_across_an_expiry... hits its 30 s bound (about 40 a second optimised).
-cargo_cross() { "$CARGO" "$@" -Zbuild-std --target "$triple" --config 'profile.dev.package.ring.opt-level=3'; }
+# std as the phones' builds have it (scripts/mobile-targets.sh: without the backtrace
+# symbolizer, which under emulation takes over 10 s per panic to read the debug binary,
+# so the tests whose store panics on purpose saw the store's 10 s timeout instead). The
+# dependencies optimised and without debug info, as shipped; refreshkit itself stays a
+# debug build (debug assertions, overflow checks). At -O0 under emulation the burst tests
+# are CPU-bound: dpop::a_burst_across_an_expiry... signed about 12 DPoP proofs a second on
+# armv7 (P-256 in portable C there; arm64 has assembly) and hit its 30 s bound.
+cargo_cross() {
+  "$CARGO" "$@" "${REFRESHKIT_BUILD_STD_ARGS[@]}" --target "$triple" \
+    --config 'profile.dev.package."*".opt-level=2' --config 'profile.dev.package."*".debug=false'
+}
 started=$(date +%s)
 tests=$(cargo_cross test --quiet -p refreshkit --test all --no-run --message-format=json-render-diagnostics |
   sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
