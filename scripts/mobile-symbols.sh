@@ -5,7 +5,7 @@
 #                             tests/mobile/android-undefined-symbols.txt, as the NDK's
 #                             are generated from bionic's symbol maps
 #   check <triple> <.so>      the Android library: exports, NEEDED, undefined symbols
-#   check-apple <triple> <.a> the iOS static library: exports, architecture, platform
+#   check-apple <triple> <.a> an Apple static library as built: check-apple-arch for its target
 #   check-apple-arch <.a> <arch> <platform> <minos> <header>
 #                             one architecture of a thin or fat Apple static library (an
 #                             XCFramework slice): objects, platform, exports of <header>
@@ -110,37 +110,26 @@ check_android() {
   echo "LOAD segments aligned to 16 KB or more"
 }
 
-# The Mach-O CPU, platform (as llvm-objdump names it) and minimum OS version a target's
-# objects must carry.
+# The architecture, platform (as llvm-objdump names it) and minimum OS version a
+# target's objects must carry.
 apple_expectations() {
   case "$1" in
-    aarch64-apple-ios) echo "ARM64 ios $IPHONEOS_DEPLOYMENT_TARGET" ;;
-    aarch64-apple-ios-sim) echo "ARM64 iossimulator $IPHONEOS_DEPLOYMENT_TARGET" ;;
-    x86_64-apple-ios) echo "X86_64 iossimulator $IPHONEOS_DEPLOYMENT_TARGET" ;;
-    aarch64-apple-darwin) echo "ARM64 macos $MACOSX_DEPLOYMENT_TARGET" ;;
-    x86_64-apple-darwin) echo "X86_64 macos $MACOSX_DEPLOYMENT_TARGET" ;;
+    aarch64-apple-ios) echo "arm64 ios $IPHONEOS_DEPLOYMENT_TARGET" ;;
+    aarch64-apple-ios-sim) echo "arm64 iossimulator $IPHONEOS_DEPLOYMENT_TARGET" ;;
+    x86_64-apple-ios) echo "x86_64 iossimulator $IPHONEOS_DEPLOYMENT_TARGET" ;;
+    aarch64-apple-darwin) echo "arm64 macos $MACOSX_DEPLOYMENT_TARGET" ;;
+    x86_64-apple-darwin) echo "x86_64 macos $MACOSX_DEPLOYMENT_TARGET" ;;
     *) fail "no Apple expectations for $1" ;;
   esac
 }
 
+# One target's static library as built: the checks of an XCFramework slice's architecture
+# (below), against the committed header.
 check_apple() {
-  local triple=$1 lib=$2 missing cpu platform minos headers platforms
+  local triple=$1 lib=$2 arch platform minos
   [ -f "$lib" ] || fail "$lib was not built"
-  read -r cpu platform minos <<< "$(apple_expectations "$triple")"
-  headers=$(llvm-objdump --macho --private-headers "$lib" 2>/dev/null || true)
-  # Every object: the target's CPU, platform and minimum OS (llvm-objdump names the
-  # platform; a device object in a simulator slice is what Xcode refuses to link).
-  grep -q "MH_MAGIC_64 *$cpu " <<< "$headers" || fail "$lib holds no $cpu Mach-O objects"
-  grep -E 'MH_MAGIC' <<< "$headers" | grep -vq "MH_MAGIC_64 *$cpu " && fail "$lib holds objects of another CPU than $cpu"
-  platforms=$(awk '/cmd LC_BUILD_VERSION/ { b = 1 } b && /platform/ { p = $2 } b && /minos/ { print p " " $2; b = 0 }' <<< "$headers" | sort -u)
-  [ -n "$platforms" ] || fail "$lib: no LC_BUILD_VERSION"
-  [ "$platforms" = "$platform $minos" ] ||
-    fail "$lib: objects for another platform or version than $platform $minos: $(echo $platforms)"
-  echo "Mach-O $cpu, platform and minimum OS: $platforms"
-  missing=$(comm -23 <(required_symbols | grep -v '^Java_' | grep -vx 'refreshkit_token_lease_is_current' | sed 's/^/_/' | sort -u) \
-    <(llvm-nm --defined-only --extern-only -j "$lib" 2>/dev/null | sort -u))
-  [ -z "$missing" ] || fail "not exported by $lib: $missing"
-  echo "exported: every UniFFI symbol of RefreshKitFFI.h"
+  read -r arch platform minos <<< "$(apple_expectations "$triple")"
+  check_apple_arch "$lib" "$arch" "$platform" "$minos" bindings/swift/RefreshKitFFI.h
 }
 
 # One architecture of an Apple static library, thin or fat (llvm-lipo), as an XCFramework
