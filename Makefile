@@ -1,5 +1,5 @@
 # The two commands the README leads with, and their parts.
-.PHONY: demo test test-rust test-kotlin test-swift mobile release release-check qemu-tests bindings fuzz cargo-fuzz soak bench sim
+.PHONY: demo test ci test-rust test-kotlin test-swift mobile release release-check qemu-tests bindings fuzz cargo-fuzz soak bench sim
 
 demo:
 	cargo build --quiet -p auth-server
@@ -7,6 +7,10 @@ demo:
 
 test:
 	scripts/test-all.sh
+
+# Everything CI runs (.ci/run): every suite, then the release built and checked, then the
+# Rust suite on arm64 under qemu. About an hour on a 2-core machine.
+ci: test release qemu-tests
 
 test-rust:
 	scripts/test-all.sh rust

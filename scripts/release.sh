@@ -22,8 +22,11 @@ url_base=${REFRESHKIT_RELEASE_URL:-https://github.com/refreshkit/refreshkit/rele
 [ "${1:-}" = package ] || scripts/mobile.sh
 rm -rf "$out" "$work"
 mkdir -p "$out/maven" "$work"
-# The Maven tools, and the host library the bindings are generated from.
-command -v mvn >/dev/null || { apt-get update -qq && apt-get install -y -qq maven >/dev/null; }
+# Maven and the zip tools (a fresh machine may lack them), and the host library the
+# bindings are generated from.
+if ! command -v mvn >/dev/null || ! command -v zip >/dev/null || ! command -v unzip >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq maven zip unzip >/dev/null
+fi
 cargo build --quiet -p refreshkit -p auth-server
 
 # Maven Central wants a -javadoc.jar beside every jar or AAR; the API documentation is

@@ -208,6 +208,8 @@ async fn drive(seed: u64, traced: bool) -> Outcome {
                 let rounds = 10 + rng.below(30);
                 lock(&state).note(|| format!("step {step}: p{id} runs a background job of {rounds} rounds"));
                 for _ in 0..rounds {
+                    // The app's schedule, in the simulation's virtual time (tokio's paused
+                    // clock, as for `idles` below): the job wakes after each expiry.
                     tokio::time::sleep(lifetime + rng.millis(0, 1_000)).await;
                     let session = Arc::clone(&session);
                     simulation::spawn_as(id, execute(Arc::clone(&state), id, session, API, false, None, bounds));
