@@ -28,7 +28,8 @@ REFRESHKIT_LIB_ARGS=(--profile "$REFRESHKIT_MOBILE_PROFILE" -p refreshkit --lib)
 # How Linux builds std for the phones (-Zbuild-std, Debian's toolchain): unwinding, and
 # not std's backtrace symbolizer (addr2line, gimli, object, miniz_oxide), which cargo
 # adds by default and which has nothing to read in a stripped library; the library never
-# captures a backtrace. About 100 KB of the Android library; its size budget needs it.
+# captures a backtrace. 127,360 bytes of the arm64 Android library (BENCHMARKS.md 6b),
+# which its size budget needs.
 REFRESHKIT_BUILD_STD_ARGS=(-Zbuild-std -Zbuild-std-features=panic-unwind)
 
 # The Android ABI of a Rust target, and clang's target name for it at our API level.
