@@ -10,6 +10,7 @@ use reqwest::header::{HeaderMap, HeaderValue, DATE, WWW_AUTHENTICATE};
 use serde_json::Value;
 use url::Url;
 
+use crate::app_calls::{Lane, LaneError};
 use crate::challenge::challenges;
 use crate::dpop::{proof, DpopKey, DpopKeyError, ProofFor};
 use crate::error::SessionError;
@@ -25,20 +26,31 @@ pub(crate) struct Dpop {
     /// Server time minus local time, in seconds, from the `Date` of the servers' answers:
     /// `iat` is checked on the server's clock, so a phone whose clock is off still proves.
     clock_offset_secs: AtomicI64,
+    /// The key's calls under way: a hung key holds at most `KEY_CALLS` threads.
+    key_calls: Lane,
 }
+
+/// How many signatures may be under way at once: a hardware key signs one at a time
+/// anyway, and a hung one must leave the blocking threads to the store and the lock.
+const KEY_CALLS: usize = 4;
 
 /// A clock difference below this is left alone (servers accept a minute or more).
 const CLOCK_TOLERANCE_SECS: i64 = 10;
 
 impl Dpop {
     pub fn new(key: Arc<dyn DpopKey>) -> Self {
-        Dpop { key, nonces: Mutex::new(HashMap::new()), clock_offset_secs: AtomicI64::new(0) }
+        Dpop {
+            key,
+            nonces: Mutex::new(HashMap::new()),
+            clock_offset_secs: AtomicI64::new(0),
+            key_calls: Lane::new(KEY_CALLS),
+        }
     }
 
     /// A proof for one request, with the newest nonce of its server. The app's key signs
     /// on a blocking thread: hardware keys can take a while, but not longer than
     /// `within` (a key that never answers must not hold its caller, or a refresh, for
-    /// ever; its thread is left to finish on its own).
+    /// ever; its thread is left to finish on its own, and keeps its place in the lane).
     pub async fn proof(
         &self,
         method: &str,
@@ -50,22 +62,15 @@ impl Dpop {
         let (method, url, token) = (method.to_owned(), url.clone(), access_token.map(str::to_owned));
         let nonce = self.nonces().get(&origin(&url)).cloned();
         let now = shifted(crate::clock::now(), self.clock_offset_secs.load(Ordering::Relaxed));
-        let signing = tokio::task::spawn_blocking(move || {
-            crate::runtime::app_callback(|| {
-                let what = ProofFor {
-                    method: &method,
-                    url: &url,
-                    access_token: token.as_deref(),
-                    nonce: nonce.as_deref(),
-                    now,
-                };
-                proof(key.as_ref(), &what)
-            })
-        });
-        let signed = tokio::time::timeout(within, signing)
-            .await
-            .map_err(|_| DpopKeyError::Failed { detail: format!("the DPoP key did not sign within {within:?}") })?
-            .map_err(|_| DpopKeyError::Failed { detail: "the DPoP key's code panicked".into() })??;
+        let signing = move || {
+            let what =
+                ProofFor { method: &method, url: &url, access_token: token.as_deref(), nonce: nonce.as_deref(), now };
+            proof(key.as_ref(), &what)
+        };
+        let signed = self.key_calls.call(within, signing).await.map_err(|e| match e {
+            LaneError::TimedOut => DpopKeyError::Failed { detail: format!("the DPoP key did not sign within {within:?}") },
+            LaneError::Panicked => DpopKeyError::Failed { detail: "the DPoP key's code panicked".into() },
+        })??;
         HeaderValue::try_from(signed)
             .map_err(|_| DpopKeyError::Failed { detail: "the proof is not a header value".into() })
     }

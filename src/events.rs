@@ -62,18 +62,7 @@ impl EventSink {
         crate::runtime::spawn_detached(async move {
             while let Some(event) = rx.recv().await {
                 let listener = Arc::clone(&listener);
-                let deliver = move || crate::runtime::app_callback(|| listener.on_event(event));
-                #[cfg(feature = "simulation")]
-                if crate::simulation::active() {
-                    // In the simulation's world the listener answers at once, on its thread.
-                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(deliver)) {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => log::warn!(target: "refreshkit", "session listener failed: {e}"),
-                        Err(_) => log::warn!(target: "refreshkit", "session listener panicked"),
-                    }
-                    continue;
-                }
-                let delivered = tokio::task::spawn_blocking(deliver).await;
+                let delivered = crate::app_calls::call(move || listener.on_event(event)).await;
                 match delivered {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => log::warn!(target: "refreshkit", "session listener failed: {e}"),

@@ -25,6 +25,7 @@
 
 #[cfg(target_os = "android")]
 mod android;
+mod app_calls;
 mod blocking;
 mod challenge;
 mod clock;

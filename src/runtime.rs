@@ -74,6 +74,12 @@ where
     RUNTIME.spawn(fut)
 }
 
+/// Runs `f`, which may block, on the library's blocking threads, wherever its caller is:
+/// a Rust caller's runtime may be shutting down, and would drop it unrun.
+pub(crate) fn spawn_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
+    RUNTIME.spawn_blocking(f)
+}
+
 /// Enters the library's runtime, so sockets and timers belong to it; a simulation keeps
 /// everything on the runtime it owns.
 fn enter_own() -> Option<tokio::runtime::EnterGuard<'static>> {

@@ -1,7 +1,6 @@
 //! The app's token storage (Keychain, Keystore, a file), and how the engine calls it:
 //! off the runtime's workers, with a time bound, never under a lock.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -125,8 +124,8 @@ impl StoreHandle {
             let store = worker_store;
             while let Some(job) = jobs.recv().await {
                 let store = Arc::clone(&store);
-                // On the blocking pool: a slow Keychain must not stall requests.
-                let _ = tokio::task::spawn_blocking(move || job.run(store.as_ref())).await;
+                // Off the network thread: a slow Keychain must not stall requests.
+                let _ = crate::app_calls::call(move || job.run(store.as_ref())).await;
             }
         });
         StoreHandle {
@@ -174,15 +173,10 @@ impl StoreHandle {
         let lock = self
             .lock
             .get_or_try_init(|| async move {
-                let ask = move || catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| store.refresh_lock())));
-                let failed = || SessionError::Store { detail: "the token store's refresh_lock() failed".into() };
-                #[cfg(feature = "simulation")]
-                if crate::simulation::active() {
-                    return ask().map(|lock| lock.map(SharedLock::new)).map_err(|_| failed());
-                }
-                match tokio::time::timeout(timeout, tokio::task::spawn_blocking(ask)).await {
-                    Ok(Ok(Ok(lock))) => Ok(lock.map(SharedLock::new)),
-                    Ok(_) => Err(failed()),
+                let ask = crate::app_calls::call(move || store.refresh_lock());
+                match tokio::time::timeout(timeout, ask).await {
+                    Ok(Ok(lock)) => Ok(lock.map(SharedLock::new)),
+                    Ok(Err(_)) => Err(SessionError::Store { detail: "the token store's refresh_lock() failed".into() }),
                     Err(_) => Err(SessionError::Store { detail: "the token store's refresh_lock() did not answer in time".into() }),
                 }
             })
@@ -252,7 +246,7 @@ impl StoreHandle {
         let job = Job {
             ticket,
             call: Box::new(move |store| {
-                let result = catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| f(store))));
+                let result = crate::app_calls::in_place(|| f(store));
                 let _ = answer.send(result);
             }),
         };

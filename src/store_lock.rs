@@ -3,17 +3,20 @@
 //! those among themselves), and held until the last holder is done, including a store
 //! call still running after its caller stopped waiting.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use tokio::sync::watch;
+
+use crate::app_calls;
 use crate::error::SessionError;
 use crate::refresh_lock::RefreshLock;
 
 pub(crate) struct SharedLock {
     lock: Arc<dyn RefreshLock>,
     holders: Arc<Mutex<Holders>>,
+    releases: Releases,
     /// One acquirer at a time, so two never both ask the app's lock.
     turn: tokio::sync::Mutex<()>,
 }
@@ -28,6 +31,38 @@ struct Holders {
     taking: u64,
 }
 
+/// The app's `release` calls under way. They run outside every mutex (a slow or hung
+/// release must not stall the thread that drops a `Held`), so the lock is asked again
+/// only once they have returned: one holder at a time, as the app's lock expects.
+#[derive(Clone)]
+struct Releases(Arc<watch::Sender<usize>>);
+
+impl Releases {
+    fn new() -> Releases {
+        Releases(Arc::new(watch::channel(0).0))
+    }
+
+    /// Releases the app's lock, counted while the app's code runs.
+    fn release(&self, lock: &dyn RefreshLock) {
+        self.0.send_modify(|n| *n += 1);
+        release(lock);
+        self.0.send_modify(|n| *n -= 1);
+    }
+
+    /// Marks a release as under way before it starts (under the holders' mutex).
+    fn begin(&self) {
+        self.0.send_modify(|n| *n += 1);
+    }
+
+    fn end(&self) {
+        self.0.send_modify(|n| *n -= 1);
+    }
+
+    async fn none_under_way(&self) {
+        let _ = self.0.subscribe().wait_for(|n| *n == 0).await;
+    }
+}
+
 /// The lock while held; the app's lock is released when the last one is dropped.
 pub(crate) struct Held {
     shared: Option<Holding>,
@@ -36,11 +71,25 @@ pub(crate) struct Held {
 struct Holding {
     lock: Arc<dyn RefreshLock>,
     holders: Arc<Mutex<Holders>>,
+    releases: Releases,
 }
 
 impl Held {
     pub fn none() -> Held {
         Held { shared: None }
+    }
+
+    /// One more holder of the same lock: it stays held until both are dropped.
+    pub fn share(&self) -> Held {
+        let Some(h) = &self.shared else { return Held::none() };
+        holders(&h.holders).count += 1;
+        Held {
+            shared: Some(Holding {
+                lock: Arc::clone(&h.lock),
+                holders: Arc::clone(&h.holders),
+                releases: h.releases.clone(),
+            }),
+        }
     }
 }
 
@@ -50,42 +99,47 @@ fn holders(m: &Mutex<Holders>) -> MutexGuard<'_, Holders> {
 
 impl Drop for Held {
     fn drop(&mut self) {
-        let Some(Holding { lock, holders: shared }) = self.shared.take() else { return };
+        let Some(holding) = self.shared.take() else { return };
         let ticket = {
-            let mut h = holders(&shared);
+            let mut h = holders(&holding.holders);
             h.count -= 1;
             if h.count > 0 {
                 return;
             }
             h.taking
         };
-        let release_if_unclaimed = move || {
-            // Released under the holders' mutex: an acquirer sees it taken or free,
-            // never half released.
-            let mut h = holders(&shared);
-            if h.count == 0 && h.taken && h.taking == ticket {
-                h.taken = false;
-                release(lock.as_ref());
+        // On the library's own blocking threads: the thread dropping this may be a
+        // caller's runtime shutting down, or the network thread.
+        app_calls::start(move || holding.release_unless_claimed(ticket));
+    }
+}
+
+impl Holding {
+    fn release_unless_claimed(self, ticket: u64) {
+        {
+            let mut h = holders(&self.holders);
+            if h.count > 0 || !h.taken || h.taking != ticket {
+                return;
             }
-        };
-        #[cfg(feature = "simulation")]
-        if crate::simulation::active() {
-            return release_if_unclaimed();
+            h.taken = false;
+            // Under the mutex: an acquirer that finds the lock not taken also finds
+            // its release under way, and waits for it.
+            self.releases.begin();
         }
-        tokio::task::spawn_blocking(release_if_unclaimed);
+        release(self.lock.as_ref());
+        self.releases.end();
     }
 }
 
 pub(crate) fn release(lock: &dyn RefreshLock) {
-    let released = catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| lock.release())));
-    if !matches!(released, Ok(Ok(()))) {
+    if !matches!(app_calls::in_place(|| lock.release()), Ok(Ok(()))) {
         log::warn!(target: "refreshkit", "the refresh lock could not be released");
     }
 }
 
 impl SharedLock {
     pub fn new(lock: Arc<dyn RefreshLock>) -> SharedLock {
-        SharedLock { lock, holders: Arc::default(), turn: tokio::sync::Mutex::new(()) }
+        SharedLock { lock, holders: Arc::default(), releases: Releases::new(), turn: tokio::sync::Mutex::new(()) }
     }
 
     /// Holds the lock, waiting up to `bound` for another process to let it go (plus
@@ -96,15 +150,20 @@ impl SharedLock {
             if self.join() {
                 return Ok(());
             }
+            self.releases.none_under_way().await;
             self.take(bound).await?;
             let mut h = holders(&self.holders);
             (h.count, h.taken, h.taking) = (1, true, h.taking + 1);
             Ok(())
         });
         match took.await {
-            Ok(Ok(())) => {
-                Ok(Held { shared: Some(Holding { lock: Arc::clone(&self.lock), holders: Arc::clone(&self.holders) }) })
-            }
+            Ok(Ok(())) => Ok(Held {
+                shared: Some(Holding {
+                    lock: Arc::clone(&self.lock),
+                    holders: Arc::clone(&self.holders),
+                    releases: self.releases.clone(),
+                }),
+            }),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(SessionError::Timeout),
         }
@@ -130,21 +189,26 @@ impl SharedLock {
         if crate::simulation::active() {
             return self.take_in_simulation(bound).await;
         }
-        let attempt = Attempt(Arc::new(AtomicU8::new(WAITING)), Arc::clone(&self.lock));
-        let (lock, progress) = (Arc::clone(&self.lock), Arc::clone(&attempt.0));
+        let attempt = Attempt {
+            progress: Arc::new(AtomicU8::new(WAITING)),
+            lock: Arc::clone(&self.lock),
+            releases: self.releases.clone(),
+        };
+        let (lock, progress, releases) =
+            (Arc::clone(&self.lock), Arc::clone(&attempt.progress), self.releases.clone());
         let millis = bound.as_millis().min(u64::MAX as u128) as u64;
-        let acquiring = tokio::task::spawn_blocking(move || {
-            let acquired = catch_unwind(AssertUnwindSafe(|| crate::runtime::app_callback(|| lock.acquire(millis))));
+        let acquiring = app_calls::call(move || {
+            let acquired = app_calls::in_place(|| lock.acquire(millis));
             // A caller that stopped waiting must not leave the lock held by nobody.
             let got = matches!(acquired, Ok(Ok(true)));
             if got && progress.compare_exchange(WAITING, ACQUIRED, Ordering::SeqCst, Ordering::SeqCst).is_err() {
-                release(lock.as_ref());
+                releases.release(lock.as_ref());
             }
             acquired
         });
         match acquiring.await {
             Ok(Ok(Ok(true))) => {
-                attempt.0.store(CLAIMED, Ordering::SeqCst);
+                attempt.progress.store(CLAIMED, Ordering::SeqCst);
                 Ok(())
             }
             Ok(Ok(Ok(false))) => Err(SessionError::Timeout),
@@ -160,7 +224,7 @@ impl SharedLock {
         const POLL: Duration = Duration::from_millis(5);
         let deadline = crate::clock::Instant::now() + bound;
         loop {
-            match catch_unwind(AssertUnwindSafe(|| self.lock.acquire(0))) {
+            match app_calls::in_place(|| self.lock.acquire(0)) {
                 Ok(Ok(true)) => return Ok(()),
                 Ok(Ok(false)) => {}
                 Ok(Err(e)) => return Err(SessionError::from(e)),
@@ -182,13 +246,17 @@ const CLAIMED: u8 = 3;
 /// An acquisition of the app's lock; when its caller stops waiting (a timeout, or the
 /// caller's future dropped) before claiming it, a lock acquired meanwhile or later is
 /// released, never left held by nobody.
-struct Attempt(Arc<AtomicU8>, Arc<dyn RefreshLock>);
+struct Attempt {
+    progress: Arc<AtomicU8>,
+    lock: Arc<dyn RefreshLock>,
+    releases: Releases,
+}
 
 impl Drop for Attempt {
     fn drop(&mut self) {
-        if self.0.swap(GAVE_UP, Ordering::SeqCst) == ACQUIRED {
-            let lock = Arc::clone(&self.1);
-            tokio::task::spawn_blocking(move || release(lock.as_ref()));
+        if self.progress.swap(GAVE_UP, Ordering::SeqCst) == ACQUIRED {
+            let (lock, releases) = (Arc::clone(&self.lock), self.releases.clone());
+            app_calls::start(move || releases.release(lock.as_ref()));
         }
     }
 }

@@ -15,6 +15,7 @@ mod file_store;
 mod guard;
 mod hostile;
 mod hosts;
+mod hung_callbacks;
 mod json_protocol;
 mod layer_dpop;
 mod killed_mid_refresh;

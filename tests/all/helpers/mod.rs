@@ -9,7 +9,7 @@ mod store;
 pub use child::{child_binary, SessionChild};
 pub use oidc::{pkce, OidcProvider};
 pub use server::AuthServer;
-pub use store::{GatedStore, MemoryStore};
+pub use store::{Gate, GatedStore, MemoryStore};
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -80,7 +80,7 @@ impl Gate {
 
     /// Blocks while the gate is closed: at most twice a test's patience, so a broken test
     /// cannot hang, and a test waiting for something while the gate holds gives up first.
-    fn pass(&self) {
+    pub fn pass(&self) {
         let closed = self.closed.lock().unwrap();
         self.waiting.fetch_add(1, Ordering::SeqCst);
         let _ = self.changed.wait_timeout_while(closed, 2 * super::PATIENCE, |c| *c).unwrap();
