@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{HeaderMap, HeaderValue, DATE, WWW_AUTHENTICATE};
+use reqwest::header::{HeaderMap, HeaderValue, AGE, DATE, WWW_AUTHENTICATE};
 use serde_json::Value;
 use url::Url;
 
@@ -23,8 +23,9 @@ pub(crate) struct Dpop {
     key: Arc<dyn DpopKey>,
     /// The newest `DPoP-Nonce` per origin (scheme, host, port), for each kind of server.
     nonces: Mutex<HashMap<String, OriginNonces>>,
-    /// Server time minus local time, in seconds, from the `Date` of the servers' answers:
-    /// `iat` is checked on the server's clock, so a phone whose clock is off still proves.
+    /// Server time minus local time, in seconds, from the `Date` (and `Age`) of the
+    /// servers' answers: `iat` is checked on the server's clock, so a phone whose clock
+    /// is off still proves.
     clock_offset_secs: AtomicI64,
 }
 
@@ -153,11 +154,7 @@ impl Dpop {
 
     /// True when the server's clock is now known to differ from what proofs assumed.
     fn learn_clock(&self, headers: &HeaderMap) -> bool {
-        let Some(server) =
-            headers.get(DATE).and_then(|v| v.to_str().ok()).and_then(|d| httpdate::parse_http_date(d).ok())
-        else {
-            return false;
-        };
+        let Some(server) = server_time(headers) else { return false };
         let offset = seconds_between(crate::clock::now(), server);
         let offset = if offset.abs() < CLOCK_TOLERANCE_SECS { 0 } else { offset };
         let before = self.clock_offset_secs.swap(offset, Ordering::Relaxed);
@@ -179,6 +176,20 @@ impl Dpop {
 /// RFC 9449 section 8.1: a nonce is visible ASCII; anything else is not used.
 fn usable_nonce(nonce: &str) -> bool {
     !nonce.is_empty() && nonce.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
+/// The server's time when it answered: its `Date`, plus the `Age` a cache adds to a copy
+/// it held (RFC 9111 sections 4.2.3 and 5.1): a CDN's copy keeps the `Date` of when the
+/// server made it, and taken alone would put proofs' `iat` that far in the past. An `Age`
+/// that is not a number says the copy is old without saying how old: no clock then.
+fn server_time(headers: &HeaderMap) -> Option<SystemTime> {
+    let date = httpdate::parse_http_date(headers.get(DATE)?.to_str().ok()?).ok()?;
+    let age = match headers.get(AGE) {
+        None => 0,
+        // RFC 9111 section 1.2.2: larger than 2^31 is taken as 2^31.
+        Some(age) => age.to_str().ok()?.trim().parse::<u64>().ok()?.min(1 << 31),
+    };
+    date.checked_add(Duration::from_secs(age))
 }
 
 /// `later - earlier` in whole seconds, negative when `later` is before `earlier`.
@@ -291,5 +302,23 @@ mod tests {
             nonces.learn(server, nonce);
             assert_eq!(sent(&mut nonces), pair(nonce, nonce));
         }
+    }
+
+    fn answer(date: SystemTime, age: Option<&str>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(DATE, HeaderValue::try_from(httpdate::fmt_http_date(date)).unwrap());
+        if let Some(age) = age {
+            headers.insert(AGE, HeaderValue::try_from(age).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn a_cached_answers_server_time_is_its_date_plus_its_age() {
+        let made = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        assert_eq!(server_time(&answer(made, None)), Some(made));
+        assert_eq!(server_time(&answer(made, Some("600"))), Some(made + Duration::from_secs(600)));
+        assert_eq!(server_time(&answer(made, Some("old"))), None, "a copy of unknown age teaches no clock");
+        assert_eq!(server_time(&answer(made, Some("-5"))), None);
     }
 }

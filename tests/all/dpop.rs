@@ -254,6 +254,33 @@ async fn a_token_endpoint_and_a_resource_on_one_origin_each_keep_their_own_nonce
     assert_eq!(count("refresh_requests"), 3, "{seen}");
 }
 
+/// Fails when the clock is learnt from `Date` alone: a copy a cache held for ten minutes
+/// set the proofs' `iat` ten minutes back, and the next proof was refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_a_cache_held_gives_the_servers_clock_as_its_date_plus_its_age() {
+    let server = AuthServer::start_with(&["--dpop"]);
+    let (session, _store) = bound_session(&server, software_dpop_key()).await;
+    server.post_json("/control/dpop-cached-answers", json!({ "age_secs": 600 })).await;
+
+    for _ in 0..3 {
+        assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    }
+    let statuses = concurrent_gets(&session, 20, "/api/resource").await;
+    assert!(statuses.iter().all(|s| matches!(s, Ok(200))), "{statuses:?}");
+    server.expire_all().await;
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert_eq!(server.stat("refreshes").await, 1);
+    assert_eq!(server.stat("dpop_refused").await, 0, "no proof was made on a cached answer's Date");
+
+    // The server's clock runs ten minutes ahead: its cached copies' Date is this machine's
+    // time, and only Date + Age is the server's.
+    server.post_json("/control/dpop-clock-offset", json!({ "secs": 600 })).await;
+    for _ in 0..3 {
+        assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    }
+    assert_eq!(server.stat("dpop_refused").await, 1, "only the proof made before any answer on the new clock");
+}
+
 /// Fails when only the request that learns a rotated nonce first is sent again: the
 /// others, refused for the same rotation, reached the app as 401s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
