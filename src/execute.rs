@@ -16,7 +16,7 @@ use crate::clock::Instant;
 use crate::config::{authorization_with, BodyRule};
 use crate::dpop::DpopKeyError;
 use crate::dpop_session::{
-    is_dpop_token_type, key_failed, no_key_for_bound_tokens, refused_the_proof, resource_refused_proof, Dpop,
+    is_dpop_token_type, key_failed, no_key_for_bound_tokens, refused_the_proof, resource_refused_proof, Dpop, NonceFor,
     DPOP_TOKEN_TYPE,
 };
 use crate::engine::{bump, Counted, Engine, Need};
@@ -205,7 +205,7 @@ impl Engine {
             // app gets the 3xx), so a proof never reaches a URL it was not made for.
             let next = if key.is_none() { redirect::next_hop(&self.settings, &hop, status, &answer) } else { None };
             let Some(next) = next else {
-                let learnt = key.is_some_and(|d| d.learn(&hop.url, &answer));
+                let learnt = key.is_some_and(|d| d.learn(&hop.url, NonceFor::ResourceServer, &answer));
                 return Ok((to_response(status, &answer, body), learnt && resource_refused_proof(status, &answer)));
             };
             redirects += 1;

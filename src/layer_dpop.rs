@@ -9,7 +9,7 @@ use reqwest::{Method, Url};
 
 use crate::config::authorization_with;
 use crate::dpop::DpopKeyError;
-use crate::dpop_session::{key_failed, resource_refused_proof, DPOP_TOKEN_TYPE};
+use crate::dpop_session::{key_failed, resource_refused_proof, NonceFor, DPOP_TOKEN_TYPE};
 use crate::engine::Engine;
 use crate::error::SessionError;
 use crate::http::HttpHeader;
@@ -62,7 +62,7 @@ impl Session {
         let engine = self.engine();
         let headers = header_map(&headers);
         let learnt = match (&engine.dpop, Url::parse(&url)) {
-            (Some(dpop), Ok(url)) => dpop.learn(&url, &headers),
+            (Some(dpop), Ok(url)) => dpop.learn(&url, NonceFor::ResourceServer, &headers),
             _ => false,
         };
         if resource_refused_proof(status, &headers) {

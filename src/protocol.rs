@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::config::{RefreshProtocol, Settings};
 use crate::dpop::DpopKeyError;
-use crate::dpop_session::{key_failed, token_endpoint_refused_proof, Dpop, DPOP_ERRORS};
+use crate::dpop_session::{key_failed, token_endpoint_refused_proof, Dpop, NonceFor, DPOP_ERRORS};
 use crate::error::SessionError;
 use crate::tokens::{check_usable, Tokens};
 use crate::wire::{Wire, WireError};
@@ -58,7 +58,7 @@ pub(crate) async fn refresh(
             WireError::TooLarge => malformed("the answer is larger than 64 KiB"),
             WireError::Failed(e) => RefreshFailure::Transient(e),
         })?;
-        let learnt = dpop.is_some_and(|d| d.learn(&settings.refresh_url, &headers));
+        let learnt = dpop.is_some_and(|d| d.learn(&settings.refresh_url, NonceFor::AuthorizationServer, &headers));
         if learnt && !retried && token_endpoint_refused_proof(status, &body) {
             retried = true;
             continue;

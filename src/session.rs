@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::config::{SessionConfig, Settings};
 use crate::dpop::DpopKey;
-use crate::dpop_session::{key_failed, Dpop};
+use crate::dpop_session::{key_failed, Dpop, NonceFor};
 use crate::engine::{Engine, Need, Phase, RefreshResult};
 use crate::error::SessionError;
 use crate::events::{EventSink, SessionListener};
@@ -102,7 +102,7 @@ impl Session {
     /// authorization-code exchange), signed by the session's key, so the tokens it gets
     /// are bound to the same key. For the `DPoP` header. `nonce`: the `DPoP-Nonce` the
     /// server answered an earlier try with (`use_dpop_nonce`); otherwise the newest nonce
-    /// the session has from that server.
+    /// the session has from that origin's token endpoint (or else from its resources).
     #[uniffi::method(default(nonce = None))]
     pub async fn dpop_proof(&self, method: String, url: String, nonce: Option<String>) -> Result<String, SessionError> {
         let engine = Arc::clone(&self.engine);
@@ -114,7 +114,7 @@ impl Session {
                 .map_err(|_| SessionError::InvalidRequest { detail: "not an absolute URL".into() })?;
             engine.settings.check_transport(&url)?;
             if let Some(nonce) = nonce {
-                dpop.use_nonce(&url, &nonce);
+                dpop.use_nonce(&url, NonceFor::AuthorizationServer, &nonce);
             }
             let within = engine.settings.request_timeout;
             let proof = dpop.proof(&method.to_ascii_uppercase(), &url, None, within).await.map_err(key_failed)?;

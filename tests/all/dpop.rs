@@ -9,7 +9,7 @@ use refreshkit::{
     software_dpop_key, DpopKey, DpopKeyError, ExpiryReason, HttpRequest, Session, SessionConfig, SessionError,
     SessionState, Tokens,
 };
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::{concurrent_gets, AuthServer, MemoryStore};
 
@@ -214,6 +214,71 @@ async fn proofs_take_the_servers_clock_from_its_answers_when_the_phones_is_off()
     assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
     assert_eq!(server.stat("refreshes").await, 1);
     assert_eq!(server.stat("dpop_refused").await, 1, "the refresh call's proof used the learnt clock");
+}
+
+/// Fails when nonces are kept per origin alone: the token endpoint's nonce (RFC 9449
+/// section 8) and the resource's (section 9) replaced each other, so each refresh and
+/// the requests after it were first refused for the nonce.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_endpoint_and_a_resource_on_one_origin_each_keep_their_own_nonce() {
+    let server = AuthServer::start_with(&["--dpop-nonce"]);
+    server.post_json("/control/dpop-separate-nonces", json!({ "on": true })).await;
+    let (session, _store) = bound_session(&server, software_dpop_key()).await;
+    // The first request learns the resource's nonce (the session only knew the login's),
+    // and the first refresh that the token endpoint keeps its own: one challenge each.
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    server.expire_all().await;
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert_eq!(server.stat("resource_nonce_challenges").await, 1);
+    assert_eq!(server.stat("token_nonce_challenges").await, 2, "the login's and the first refresh's");
+    server.post_json("/control/reset", Value::Null).await;
+
+    for round in 1..=3 {
+        server.expire_all().await;
+        let statuses = concurrent_gets(&session, 20, "/api/resource").await;
+        assert!(statuses.iter().all(|s| matches!(s, Ok(200))), "round {round}: {statuses:?}");
+    }
+
+    let stats = server.stats().await;
+    let count = |name: &str| stats[name].as_u64().unwrap();
+    let seen = format!(
+        "refresh calls {}, token nonce challenges {}, resource nonce challenges {}, refused proofs {}",
+        count("refresh_requests"),
+        count("token_nonce_challenges"),
+        count("resource_nonce_challenges"),
+        count("dpop_refused"),
+    );
+    assert_eq!(count("refreshes"), 3, "{seen}");
+    assert_eq!(count("token_nonce_challenges"), 0, "each refresh used the token endpoint's nonce: {seen}");
+    assert_eq!(count("resource_nonce_challenges"), 0, "each request used the resource's nonce: {seen}");
+    assert_eq!(count("refresh_requests"), 3, "{seen}");
+}
+
+/// Fails when the clock is learnt from `Date` alone: a copy a cache held for ten minutes
+/// set the proofs' `iat` ten minutes back, and the next proof was refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_a_cache_held_gives_the_servers_clock_as_its_date_plus_its_age() {
+    let server = AuthServer::start_with(&["--dpop"]);
+    let (session, _store) = bound_session(&server, software_dpop_key()).await;
+    server.post_json("/control/dpop-cached-answers", json!({ "age_secs": 600 })).await;
+
+    for _ in 0..3 {
+        assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    }
+    let statuses = concurrent_gets(&session, 20, "/api/resource").await;
+    assert!(statuses.iter().all(|s| matches!(s, Ok(200))), "{statuses:?}");
+    server.expire_all().await;
+    assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert_eq!(server.stat("refreshes").await, 1);
+    assert_eq!(server.stat("dpop_refused").await, 0, "no proof was made on a cached answer's Date");
+
+    // The server's clock runs ten minutes ahead: its cached copies' Date is this machine's
+    // time, and only Date + Age is the server's.
+    server.post_json("/control/dpop-clock-offset", json!({ "secs": 600 })).await;
+    for _ in 0..3 {
+        assert_eq!(session.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    }
+    assert_eq!(server.stat("dpop_refused").await, 1, "only the proof made before any answer on the new clock");
 }
 
 /// Fails when only the request that learns a rotated nonce first is sent again: the

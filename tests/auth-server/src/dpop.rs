@@ -22,7 +22,15 @@ pub struct DpopRules {
     /// A resource's refusal names a Bearer challenge too, in the same field, as servers
     /// that take both schemes do: `Bearer realm="api", DPoP algs="ES256", error="..."`.
     pub combined_challenges: bool,
+    /// Resources ask for a nonce of their own (RFC 9449 section 9), not the one `/login`
+    /// and the token endpoint ask for (section 8): a resource server beside its
+    /// authorization server on one origin, each with its own nonces.
+    pub separate_resource_nonce: bool,
+    /// Resources' 200s come as a cache (a CDN) serves a copy it has held this long: with
+    /// `Age: N` and the `Date` of when the server made it, N seconds ago (RFC 9111 section 5.1).
+    pub cached_age_secs: u64,
     nonce: String,
+    resource_nonce: String,
     nonces_issued: u64,
     seen_jti: HashSet<String>,
 }
@@ -33,6 +41,8 @@ pub struct Expected<'a> {
     pub url: &'a str,
     /// The access token the request carries (resource requests).
     pub access_token: Option<&'a str>,
+    /// A resource request, not a token request: which nonce it needs.
+    pub resource: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -49,7 +59,10 @@ impl DpopRules {
             require_nonce,
             clock_offset_secs: 0,
             combined_challenges: false,
+            separate_resource_nonce: false,
+            cached_age_secs: 0,
             nonce: String::new(),
+            resource_nonce: String::new(),
             nonces_issued: 0,
             seen_jti: HashSet::new(),
         };
@@ -67,15 +80,25 @@ impl DpopRules {
         }
     }
 
-    pub fn nonce(&self) -> &str {
-        &self.nonce
+    /// The nonce proofs for a resource (`resource`) or a token request need now.
+    pub fn nonce(&self, resource: bool) -> &str {
+        if resource && self.separate_resource_nonce {
+            &self.resource_nonce
+        } else {
+            &self.nonce
+        }
     }
 
     pub fn rotate_nonce(&mut self) {
+        self.nonce = self.new_nonce("n");
+        self.resource_nonce = self.new_nonce("r");
+    }
+
+    fn new_nonce(&mut self, prefix: &str) -> String {
         self.nonces_issued += 1;
         let mut bytes = [0u8; 12];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).expect("random");
-        self.nonce = format!("n{}-{}", self.nonces_issued, B64URL.encode(bytes));
+        format!("{prefix}{}-{}", self.nonces_issued, B64URL.encode(bytes))
     }
 
     /// Checks `proof` against `expected`; the key's thumbprint when it holds.
@@ -100,7 +123,7 @@ impl DpopRules {
                 return Err(Refusal::Invalid("ath mismatch"));
             }
         }
-        if self.require_nonce && claim("nonce") != Some(self.nonce.as_str()) {
+        if self.require_nonce && claim("nonce") != Some(self.nonce(expected.resource)) {
             return Err(Refusal::UseNonce);
         }
         let jti = claim("jti").filter(|j| !j.is_empty()).ok_or(Refusal::Invalid("jti missing"))?;

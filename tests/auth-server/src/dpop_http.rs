@@ -21,16 +21,16 @@ pub fn offered_key(
     if !headers.contains_key("dpop") {
         return Ok(None);
     }
-    checked_key(state, headers, expected, true)
+    checked_key(state, headers, expected)
 }
 
 /// The key thumbprint of the request's valid proof; `None` when the server does not do
-/// DPoP; the answer to give when the proof is refused (`for_token_endpoint` decides its form).
+/// DPoP; the answer to give when the proof is refused (a token request's or a resource's,
+/// as `expected.resource` says).
 pub fn checked_key(
     state: &Shared,
     headers: &HeaderMap,
     expected: &Expected<'_>,
-    for_token_endpoint: bool,
 ) -> Result<Option<String>, Box<Response>> {
     let mut issuer = lock(state);
     let proof = headers.get("dpop").and_then(|v| v.to_str().ok());
@@ -39,10 +39,15 @@ pub fn checked_key(
         Ok(jkt) => return Ok(Some(jkt)),
         Err(refusal) => refusal,
     };
-    let (nonce, combined) = (rules.nonce().to_owned(), rules.combined_challenges);
+    let (nonce, combined) = (rules.nonce(expected.resource).to_owned(), rules.combined_challenges);
     let error = match refusal {
         Refusal::UseNonce => {
             issuer.stats.nonce_challenges += 1;
+            if expected.resource {
+                issuer.stats.resource_nonce_challenges += 1;
+            } else {
+                issuer.stats.token_nonce_challenges += 1;
+            }
             "use_dpop_nonce"
         }
         Refusal::Invalid(_) => {
@@ -50,7 +55,7 @@ pub fn checked_key(
             "invalid_dpop_proof"
         }
     };
-    let mut response = if for_token_endpoint {
+    let mut response = if !expected.resource {
         (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response()
     } else {
         let mut r = (StatusCode::UNAUTHORIZED, Json(json!({ "error": error }))).into_response();
@@ -84,22 +89,35 @@ pub fn presented_token(headers: &HeaderMap) -> (Option<&str>, bool) {
     }
 }
 
-/// Adds the current nonce to an answer, as DPoP servers do, so clients keep it fresh.
-pub fn with_nonce(state: &Shared, mut response: Response) -> Response {
-    let nonce = lock(state).dpop.as_ref().filter(|r| r.require_nonce).map(|r| r.nonce().to_owned());
+/// Adds the current nonce to an answer, as DPoP servers do, so clients keep it fresh: a
+/// resource's (`resource`) or the token endpoint's.
+pub fn with_nonce(state: &Shared, resource: bool, mut response: Response) -> Response {
+    let nonce = lock(state).dpop.as_ref().filter(|r| r.require_nonce).map(|r| r.nonce(resource).to_owned());
     if let Some(v) = nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
         response.headers_mut().insert("dpop-nonce", v);
     }
     response
 }
 
-/// Dates every answer with the server's own clock (see `DpopRules::clock_offset_secs`).
+/// Dates every answer with the server's own clock (see `DpopRules::clock_offset_secs`);
+/// an answer with `Age: N` was made N seconds before it is sent.
 pub async fn dated(State(state): State<Shared>, mut response: Response) -> Response {
-    let now = lock(&state).dpop.as_ref().filter(|r| r.clock_offset_secs != 0).map(|r| r.now());
-    if let Some(v) = now.and_then(|t| HeaderValue::from_str(&httpdate::fmt_http_date(t)).ok()) {
+    let age = response.headers().get(header::AGE).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let now = lock(&state).dpop.as_ref().filter(|r| r.clock_offset_secs != 0 || age.is_some()).map(|r| r.now());
+    let made = now.map(|t| t - std::time::Duration::from_secs(age.unwrap_or(0)));
+    if let Some(v) = made.and_then(|t| HeaderValue::from_str(&httpdate::fmt_http_date(t)).ok()) {
         response.headers_mut().insert(header::DATE, v);
     }
     response
+}
+
+/// `POST /control/dpop-cached-answers {"age_secs": N}`: see `DpopRules::cached_age_secs`.
+pub async fn set_cached_answers(State(state): State<Shared>, Json(body): Json<serde_json::Value>) -> Response {
+    let age = body.get("age_secs").and_then(serde_json::Value::as_u64).unwrap_or(0);
+    if let Some(rules) = lock(&state).dpop.as_mut() {
+        rules.cached_age_secs = age;
+    }
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// `POST /control/dpop-clock-offset {"secs": N}`: the server's clock moves N seconds
@@ -117,6 +135,15 @@ pub async fn set_combined_challenges(State(state): State<Shared>, Json(body): Js
     let on = body.get("on").and_then(serde_json::Value::as_bool).unwrap_or(false);
     if let Some(rules) = lock(&state).dpop.as_mut() {
         rules.combined_challenges = on;
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /control/dpop-separate-nonces {"on": true}`: see `DpopRules::separate_resource_nonce`.
+pub async fn set_separate_nonces(State(state): State<Shared>, Json(body): Json<serde_json::Value>) -> Response {
+    let on = body.get("on").and_then(serde_json::Value::as_bool).unwrap_or(false);
+    if let Some(rules) = lock(&state).dpop.as_mut() {
+        rules.separate_resource_nonce = on;
     }
     StatusCode::NO_CONTENT.into_response()
 }

@@ -35,6 +35,10 @@ pub struct Stats {
     pub dpop_refused: u64,
     /// Requests answered `use_dpop_nonce`.
     pub nonce_challenges: u64,
+    /// Of those, requests to `/login` and the token endpoint.
+    pub token_nonce_challenges: u64,
+    /// Of those, requests to resources.
+    pub resource_nonce_challenges: u64,
 }
 
 struct Access {

@@ -16,8 +16,8 @@ use base64::Engine;
 
 use crate::dpop::Expected;
 use crate::dpop_http::{
-    checked_key, dated, offered_key, presented_token, request_url, rotate_nonce, set_clock_offset,
-    set_combined_challenges, with_nonce,
+    checked_key, dated, offered_key, presented_token, request_url, rotate_nonce, set_cached_answers, set_clock_offset,
+    set_combined_challenges, set_separate_nonces, with_nonce,
 };
 use crate::faults::{Fault, QueuedFault, TruncatedBody, DROP_MESSAGE};
 use crate::issuer::{Issuer, Presented, RefreshOutcome};
@@ -50,6 +50,8 @@ pub fn router(state: Shared) -> Router {
         .route("/control/dpop-rotate-nonce", post(rotate_nonce))
         .route("/control/dpop-clock-offset", post(set_clock_offset))
         .route("/control/dpop-combined-challenges", post(set_combined_challenges))
+        .route("/control/dpop-separate-nonces", post(set_separate_nonces))
+        .route("/control/dpop-cached-answers", post(set_cached_answers))
         .layer(axum::middleware::map_response_with_state(state.clone(), dated))
         .with_state(state)
 }
@@ -57,12 +59,16 @@ pub fn router(state: Shared) -> Router {
 /// `POST /login`: new tokens; bound to the key of the request's proof when it sends one.
 async fn login(State(state): State<Shared>, headers: HeaderMap) -> Response {
     let url = request_url(&headers, "/login");
-    let jkt = match offered_key(&state, &headers, &Expected { method: "POST", url: &url, access_token: None }) {
+    let jkt = match offered_key(
+        &state,
+        &headers,
+        &Expected { method: "POST", url: &url, access_token: None, resource: false },
+    ) {
         Ok(jkt) => jkt,
         Err(refused) => return *refused,
     };
     let issued = lock(&state).login("user", jkt);
-    with_nonce(&state, Json(issued).into_response())
+    with_nonce(&state, false, Json(issued).into_response())
 }
 
 /// What the next queued fault does to a refresh call.
@@ -166,13 +172,17 @@ async fn oauth_refresh(
         }
     }
     let url = request_url(&headers, "/oauth/token");
-    let jkt = match offered_key(&state, &headers, &Expected { method: "POST", url: &url, access_token: None }) {
+    let jkt = match offered_key(
+        &state,
+        &headers,
+        &Expected { method: "POST", url: &url, access_token: None, resource: false },
+    ) {
         Ok(jkt) => jkt,
         Err(refused) => return *refused,
     };
     let issuer = state.clone();
     let answer = with_faults(&state, move || oauth_answer(&issuer, &form, jkt.as_deref())).await;
-    with_nonce(&state, answer)
+    with_nonce(&state, false, answer)
 }
 
 fn oauth_answer(state: &Shared, form: &HashMap<String, String>, jkt: Option<&str>) -> Response {
@@ -223,19 +233,25 @@ async fn api_resource(
     let mut jkt = None;
     if dpop_scheme || headers.contains_key("dpop") {
         let url = request_url(&headers, uri.path());
-        let expected = Expected { method: method.as_str(), url: &url, access_token: token };
-        match checked_key(&state, &headers, &expected, false) {
+        let expected = Expected { method: method.as_str(), url: &url, access_token: token, resource: true };
+        match checked_key(&state, &headers, &expected) {
             Ok(key) => jkt = key,
             Err(refused) => return *refused,
         }
     }
     let presented = Presented { token, dpop_scheme, jkt: jkt.as_deref() };
-    let (accepted, combined) = {
+    let (accepted, combined, cached_age) = {
         let mut issuer = lock(&state);
-        (issuer.authorize_presented(&presented), issuer.dpop.as_ref().is_some_and(|r| r.combined_challenges))
+        let rules = issuer.dpop.as_ref().map(|r| (r.combined_challenges, r.cached_age_secs));
+        let (combined, cached_age) = rules.unwrap_or_default();
+        (issuer.authorize_presented(&presented), combined, cached_age)
     };
     let answer = if accepted {
-        Json(json!({ "ok": true })).into_response()
+        let mut r = Json(json!({ "ok": true })).into_response();
+        if cached_age > 0 {
+            r.headers_mut().insert(header::AGE, header::HeaderValue::from(cached_age));
+        }
+        r
     } else {
         let mut r = (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_token" }))).into_response();
         if combined {
@@ -244,7 +260,7 @@ async fn api_resource(
         }
         r
     };
-    with_nonce(&state, answer)
+    with_nonce(&state, true, answer)
 }
 
 /// A protected resource in the style of the JavaScript recipe: 200 `{"code": 1002}`.
