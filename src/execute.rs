@@ -223,7 +223,7 @@ impl Engine {
         let mut outgoing = reqwest::Request::new(hop.method.clone(), hop.url.clone());
         *outgoing.headers_mut() = hop.headers.clone();
         *outgoing.body_mut() = hop.body.clone().map(reqwest::Body::from);
-        let builder = RequestBuilder::from_parts(self.wire.client().clone(), outgoing);
+        let builder = RequestBuilder::from_parts(self.wire.client()?, outgoing);
         let limit = self.settings.max_response_bytes;
         self.wire.send(builder, limit).await.map_err(|e| match e {
             WireError::TooLarge => SessionError::ResponseTooLarge { limit_bytes: limit },

@@ -45,7 +45,8 @@ pub(crate) async fn refresh(
 ) -> Result<Tokens, RefreshFailure> {
     let mut retried = false;
     loop {
-        let mut request = refresh_request(wire.client(), settings, refresh_token);
+        let client = wire.client().map_err(RefreshFailure::Transient)?;
+        let mut request = refresh_request(&client, settings, refresh_token);
         if let Some(dpop) = dpop {
             let within = settings.refresh_call_limit();
             let proof = dpop.proof("POST", &settings.refresh_url, None, within).await.map_err(|e| match e {

@@ -80,6 +80,11 @@ pub(crate) fn spawn_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + '
     RUNTIME.spawn_blocking(f)
 }
 
+/// The library's runtime, told apart from a caller's.
+pub(crate) fn library_id() -> tokio::runtime::Id {
+    RUNTIME.handle().id()
+}
+
 /// Enters the library's runtime, so sockets and timers belong to it; a simulation keeps
 /// everything on the runtime it owns.
 fn enter_own() -> Option<tokio::runtime::EnterGuard<'static>> {

@@ -13,11 +13,9 @@ use crate::events::{EventSink, SessionListener};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::runtime::{self, Sockets};
 use crate::store::{StoreHandle, TokenStore};
-use crate::tls;
 use crate::token_lease::LeaseId;
 use crate::tokens::Tokens;
 use crate::wire::Wire;
-use reqwest::redirect::Policy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 /// Where the session stands.
@@ -205,30 +203,15 @@ impl Session {
     }
 }
 
-/// The client with the library's TLS and connect timeout, following no redirect (the
-/// engine follows them itself, redirect.rs). Proxy settings from environment variables
-/// are ignored: on a phone they are not the user's, and a proxy would see every
-/// plain-http request's token. No overall timeout: each call
-/// bounds its own exchange (`execute` with the request's deadline, the refresh with its
-/// call limit), so reqwest arms no second timer per request.
-pub(crate) fn http_client(settings: &Settings) -> Result<reqwest::Client, SessionError> {
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls::client_config()?)
-        .connect_timeout(settings.request_timeout.min(std::time::Duration::from_secs(15)))
-        .redirect(Policy::none())
-        .no_proxy()
-        .build()
-        .map_err(|_| SessionError::InvalidConfig { detail: "the HTTP client could not be built".into() })
-}
-
 /// For Rust apps.
 impl Session {
     /// From now on, a call made on a tokio runtime keeps its request's sockets and timers
     /// on that runtime instead of the library's own, so no socket event crosses between
     /// runtimes (BENCHMARKS.md section 2). The runtime needs its IO and time drivers, as
     /// reqwest does (on one without them a call fails with `InvalidConfig`). Connections
-    /// made on a runtime close with it, and so do the calls in flight there; the session
-    /// goes on serving calls from other runtimes. Calls from threads without a runtime
+    /// made on a runtime serve only calls on that runtime (each of the last four has a
+    /// connection pool of its own) and close with it, as do the calls in flight there;
+    /// the session goes on serving calls from other runtimes. Calls from threads without a runtime
     /// (Kotlin, Swift, the `_blocking` forms) and the refresh itself keep using the
     /// library's runtime.
     pub fn use_callers_runtime(&self) {
@@ -245,9 +228,9 @@ impl Session {
         dpop: Option<Dpop>,
     ) -> Result<Arc<Session>, SessionError> {
         let settings = Settings::from_config(config)?;
-        let client = http_client(&settings)?;
+        let wire = Wire::new(&settings)?;
         let store = StoreHandle::new(store, settings.store_timeout);
-        let engine = Arc::new(Engine::new(settings, Wire::new(client), store, EventSink::new(listener), dpop));
+        let engine = Arc::new(Engine::new(settings, wire, store, EventSink::new(listener), dpop));
         engine.start_loading();
         Ok(Arc::new(Session { engine, lease_id: LeaseId::default(), callers_runtime: AtomicBool::new(false) }))
     }

@@ -9,7 +9,7 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
@@ -144,8 +144,7 @@ pub fn session(
     let outer = PROCESS.replace(process);
     let built = (|| {
         let settings = Settings::from_config(config)?;
-        let mut wire = Wire::new(client(&settings)?);
-        wire.world = Some(Arc::clone(&world));
+        let wire = Wire::simulated(Arc::clone(&world), &settings)?;
         let store = StoreHandle::simulated(store, settings.store_timeout, world);
         let engine = Arc::new(Engine::new(settings, wire, store, EventSink::new(listener), None));
         engine.start_loading();
@@ -153,17 +152,6 @@ pub fn session(
     })();
     PROCESS.set(outer);
     built
-}
-
-/// The client only builds requests in a simulation (nothing is sent), so one serves
-/// every session: building it reads the platform's trust store.
-fn client(settings: &Settings) -> Result<reqwest::Client, SessionError> {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    if let Some(client) = CLIENT.get() {
-        return Ok(client.clone());
-    }
-    let built = crate::session::http_client(settings)?;
-    Ok(CLIENT.get_or_init(|| built).clone())
 }
 
 /// The wire's `send` in a simulation: the built request goes to the world, bounded by

@@ -3,20 +3,37 @@
 //! feature) hands the built request to its own world instead, so the engine it runs is
 //! the real one up to the socket.
 
+use std::sync::Mutex;
+use std::time::Duration;
+
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
+use reqwest::redirect::Policy;
 use reqwest::RequestBuilder;
+use tokio::runtime::{Handle, Id};
 
+use crate::config::Settings;
 use crate::error::SessionError;
 use crate::http::{read_capped, BodyError};
 
 pub(crate) struct Wire {
-    /// Follows no redirect: the refresh token is only ever posted to the configured
-    /// endpoint, and `execute` follows redirects itself, deciding the token per hop.
+    /// For calls on the library's runtime: Kotlin, Swift, the `_blocking` forms and the
+    /// refresh. Follows no redirect: the refresh token is only ever posted to the
+    /// configured endpoint, and `execute` follows redirects itself, deciding the token
+    /// per hop.
     client: reqwest::Client,
+    /// One client per caller's runtime (`use_callers_runtime`), newest last. A pooled
+    /// connection is driven by a task of the runtime that opened it: handed to a call on
+    /// another runtime, it waits for a runtime that may be idle, and the call times out.
+    callers: Mutex<Vec<(Id, reqwest::Client)>>,
+    tls: rustls::ClientConfig,
+    connect_timeout: Duration,
     #[cfg(feature = "simulation")]
     pub world: Option<std::sync::Arc<dyn crate::simulation::World>>,
 }
+
+/// How many callers' runtimes keep a client (and its pool): an app has one or two.
+const CALLERS_RUNTIMES: usize = 4;
 
 /// How an exchange failed, before the caller names it.
 pub(crate) enum WireError {
@@ -26,16 +43,59 @@ pub(crate) enum WireError {
 }
 
 impl Wire {
-    pub fn new(client: reqwest::Client) -> Wire {
-        Wire {
-            client,
+    pub fn new(settings: &Settings) -> Result<Wire, SessionError> {
+        let tls = crate::tls::client_config()?;
+        let connect_timeout = settings.request_timeout.min(Duration::from_secs(15));
+        Ok(Wire {
+            client: http_client(tls.clone(), connect_timeout)?,
+            callers: Mutex::new(Vec::new()),
+            tls,
+            connect_timeout,
             #[cfg(feature = "simulation")]
             world: None,
+        })
+    }
+
+    /// The wire of a simulation's session: requests are built, never sent, so one wire's
+    /// client and TLS serve them all (building them reads the platform's trust store).
+    #[cfg(feature = "simulation")]
+    pub fn simulated(world: std::sync::Arc<dyn crate::simulation::World>, settings: &Settings) -> Result<Wire, SessionError> {
+        static FIRST: std::sync::OnceLock<(reqwest::Client, rustls::ClientConfig)> = std::sync::OnceLock::new();
+        let (client, tls) = match FIRST.get() {
+            Some(first) => first.clone(),
+            None => {
+                let wire = Wire::new(settings)?;
+                FIRST.get_or_init(|| (wire.client, wire.tls)).clone()
+            }
+        };
+        let connect_timeout = settings.request_timeout;
+        Ok(Wire { client, callers: Mutex::new(Vec::new()), tls, connect_timeout, world: Some(world) })
+    }
+
+    /// The client for a call polled here: the library's, or the caller's runtime's own.
+    pub fn client(&self) -> Result<reqwest::Client, SessionError> {
+        #[cfg(feature = "simulation")]
+        if self.world.is_some() {
+            return Ok(self.client.clone());
+        }
+        match Handle::try_current() {
+            Ok(here) if here.id() != crate::runtime::library_id() => self.callers_client(here.id()),
+            _ => Ok(self.client.clone()),
         }
     }
 
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
+    fn callers_client(&self, runtime: Id) -> Result<reqwest::Client, SessionError> {
+        let mut callers = self.callers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, client)) = callers.iter().find(|(id, _)| *id == runtime) {
+            return Ok(client.clone());
+        }
+        // An id may come back with a new runtime: its dead connections are not reused.
+        let client = http_client(self.tls.clone(), self.connect_timeout)?;
+        if callers.len() == CALLERS_RUNTIMES {
+            callers.remove(0);
+        }
+        callers.push((runtime, client.clone()));
+        Ok(client)
     }
 
     /// Sends `request` and reads the answer's status, headers and body (at most `limit`).
@@ -53,4 +113,20 @@ impl Wire {
         })?;
         Ok((status, headers, body))
     }
+}
+
+/// A client with the library's TLS and connect timeout, following no redirect (the
+/// engine follows them itself, redirect.rs). Proxy settings from environment variables
+/// are ignored: on a phone they are not the user's, and a proxy would see every
+/// plain-http request's token. No overall timeout: each call bounds its own exchange
+/// (`execute` with the request's deadline, the refresh with its call limit), so reqwest
+/// arms no second timer per request.
+fn http_client(tls: rustls::ClientConfig, connect_timeout: Duration) -> Result<reqwest::Client, SessionError> {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .connect_timeout(connect_timeout)
+        .redirect(Policy::none())
+        .no_proxy()
+        .build()
+        .map_err(|_| SessionError::InvalidConfig { detail: "the HTTP client could not be built".into() })
 }

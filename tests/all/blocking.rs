@@ -231,6 +231,46 @@ fn a_session_on_the_callers_runtime_outlives_that_runtime() {
     }
 }
 
+/// Failed before each caller's runtime had a client of its own: the connections a runtime
+/// opened and then left idle were handed to a `_blocking` call, to a call from another
+/// runtime and to the refresh, and each waited for the idle runtime until it timed out.
+#[test]
+fn connections_opened_on_an_idle_callers_runtime_serve_only_that_runtime() {
+    let server = AuthServer::start();
+    let (session, _) = session_with(&server, Arc::new(MemoryStore::default()), |c| c.request_timeout_ms = 3_000);
+    session.use_callers_runtime();
+    let get = || HttpRequest::get("/api/resource");
+    // The test's own client (logins, controls) stays on this one.
+    let other = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let tokens = other.block_on(server.login());
+    // Idle as soon as `block_on` returns: a current-thread runtime runs only inside it.
+    let idle = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    idle.block_on(async {
+        session.sign_in(tokens).await.unwrap();
+        // Several at once, so several connections open.
+        let calls: Vec<_> = (0..4)
+            .map(|_| {
+                let session = session.clone();
+                tokio::spawn(async move { session.execute(HttpRequest::get("/api/resource")).await })
+            })
+            .collect();
+        for call in calls {
+            assert_eq!(call.await.unwrap().unwrap().status, 200);
+        }
+    });
+
+    let blocking = std::thread::spawn({
+        let session = session.clone();
+        move || session.execute_blocking(HttpRequest::get("/api/resource"))
+    });
+    assert_eq!(blocking.join().unwrap().map(|r| r.status), Ok(200), "a _blocking call");
+    assert_eq!(other.block_on(session.execute(get())).map(|r| r.status), Ok(200), "a call on another runtime");
+    other.block_on(server.expire_all());
+    assert_eq!(other.block_on(session.execute(get())).map(|r| r.status), Ok(200), "a call that needs a refresh");
+    assert_eq!(other.block_on(server.stat("refreshes")), 1);
+    drop(idle);
+}
+
 /// Fails when a call on such a runtime ended as `Internal` ("the library panicked").
 #[test]
 fn the_callers_runtime_without_io_or_timers_is_a_config_error_not_a_crash() {
