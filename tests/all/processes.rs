@@ -86,3 +86,34 @@ async fn a_process_killed_holding_the_refresh_lock_does_not_block_the_others() {
     assert!(outcome.starts_with(&format!("ok={REQUESTS} expired=0 errors=0")), "{outcome}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The auth server keeps every connection of the largest burst here (4 processes x 50)
+/// while it is not scheduled: the kernel queues them until it accepts, however late. With
+/// tokio's default backlog (128) the rest were dropped, and under load a request failed at
+/// the connect timeout (15 s) while the server was only slow.
+#[test]
+fn the_auth_server_queues_a_whole_burst_of_connections_while_it_is_not_scheduled() {
+    use std::io::{Read, Write};
+    let server = AuthServer::start();
+    let signal = |name: &str| {
+        let sent = std::process::Command::new("kill").args([name, &server.pid().to_string()]).status().unwrap();
+        assert!(sent.success(), "kill {name}");
+    };
+    signal("-STOP");
+    let address: std::net::SocketAddr = ([127, 0, 0, 1], server.port()).into();
+    // A connection the kernel queues completes its handshake at once; a dropped SYN is
+    // sent again only a second later.
+    let queued: Vec<std::net::TcpStream> = (0..4 * REQUESTS)
+        .map(|i| {
+            std::net::TcpStream::connect_timeout(&address, std::time::Duration::from_millis(900))
+                .unwrap_or_else(|e| panic!("connection {i} of {} was not queued: {e}", 4 * REQUESTS))
+        })
+        .collect();
+    signal("-CONT");
+
+    let mut last = queued.last().unwrap();
+    last.write_all(b"GET /control/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    last.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "the last queued connection is served: {answer}");
+}

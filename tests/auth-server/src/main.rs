@@ -50,7 +50,7 @@ fn main() {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind loopback");
+        let listener = listen_on_loopback(port);
         let address = listener.local_addr().expect("local address");
         println!("listening on {address}");
         let mut issuer = Issuer::new(access_ttl_ms, credential);
@@ -60,6 +60,21 @@ fn main() {
         let state = Arc::new(Mutex::new(issuer));
         axum::serve(listener, routes::router(state)).await.expect("serve");
     });
+}
+
+/// The listening socket, with room in its accept queue for every connection of a burst.
+/// `TcpListener::bind` asks for a backlog of 128: the four-process test opens 200
+/// connections at once, and under load (the server's threads not scheduled for a while)
+/// the kernel drops the SYNs past 128; each is sent again 1, 3, 7 and 15 s later, and the
+/// request fails at the session's connect timeout (15 s), whatever the session does. With
+/// 1024 (the kernel caps it at `net.core.somaxconn`, 4096 by default) a burst waits in the
+/// queue until the server accepts it, however late.
+fn listen_on_loopback(port: u16) -> tokio::net::TcpListener {
+    const BACKLOG: u32 = 1024;
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_reuseaddr(true).expect("SO_REUSEADDR");
+    socket.bind(([127, 0, 0, 1], port).into()).expect("bind loopback");
+    socket.listen(BACKLOG).expect("listen")
 }
 
 /// Lets a test harness that dies without cleaning up take the server with it: the
