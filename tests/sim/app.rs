@@ -2,7 +2,8 @@
 //! requests, cancellations, sign-out, sign-in as the same or another user, a new process
 //! on the same store, a process killed, a store outage, long idle spells, background jobs
 //! while saves fail), each started as the app would start it, with the invariants checked
-//! after every step.
+//! after every step. Some worlds' sign-ins come without a refresh token, and some stores'
+//! `refresh_lock()` sometimes fails.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,9 @@ use refreshkit::{
 };
 use tokio::time::Instant;
 
-use crate::invariants::{check_call, check_expiry, check_store_behind, check_text, Violation};
+use crate::invariants::{
+    check_call, check_event, check_expiry, check_store_behind, check_store_follows, check_text, Violation,
+};
 use crate::rng::Rng;
 use crate::store::SimStore;
 use crate::world::{lock, Faults, ProcessWatch, ProcessWorld, Shared, State, API, AUTH, FOREIGN};
@@ -54,12 +57,15 @@ struct Process {
 }
 
 struct Listener {
+    process: u64,
     state: Shared,
 }
 
 impl SessionListener for Listener {
     fn on_event(&self, event: SessionEvent) -> Result<(), CallbackError> {
-        check_text(&mut lock(&self.state), "an event", &format!("{event:?}"));
+        let mut s = lock(&self.state);
+        check_text(&mut s, "an event", &format!("{event:?}"));
+        check_event(&mut s, self.process, &event);
         Ok(())
     }
 }
@@ -77,9 +83,6 @@ async fn drive(seed: u64, traced: bool) -> Outcome {
         s.trace = traced.then(Vec::new);
         s.body_rule = rng.chance(300);
         s.shared_lock = first > 1 || rng.chance(500);
-        if rng.chance(600) {
-            s.stored = Some(s.login(1));
-        }
         let (lock_, body_rule) = (s.shared_lock, s.body_rule);
         s.note(|| {
             format!(
@@ -87,6 +90,23 @@ async fn drive(seed: u64, traced: bool) -> Outcome {
                  store timeout {store_ms:?}, refresh timeout {refresh_ms:?}, request timeout {request_ms:?}"
             )
         });
+        // One world in six has sign-ins without a refresh token (their expiry runs outside
+        // a refresh, when the API rejects the token), and one in four stores with a refresh
+        // lock sometimes fails to give it. Drawn apart, as the spell below is.
+        let mut rare = Rng::new(seed ^ 0x0b5e_55ed_0b5e_55ed);
+        if rare.chance(167) {
+            s.bare_logins = 300 + rare.below(701);
+            let bare = s.bare_logins;
+            s.note(|| format!("{bare} sign-ins in a thousand come without a refresh token"));
+        }
+        if s.shared_lock && rare.chance(250) {
+            s.lock_fails = 20 + rare.below(381);
+            let fails = s.lock_fails;
+            s.note(|| format!("refresh_lock() fails {fails} times in a thousand"));
+        }
+        if rng.chance(600) {
+            s.stored = Some(s.login(1));
+        }
         // One world in sixteen has a long spell of failing saves, and background jobs that
         // refresh many times in it: past the engine's window of recent tokens, the store's
         // older ones must still not look newer. Drawn apart, so the other worlds'
@@ -101,6 +121,10 @@ async fn drive(seed: u64, traced: bool) -> Outcome {
         }
     }
     let long_saves_failing = lock(&state).saves_fail.is_some();
+    let (bare_logins, api_slow_ms) = {
+        let s = lock(&state);
+        (s.bare_logins > 0, s.faults.api_slow_ms)
+    };
     let mut config = SessionConfig::new(API);
     config.refresh_path = AUTH.into();
     config.store_timeout_ms = store_ms.as_millis() as u64;
@@ -145,7 +169,13 @@ async fn drive(seed: u64, traced: bool) -> Outcome {
                 let n = 1 + rng.below(6);
                 lock(&state).note(|| format!("step {step}: p{id} burst of {n}"));
                 for _ in 0..n {
-                    let cancel = rng.chance(150).then(|| rng.millis(0, request_ms.as_millis() as u64));
+                    let cancel = if bare_logins {
+                        // Often, and soon: a 401 and the expiry after it (the store's lock,
+                        // read and clear) are over within that.
+                        rng.chance(400).then(|| rng.millis(0, api_slow_ms + 4 * store_ms.as_millis() as u64))
+                    } else {
+                        rng.chance(150).then(|| rng.millis(0, request_ms.as_millis() as u64))
+                    };
                     let post = rng.chance(300);
                     simulation::spawn_as(
                         id,
@@ -164,6 +194,13 @@ async fn drive(seed: u64, traced: bool) -> Outcome {
             52..=54 => {
                 // The app's own request with the current token got a 401.
                 let Some(rejected) = simulation::probe(&session).access_token else { continue };
+                let mut s = lock(&state);
+                if s.is_bare(&rejected) {
+                    if let Some(w) = s.processes.get_mut(&id) {
+                        w.bare_rejections += 1;
+                    }
+                }
+                drop(s);
                 lock(&state).note(|| format!("step {step}: p{id} refresh_after_unauthorized"));
                 simulation::spawn_as(id, after_unauthorized(Arc::clone(&state), id, session, rejected, bounds));
             }
@@ -253,17 +290,18 @@ fn start_process(state: &Shared, id: u64, config: &SessionConfig) -> Process {
     }
     let store = Arc::new(SimStore { process: id, state: Arc::clone(state) });
     let world = Arc::new(ProcessWorld { process: id, state: Arc::clone(state) });
-    let listener = Arc::new(Listener { state: Arc::clone(state) });
+    let listener = Arc::new(Listener { process: id, state: Arc::clone(state) });
     let session = simulation::session(id, config.clone(), store, Some(listener), world).expect("a valid configuration");
     Process { id, session }
 }
 
-/// Invariant 5 after every step, and the log records so far (invariant 7).
+/// Invariants 5 and 8 after every step, and the log records so far (invariant 7).
 fn check_processes(state: &Shared, processes: &[Process]) {
     let probes: Vec<(u64, Probe)> = processes.iter().map(|p| (p.id, simulation::probe(&p.session))).collect();
     let mut s = lock(state);
     for (id, probe) in &probes {
         check_expiry(&mut s, *id, probe);
+        check_store_follows(&mut s, *id, probe);
     }
     drop(s);
     collect_log_leaks(state);
@@ -380,7 +418,7 @@ async fn sign_in(state: Shared, process: u64, session: Arc<Session>, user: u32, 
         w.changing -= 1;
         w.signing_in -= 1;
         if result.is_ok() {
-            (w.since, w.rejections, w.empty_reads) = (w.pending_since, 0, 0);
+            (w.since, w.rejections, w.empty_reads, w.bare_rejections) = (w.pending_since, 0, 0, 0);
         }
     }
     s.sign_ins[attempt].failed = result.is_err();

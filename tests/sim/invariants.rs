@@ -1,13 +1,13 @@
 //! The invariants, by name (README.md lists them beside the guarantees they protect).
 //! The world checks 1, 2 and 3 as requests and store writes arrive (world.rs); the app
-//! checks 6 and 7 as each call returns, 5 after every step and 4 once the world is quiet
-//! (here).
+//! checks 6 and 7 as each call returns, 5 after every step, 4 once the world is quiet,
+//! and 8 as each event arrives and after every step (here).
 
 use std::fmt;
 use std::time::Duration;
 
 use refreshkit::simulation::Probe;
-use refreshkit::{ExpiryReason, SessionError};
+use refreshkit::{ExpiryReason, SessionError, SessionEvent};
 
 use crate::world::{State, SECRET_MARK};
 
@@ -31,6 +31,10 @@ pub enum Invariant {
     CallsAreBounded,
     /// Invariant 7: No token in any log record, error text or event.
     NoTokenInText,
+    /// Invariant 8: An expiry is one operation of the session, like a refresh: the app hears
+    /// `Expired` once per sign-in, and a session whose expiry cleared the store does not
+    /// stay active (its caller cancelled or not).
+    ExpiryIsShared,
 }
 
 impl fmt::Display for Invariant {
@@ -43,6 +47,7 @@ impl fmt::Display for Invariant {
             Invariant::ExpiresOnlyWhenRejected => "5 expires-only-when-rejected",
             Invariant::CallsAreBounded => "6 calls-are-bounded",
             Invariant::NoTokenInText => "7 no-token-in-text",
+            Invariant::ExpiryIsShared => "8 expiry-is-shared",
         })
     }
 }
@@ -89,20 +94,53 @@ pub fn check_expiry(s: &mut State, process: u64, probe: &Probe) {
         return;
     }
     watch.expiry_checked = Some(probe.epoch);
-    let (rejections, empty_reads) = (watch.rejections, watch.empty_reads);
+    let (rejections, empty_reads, bare) = (watch.rejections, watch.empty_reads, watch.bare_rejections);
     let fine = match reason {
         ExpiryReason::RefreshRejected => rejections > 0,
         ExpiryReason::RemovedFromStore => empty_reads > 0,
-        ExpiryReason::NoRefreshToken => false,
+        // A token that came without a refresh token ends the session when it is rejected.
+        ExpiryReason::NoRefreshToken => bare > 0,
         // The simulated sessions hold Bearer tokens: no key to lose.
         ExpiryReason::DpopKeyGone => false,
     };
     if !fine {
         s.violated(
             Invariant::ExpiresOnlyWhenRejected,
-            format!("p{process}: expired ({reason}) with {rejections} rejections and {empty_reads} empty store reads"),
+            format!(
+                "p{process}: expired ({reason}) with {rejections} rejections, {empty_reads} empty store reads \
+                 and {bare} rejections of a token without a refresh token"
+            ),
         );
     }
+}
+
+/// Invariant 8, as the app hears each event of `process`: `Expired` once, until the next
+/// sign-in or sign-out (events arrive in order, so an expiry of an earlier sign-in
+/// cannot come after the next one's `SignedIn`).
+pub fn check_event(s: &mut State, process: u64, event: &SessionEvent) {
+    let Some(watch) = s.processes.get_mut(&process) else { return };
+    match event {
+        SessionEvent::Expired { reason } if watch.heard_expired => {
+            let detail = format!("p{process}: the app heard Expired ({reason}) again, with no sign-in between");
+            s.violated(Invariant::ExpiryIsShared, detail);
+        }
+        SessionEvent::Expired { .. } => watch.heard_expired = true,
+        SessionEvent::SignedIn | SessionEvent::SignedOut => watch.heard_expired = false,
+        _ => {}
+    }
+}
+
+/// Invariant 8, after every step and once the world is quiet: a process whose own clear
+/// emptied the store (an expiry's, or a sign-out's) is not active a store timeout later.
+pub fn check_store_follows(s: &mut State, process: u64, probe: &Probe) {
+    let Some((by, at)) = s.cleared_by else { return };
+    if by != process || probe.access_token.is_none() || s.stored.is_some() || at.elapsed() < s.store_timeout {
+        return;
+    }
+    let detail = format!("p{process} cleared the store {:?} ago and still says Active", at.elapsed());
+    s.violated(Invariant::ExpiryIsShared, detail);
+    // Once per clear.
+    s.cleared_by = None;
 }
 
 /// Invariant 4, once the world is quiet: a process using tokens the store does not

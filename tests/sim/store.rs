@@ -1,6 +1,6 @@
 //! The simulated token store every process shares (as an app and its extensions share
 //! one Keychain item), with its faults, outages, long spells of failing saves and the
-//! refresh lock, one holder at a time.
+//! refresh lock, one holder at a time, which some worlds' stores sometimes fail to give.
 
 use std::sync::Arc;
 
@@ -80,6 +80,7 @@ impl TokenStore for SimStore {
             i.landed = at;
         }
         s.stored = Some(tokens);
+        s.cleared_by = None;
         Ok(())
     }
 
@@ -88,6 +89,9 @@ impl TokenStore for SimStore {
         self.fault(&mut s, "clear")?;
         let process = self.process;
         s.note(|| format!("p{process} store clear"));
+        if s.stored.is_some() {
+            s.cleared_by = Some((process, Instant::now()));
+        }
         s.stored = None;
         Ok(())
     }
@@ -96,6 +100,15 @@ impl TokenStore for SimStore {
         let mut s = lock(&self.state);
         if !s.shared_lock {
             return None;
+        }
+        let fails = s.lock_fails;
+        if fails > 0 && s.rng.chance(fails) {
+            let process = self.process;
+            s.note(|| format!("p{process} store refresh_lock() fails"));
+            drop(s);
+            // As a Kotlin or Swift exception arrives; `resume_unwind` skips the panic hook,
+            // which would print every one.
+            std::panic::resume_unwind(Box::new("simulated refresh_lock() failure"));
         }
         s.next_lock += 1;
         Some(Arc::new(SimLock { id: s.next_lock, state: Arc::clone(&self.state) }))

@@ -80,6 +80,8 @@ struct RefreshInfo {
 struct Family {
     user: u32,
     revoked: bool,
+    /// Its tokens come without a refresh token: the session ends when the API rejects one.
+    bare: bool,
 }
 
 /// What the world knows about one simulated process (one `Session`).
@@ -100,6 +102,11 @@ pub struct ProcessWatch {
     /// Refresh rejections delivered, and empty store reads, since the last sign-in.
     pub rejections: u32,
     pub empty_reads: u32,
+    /// Rejections of an access token that came without a refresh token (the API's, or the
+    /// app's `refresh_after_unauthorized`), since the last sign-in.
+    pub bare_rejections: u32,
+    /// The last of the app's events about the session's life was `Expired` (invariant 8).
+    pub heard_expired: bool,
     /// The epoch whose expiry was already checked.
     pub expiry_checked: Option<u64>,
 }
@@ -136,6 +143,11 @@ pub struct State {
     /// A long spell in which every save fails while loads and clears work (a full disk;
     /// a Keystore key that needs an unlocked device while the app works in the background).
     pub saves_fail: Option<(Instant, Instant)>,
+    /// How often, per thousand, a sign-in's tokens come without a refresh token.
+    pub bare_logins: u64,
+    /// How often, per thousand, the store's `refresh_lock()` fails (a Kotlin or Swift
+    /// exception, which arrives as a panic).
+    pub lock_fails: u64,
     seq: u64,
     next_token: u64,
     access: HashMap<String, AccessInfo>,
@@ -152,6 +164,13 @@ pub struct State {
     refreshing: HashMap<(u64, usize, u32), u32>,
     delivered: HashSet<(u64, String)>,
     superseded: HashSet<String>,
+    /// Every refresh call, by refresh token: the process and the step it was sent at.
+    sends: HashMap<String, Vec<(u64, u64)>>,
+    /// The refresh tokens whose rotation reached a process: which, and when it sent them.
+    rotated_for: HashMap<String, (u64, u64)>,
+    /// The process whose clear emptied the store, and when, while it stays empty
+    /// (invariant 8).
+    pub cleared_by: Option<(u64, Instant)>,
     /// A `sign_out` returned and no `sign_in` started since, in any process.
     pub signed_out_everywhere: bool,
     /// The app's calls that have not returned yet (a killed process's calls end with it).
@@ -189,6 +208,8 @@ impl State {
             store_timeout,
             outage_until: None,
             saves_fail: None,
+            bare_logins: 0,
+            lock_fails: 0,
             seq: 0,
             next_token: 0,
             access: HashMap::new(),
@@ -203,6 +224,9 @@ impl State {
             refreshing: HashMap::new(),
             delivered: HashSet::new(),
             superseded: HashSet::new(),
+            sends: HashMap::new(),
+            rotated_for: HashMap::new(),
+            cleared_by: None,
             signed_out_everywhere: false,
             calls_in_flight: 0,
             violations: Vec::new(),
@@ -234,7 +258,10 @@ impl State {
 
     /// The login: a new token family for `user`, as the app's sign-in screen gets it.
     pub fn login(&mut self, user: u32) -> Tokens {
-        self.families.push(Family { user, revoked: false });
+        let bare_logins = self.bare_logins;
+        // Only in the worlds that have them, so the others' schedules stay as they were.
+        let bare = bare_logins > 0 && self.rng.chance(bare_logins);
+        self.families.push(Family { user, revoked: false, bare });
         let family = self.families.len() - 1;
         self.issue(family, None)
     }
@@ -247,9 +274,22 @@ impl State {
         let expires = Instant::now() + self.lifetime;
         let user = self.families[family].user;
         self.access.insert(access.clone(), AccessInfo { user, family, seq, expires });
-        self.refresh.insert(refresh.clone(), RefreshInfo { family, parent, used: false });
         let wall = crate::wall_start() + self.start.elapsed() + self.lifetime;
+        if self.families[family].bare {
+            return Tokens::new(access, None, Some(wall));
+        }
+        self.refresh.insert(refresh.clone(), RefreshInfo { family, parent, used: false });
         Tokens::new(access, Some(refresh), Some(wall))
+    }
+
+    /// Whether `token` is an access token that came without a refresh token.
+    pub fn is_bare(&self, token: &str) -> bool {
+        self.access.get(token).is_some_and(|a| self.families[a.family].bare)
+    }
+
+    /// Whether `process` runs (a killed process's lock went with it).
+    pub fn alive(&self, process: u64) -> bool {
+        self.processes.get(&process).is_some_and(|w| w.alive)
     }
 
     pub fn user_of_access(&self, token: &str) -> Option<u32> {
@@ -341,7 +381,7 @@ async fn refresh_call(
         .find(|(k, _)| k == "refresh_token")
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
-    let (fate, before, after, lost_after, _busy) = {
+    let (fate, before, after, lost_after, sent, _busy) = {
         let mut s = lock(&state);
         s.refresh_calls += 1;
         s.note(|| format!("p{process} refresh call with {token}"));
@@ -369,7 +409,19 @@ async fn refresh_call(
                 format!("p{process}: sent refresh token {token} again after its rotation reached it"),
             );
         }
-        if s.shared_lock && s.superseded.contains(&token) {
+        let sent = s.tick();
+        s.sends.entry(token.clone()).or_default().push((process, sent));
+        // With the shared lock, a rotation that reached a process is that process's to
+        // save before anyone else refreshes: the lock stays held until the store has it.
+        // Only a process killed before it saved lets the lock go with the old tokens
+        // still in the store (the OS releases a dead process's lock).
+        let rotated = s.rotated_for.get(&token).map(|&(p, _)| p).filter(|&p| p != process);
+        if let Some(p) = rotated.filter(|&p| s.shared_lock && s.alive(p)) {
+            s.violated(
+                Invariant::OneRefreshPerGeneration,
+                format!("p{process}: sent refresh token {token}, whose rotation had reached p{p}, still running"),
+            );
+        } else if s.shared_lock && s.superseded.contains(&token) {
             s.violated(
                 Invariant::OneRefreshPerGeneration,
                 format!("p{process}: sent refresh token {token}, whose successor the shared store already held"),
@@ -387,7 +439,7 @@ async fn refresh_call(
         };
         let lost_after = s.rng.chance(lost_after);
         let (before, after) = (s.rng.millis(0, slow / 2), s.rng.millis(0, slow / 2));
-        (fate, before, after, lost_after, Refreshing { state: Arc::clone(&state), key })
+        (fate, before, after, lost_after, sent, Refreshing { state: Arc::clone(&state), key })
     };
     tokio::time::sleep(before).await;
     match fate {
@@ -419,6 +471,22 @@ async fn refresh_call(
     let mut s = lock(&state);
     match outcome {
         Ok(tokens) => {
+            // Another process that sent the same token after this one did, while this one
+            // waited for its answer (and so held the shared lock), refreshed without it.
+            let after_this: Vec<u64> = s.sends[&token]
+                .iter()
+                .filter(|&&(p, at)| p != process && at > sent && s.alive(p))
+                .map(|&(p, _)| p)
+                .collect();
+            if s.shared_lock {
+                for p in after_this {
+                    s.violated(
+                        Invariant::OneRefreshPerGeneration,
+                        format!("p{p}: sent refresh token {token} while p{process} waited for its rotation"),
+                    );
+                }
+            }
+            s.rotated_for.insert(token.clone(), (process, sent));
             s.delivered.insert((process, token));
             let body = format!(
                 r#"{{"access_token":"{}","refresh_token":"{}","expires_in":{}}}"#,
@@ -487,7 +555,7 @@ async fn api_call(
         Fate::Unavailable => return Ok(answer(503, "")),
         Fate::Served => {}
     }
-    let s = lock(&state);
+    let mut s = lock(&state);
     if host != "api.sim" {
         return Ok(answer(200, "asset"));
     }
@@ -495,6 +563,11 @@ async fn api_call(
         .as_deref()
         .and_then(|t| s.access.get(t))
         .is_some_and(|a| Instant::now() < a.expires && !s.families[a.family].revoked);
+    if !valid && token.as_deref().is_some_and(|t| s.is_bare(t)) {
+        if let Some(w) = s.processes.get_mut(&process) {
+            w.bare_rejections += 1;
+        }
+    }
     Ok(match (valid, s.body_rule) {
         (true, _) => answer(200, r#"{"ok":true}"#),
         (false, false) => answer(401, ""),
