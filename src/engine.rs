@@ -271,15 +271,17 @@ impl Engine {
             let mut st = self.lock();
             match self.step(&mut st, need)? {
                 Step::Due(current) => Step::Wait(self.start_refresh(&mut st, current, need)),
+                Step::Expire(epoch, reason) => Step::Wait(self.start_expiry(&mut st, epoch, reason)),
                 step => step,
             }
         };
         match step {
             Step::Ready(ts) => Ok(ts),
             Step::Wait(result) => self.await_refresh(result).await,
-            Step::Expire(epoch, reason) => self.expire_unless_news(epoch, reason).await,
-            // Never: a due refresh became `Wait` under the lock above.
-            Step::Due(_) => Err(SessionError::Internal { detail: "a due refresh was not started".into() }),
+            // Never: a due refresh or expiry became `Wait` under the lock above.
+            Step::Due(_) | Step::Expire(..) => {
+                Err(SessionError::Internal { detail: "a due refresh was not started".into() })
+            }
         }
     }
 
@@ -318,6 +320,22 @@ impl Engine {
             (true, false, Need::Replacing(_)) => Step::Expire(st.epoch, ExpiryReason::NoRefreshToken),
             (true, true, _) => Step::Due(current),
         })
+    }
+
+    /// Ends the session of `epoch` from outside a refresh (its DPoP key is gone), once for
+    /// every caller that finds it over: they all wait for the one expiry.
+    pub(crate) async fn expire_once(self: &Arc<Self>, epoch: u64, reason: ExpiryReason) -> RefreshResult {
+        let result = {
+            let mut st = self.lock();
+            if st.epoch != epoch || !matches!(st.phase, Phase::Active(_)) {
+                return Err(st.changed_error_or_state());
+            }
+            match &st.in_flight {
+                Some(flight) => flight.result.clone(),
+                None => self.start_expiry(&mut st, epoch, reason),
+            }
+        };
+        self.await_refresh(result).await
     }
 
     /// Notes that the token of `generation` got an answer that does not mean "expired".

@@ -45,6 +45,29 @@ impl Engine {
         rx
     }
 
+    /// Starts ending the session from outside a refresh (a rejected token without a
+    /// refresh token, a DPoP key that is gone) as the refresh is run: one operation for
+    /// every caller, in a task of its own, so a cancelled caller never leaves it half
+    /// done (the store cleared, the session still `Active`, no event).
+    pub(crate) fn start_expiry(
+        self: &Arc<Self>,
+        st: &mut State,
+        epoch: u64,
+        reason: ExpiryReason,
+    ) -> watch::Receiver<Option<RefreshResult>> {
+        let (tx, rx) = watch::channel(None);
+        st.last_flight += 1;
+        let id = st.last_flight;
+        st.in_flight = Some(InFlight { id, result: rx.clone(), wake: tx.clone() });
+        let engine = Arc::clone(self);
+        crate::runtime::spawn_detached(async move {
+            let _ends_flight = FlightGuard { engine: Arc::clone(&engine), id };
+            let result = engine.expire_unless_news(id, epoch, reason).await;
+            let _ = tx.send(Some(result));
+        });
+        rx
+    }
+
     async fn run_refresh(&self, id: u64, epoch: u64, from: Arc<TokenSet>, after_rejection: bool) -> RefreshResult {
         // Under the store's lock (when it has one), until the rotated tokens are saved:
         // another process that refreshes meanwhile waits, then finds them in the store.
@@ -192,14 +215,15 @@ impl Engine {
         Err(error)
     }
 
-    /// Ends the session from outside a refresh (a rejected token without a refresh
-    /// token, a DPoP key that is gone): under the store's lock, as every store write is,
+    /// Ends the session from outside a refresh (see `start_expiry`): under the store's
+    /// lock, as every store write is,
     /// and only when the store holds nothing newer; another process's tokens or sign-in
     /// are adopted instead, never wiped.
     ///
     /// Boxed: it is rare, and every request's future would otherwise carry its size.
-    pub(crate) fn expire_unless_news(
+    fn expire_unless_news(
         &self,
+        id: u64,
         epoch: u64,
         reason: ExpiryReason,
     ) -> Pin<Box<dyn Future<Output = RefreshResult> + Send + '_>> {
@@ -208,6 +232,7 @@ impl Engine {
             if let Some(stored) = self.store.load().await?.filter(|stored| self.is_news(stored)) {
                 let ts = {
                     let mut st = self.lock();
+                    st.end_flight(id);
                     if st.epoch != epoch {
                         return Err(st.changed_error());
                     }
@@ -218,7 +243,7 @@ impl Engine {
                 self.events.emit(SessionEvent::Refreshed);
                 return Ok(ts);
             }
-            self.expire(None, epoch, reason, Some(lock)).await
+            self.expire(Some(id), epoch, reason, Some(lock)).await
         })
     }
 

@@ -10,6 +10,7 @@ mod cancellation;
 mod client_errors;
 mod config_errors;
 mod dpop;
+mod expiry;
 mod failures;
 mod file_store;
 mod guard;
