@@ -17,6 +17,7 @@ use crate::error::{ExpiryReason, SessionError};
 use crate::events::EventSink;
 use crate::guard::Guard;
 use crate::store::StoreHandle;
+use crate::store_lock::Held;
 use crate::tokens::{TokenSet, Tokens};
 use crate::wire::Wire;
 
@@ -61,6 +62,12 @@ pub(crate) struct State {
     held: VecDeque<Arc<TokenSet>>,
     /// The current tokens may not be in the store: their save failed or timed out.
     pub unsaved: bool,
+    /// The store's cross-process lock, kept while the store may still hold the refresh
+    /// token this session spent (its rotated tokens' save failed): another process that
+    /// read it now would spend it again, and the server would sign the user out. Those
+    /// processes wait for the lock (bounded) and fail retryably instead, until the
+    /// re-save lands or this session signs in, out or expires.
+    kept_lock: Held,
     pub last_resave: Option<Instant>,
     pub guard: Guard,
     /// The epoch as the store line checks it (`Write::in_epoch`).
@@ -99,9 +106,24 @@ impl State {
             flight.wake.send_replace(Some(Err(why)));
         }
         self.held.clear();
-        self.unsaved = false;
+        self.saved();
         self.guard = Guard::default();
         self.phase = phase;
+    }
+
+    /// The current tokens' save failed: the store's lock is kept (if it has one) until
+    /// they are saved. True when a lock is kept.
+    pub fn unsaved_under(&mut self, lock: Held) -> bool {
+        self.unsaved = true;
+        self.kept_lock = lock;
+        self.kept_lock.is_held()
+    }
+
+    /// The store no longer holds a refresh token this session spent: the current tokens
+    /// are saved, or the store holds another process's tokens, or nothing.
+    pub fn saved(&mut self) {
+        self.unsaved = false;
+        self.kept_lock = Held::none();
     }
 
     /// Whether this session held `tokens` in this epoch (so they are not news).
@@ -219,6 +241,7 @@ impl Engine {
             loading: None,
             held: VecDeque::new(),
             unsaved: false,
+            kept_lock: Held::none(),
             last_resave: None,
             guard: Guard::default(),
             store_epoch: Arc::clone(&store.epoch),

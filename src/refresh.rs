@@ -68,7 +68,7 @@ impl Engine {
         rx
     }
 
-    async fn run_refresh(&self, id: u64, epoch: u64, from: Arc<TokenSet>, after_rejection: bool) -> RefreshResult {
+    async fn run_refresh(self: &Arc<Self>, id: u64, epoch: u64, from: Arc<TokenSet>, after_rejection: bool) -> RefreshResult {
         // Under the store's lock (when it has one), until the rotated tokens are saved:
         // another process that refreshes meanwhile waits, then finds them in the store.
         let lock = match self.store.lock_for_refresh(self.settings.refresh_timeout).await {
@@ -153,7 +153,7 @@ impl Engine {
 
     /// Saves new tokens before any waiter sees them, unless the session changed. The
     /// store's lock stays held until the save returns, even if it outlives this call.
-    async fn persist_and_activate(&self, id: u64, epoch: u64, tokens: Tokens, lock: Held) -> RefreshResult {
+    async fn persist_and_activate(self: &Arc<Self>, id: u64, epoch: u64, tokens: Tokens, lock: Held) -> RefreshResult {
         let _writes = self.writes.lock().await;
         if self.lock().epoch != epoch {
             log::debug!(target: "refreshkit", "refresh {id}: the session changed, result thrown away");
@@ -161,6 +161,7 @@ impl Engine {
             return Err(self.lock().changed_error());
         }
         bump(&self.metrics.refreshes);
+        let kept = lock.share();
         let write = Write { in_epoch: Some(epoch), lock: Some(lock), ..Write::default() };
         let saved = self.store.save(tokens.clone(), write).await;
         // Fails when a sign-in or sign-out finished at the store first: then nothing of
@@ -171,14 +172,18 @@ impl Engine {
         if st.epoch != epoch {
             return Ok(activated);
         }
-        st.unsaved = saved.is_err();
-        drop(st);
-        if let Err(e) = saved {
-            // The server has rotated: the new tokens are the only valid ones, so use
-            // them, and save them again at the next chance.
-            log::warn!(target: "refreshkit", "refresh {id}: new tokens could not be saved: {e}");
-            self.events.emit(SessionEvent::StoreFailed { detail: e.to_string() });
+        let Err(e) = saved else {
+            st.saved();
+            return Ok(activated);
+        };
+        // The server has rotated: the new tokens are the only valid ones, so use them,
+        // and save them again until the store has them, keeping the lock meanwhile.
+        if st.unsaved_under(kept) {
+            self.keep_resaving(epoch);
         }
+        drop(st);
+        log::warn!(target: "refreshkit", "refresh {id}: new tokens could not be saved: {e}");
+        self.events.emit(SessionEvent::StoreFailed { detail: e.to_string() });
         Ok(activated)
     }
 
@@ -266,6 +271,8 @@ impl Engine {
                 return Err(st.changed_error());
             }
             st.phase = Phase::Expired(reason);
+            // Cleared, or left holding tokens the server rejected: nothing to keep it for.
+            st.saved();
         }
         bump(&self.metrics.refresh_failures);
         log::info!(target: "refreshkit", "session expired: {reason}");

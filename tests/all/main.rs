@@ -30,4 +30,5 @@ mod sign_out;
 mod store_order;
 mod stores;
 mod tls;
+mod unsaved;
 mod users;
