@@ -17,6 +17,7 @@ use crate::error::{ExpiryReason, SessionError};
 use crate::events::EventSink;
 use crate::guard::Guard;
 use crate::store::StoreHandle;
+use crate::store_lock::Held;
 use crate::tokens::{TokenSet, Tokens};
 use crate::wire::Wire;
 
@@ -61,6 +62,12 @@ pub(crate) struct State {
     held: VecDeque<Arc<TokenSet>>,
     /// The current tokens may not be in the store: their save failed or timed out.
     pub unsaved: bool,
+    /// The store's cross-process lock, kept while the store may still hold the refresh
+    /// token this session spent (its rotated tokens' save failed): another process that
+    /// read it now would spend it again, and the server would sign the user out. Those
+    /// processes wait for the lock (bounded) and fail retryably instead, until the
+    /// re-save lands or this session signs in, out or expires.
+    kept_lock: Held,
     pub last_resave: Option<Instant>,
     pub guard: Guard,
     /// The epoch as the store line checks it (`Write::in_epoch`).
@@ -99,9 +106,24 @@ impl State {
             flight.wake.send_replace(Some(Err(why)));
         }
         self.held.clear();
-        self.unsaved = false;
+        self.saved();
         self.guard = Guard::default();
         self.phase = phase;
+    }
+
+    /// The current tokens' save failed: the store's lock is kept (if it has one) until
+    /// they are saved. True when a lock is kept.
+    pub fn unsaved_under(&mut self, lock: Held) -> bool {
+        self.unsaved = true;
+        self.kept_lock = lock;
+        self.kept_lock.is_held()
+    }
+
+    /// The store no longer holds a refresh token this session spent: the current tokens
+    /// are saved, or the store holds another process's tokens, or nothing.
+    pub fn saved(&mut self) {
+        self.unsaved = false;
+        self.kept_lock = Held::none();
     }
 
     /// Whether this session held `tokens` in this epoch (so they are not news).
@@ -219,6 +241,7 @@ impl Engine {
             loading: None,
             held: VecDeque::new(),
             unsaved: false,
+            kept_lock: Held::none(),
             last_resave: None,
             guard: Guard::default(),
             store_epoch: Arc::clone(&store.epoch),
@@ -271,15 +294,17 @@ impl Engine {
             let mut st = self.lock();
             match self.step(&mut st, need)? {
                 Step::Due(current) => Step::Wait(self.start_refresh(&mut st, current, need)),
+                Step::Expire(epoch, reason) => Step::Wait(self.start_expiry(&mut st, epoch, reason)),
                 step => step,
             }
         };
         match step {
             Step::Ready(ts) => Ok(ts),
             Step::Wait(result) => self.await_refresh(result).await,
-            Step::Expire(epoch, reason) => self.expire_unless_news(epoch, reason).await,
-            // Never: a due refresh became `Wait` under the lock above.
-            Step::Due(_) => Err(SessionError::Internal { detail: "a due refresh was not started".into() }),
+            // Never: a due refresh or expiry became `Wait` under the lock above.
+            Step::Due(_) | Step::Expire(..) => {
+                Err(SessionError::Internal { detail: "a due refresh was not started".into() })
+            }
         }
     }
 
@@ -318,6 +343,22 @@ impl Engine {
             (true, false, Need::Replacing(_)) => Step::Expire(st.epoch, ExpiryReason::NoRefreshToken),
             (true, true, _) => Step::Due(current),
         })
+    }
+
+    /// Ends the session of `epoch` from outside a refresh (its DPoP key is gone), once for
+    /// every caller that finds it over: they all wait for the one expiry.
+    pub(crate) async fn expire_once(self: &Arc<Self>, epoch: u64, reason: ExpiryReason) -> RefreshResult {
+        let result = {
+            let mut st = self.lock();
+            if st.epoch != epoch || !matches!(st.phase, Phase::Active(_)) {
+                return Err(st.changed_error_or_state());
+            }
+            match &st.in_flight {
+                Some(flight) => flight.result.clone(),
+                None => self.start_expiry(&mut st, epoch, reason),
+            }
+        };
+        self.await_refresh(result).await
     }
 
     /// Notes that the token of `generation` got an answer that does not mean "expired".

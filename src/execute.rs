@@ -118,7 +118,7 @@ impl Engine {
     /// Sends once, or twice when a resource server refused a DPoP proof for a nonce or a
     /// clock its answer just taught.
     async fn send(
-        &self,
+        self: &Arc<Self>,
         request: &Prepared,
         token: Option<&TokenSet>,
         deadline: Instant,
@@ -155,7 +155,7 @@ impl Engine {
     /// The request's headers with the token: `scheme token`, or with a proof key
     /// `DPoP token` and a proof over this request and token.
     async fn headers_for(
-        &self,
+        self: &Arc<Self>,
         request: &Prepared,
         token: Option<&TokenSet>,
         key: Option<&Dpop>,
@@ -178,8 +178,8 @@ impl Engine {
     }
 
     /// The tokens are bound to a key that no longer exists: the session is over.
-    pub(crate) async fn key_gone(&self, epoch: u64) -> SessionError {
-        match self.expire_unless_news(epoch, ExpiryReason::DpopKeyGone).await {
+    pub(crate) async fn key_gone(self: &Arc<Self>, epoch: u64) -> SessionError {
+        match self.expire_once(epoch, ExpiryReason::DpopKeyGone).await {
             Err(e) => e,
             // Another process left newer tokens: this request's token is not the one to send.
             Ok(_) => SessionError::SessionChanged,

@@ -77,7 +77,7 @@ impl Session {
 }
 
 impl Engine {
-    async fn layer_headers(&self, method: &str, url: &str, access_token: &str) -> Result<Vec<HttpHeader>, SessionError> {
+    async fn layer_headers(self: &Arc<Self>, method: &str, url: &str, access_token: &str) -> Result<Vec<HttpHeader>, SessionError> {
         let invalid = |detail: &str| SessionError::InvalidRequest { detail: detail.into() };
         let url = Url::parse(url).map_err(|_| invalid("the URL is not valid"))?;
         if !self.settings.transport.allows_token(&url) {

@@ -20,6 +20,10 @@ use crate::tokens::{check_usable, Tokens};
 /// How often a session whose tokens are not in the store tries to save them again.
 const RESAVE_INTERVAL: Duration = Duration::from_secs(2);
 
+/// The longest pause between two re-saves while the app makes no call (a store that
+/// stays unwritable for hours: a phone locked all night).
+const MAX_RESAVE_PAUSE: Duration = Duration::from_secs(60);
+
 impl Engine {
     /// Signs in once the store holds `tokens`. A save still running when the store
     /// timeout passes signs in when it lands (with a `SignedIn` event), though the call
@@ -160,6 +164,27 @@ impl Engine {
         rx
     }
 
+    /// Saves the current tokens again, with growing pauses, until they are saved or the
+    /// epoch ends, whether or not the app makes calls: the store's lock is kept meanwhile
+    /// (see `State::unsaved_under`). Holds the engine weakly: a session the app drops lets
+    /// its lock go.
+    pub(crate) fn keep_resaving(self: &Arc<Self>, epoch: u64) {
+        let engine = Arc::downgrade(self);
+        crate::runtime::spawn_detached(async move {
+            let mut pause = RESAVE_INTERVAL;
+            loop {
+                tokio::time::sleep(pause).await;
+                let Some(engine) = engine.upgrade() else { return };
+                let mut st = engine.lock();
+                if st.epoch != epoch || !st.unsaved {
+                    return;
+                }
+                engine.resave_if_behind(&mut st);
+                pause = (pause * 2).min(MAX_RESAVE_PAUSE);
+            }
+        });
+    }
+
     /// Saves the current tokens again when their save failed, at most every
     /// `RESAVE_INTERVAL`, so the store catches up as soon as it can.
     pub(crate) fn resave_if_behind(self: &Arc<Self>, st: &mut State) {
@@ -190,7 +215,7 @@ impl Engine {
                 Ok(_) => {
                     let mut st = engine.lock();
                     if still_current(&st) {
-                        st.unsaved = false;
+                        st.saved();
                     }
                     return;
                 }
@@ -200,7 +225,7 @@ impl Engine {
             if engine.store.save(current.tokens.clone(), write).await.is_ok() {
                 let mut st = engine.lock();
                 if still_current(&st) {
-                    st.unsaved = false;
+                    st.saved();
                     log::info!(target: "refreshkit", "tokens saved again after a failed save");
                 }
             }

@@ -45,7 +45,30 @@ impl Engine {
         rx
     }
 
-    async fn run_refresh(&self, id: u64, epoch: u64, from: Arc<TokenSet>, after_rejection: bool) -> RefreshResult {
+    /// Starts ending the session from outside a refresh (a rejected token without a
+    /// refresh token, a DPoP key that is gone) as the refresh is run: one operation for
+    /// every caller, in a task of its own, so a cancelled caller never leaves it half
+    /// done (the store cleared, the session still `Active`, no event).
+    pub(crate) fn start_expiry(
+        self: &Arc<Self>,
+        st: &mut State,
+        epoch: u64,
+        reason: ExpiryReason,
+    ) -> watch::Receiver<Option<RefreshResult>> {
+        let (tx, rx) = watch::channel(None);
+        st.last_flight += 1;
+        let id = st.last_flight;
+        st.in_flight = Some(InFlight { id, result: rx.clone(), wake: tx.clone() });
+        let engine = Arc::clone(self);
+        crate::runtime::spawn_detached(async move {
+            let _ends_flight = FlightGuard { engine: Arc::clone(&engine), id };
+            let result = engine.expire_unless_news(id, epoch, reason).await;
+            let _ = tx.send(Some(result));
+        });
+        rx
+    }
+
+    async fn run_refresh(self: &Arc<Self>, id: u64, epoch: u64, from: Arc<TokenSet>, after_rejection: bool) -> RefreshResult {
         // Under the store's lock (when it has one), until the rotated tokens are saved:
         // another process that refreshes meanwhile waits, then finds them in the store.
         let lock = match self.store.lock_for_refresh(self.settings.refresh_timeout).await {
@@ -130,7 +153,7 @@ impl Engine {
 
     /// Saves new tokens before any waiter sees them, unless the session changed. The
     /// store's lock stays held until the save returns, even if it outlives this call.
-    async fn persist_and_activate(&self, id: u64, epoch: u64, tokens: Tokens, lock: Held) -> RefreshResult {
+    async fn persist_and_activate(self: &Arc<Self>, id: u64, epoch: u64, tokens: Tokens, lock: Held) -> RefreshResult {
         let _writes = self.writes.lock().await;
         if self.lock().epoch != epoch {
             log::debug!(target: "refreshkit", "refresh {id}: the session changed, result thrown away");
@@ -138,6 +161,7 @@ impl Engine {
             return Err(self.lock().changed_error());
         }
         bump(&self.metrics.refreshes);
+        let kept = lock.share();
         let write = Write { in_epoch: Some(epoch), lock: Some(lock), ..Write::default() };
         let saved = self.store.save(tokens.clone(), write).await;
         // Fails when a sign-in or sign-out finished at the store first: then nothing of
@@ -148,14 +172,18 @@ impl Engine {
         if st.epoch != epoch {
             return Ok(activated);
         }
-        st.unsaved = saved.is_err();
-        drop(st);
-        if let Err(e) = saved {
-            // The server has rotated: the new tokens are the only valid ones, so use
-            // them, and save them again at the next chance.
-            log::warn!(target: "refreshkit", "refresh {id}: new tokens could not be saved: {e}");
-            self.events.emit(SessionEvent::StoreFailed { detail: e.to_string() });
+        let Err(e) = saved else {
+            st.saved();
+            return Ok(activated);
+        };
+        // The server has rotated: the new tokens are the only valid ones, so use them,
+        // and save them again until the store has them, keeping the lock meanwhile.
+        if st.unsaved_under(kept) {
+            self.keep_resaving(epoch);
         }
+        drop(st);
+        log::warn!(target: "refreshkit", "refresh {id}: new tokens could not be saved: {e}");
+        self.events.emit(SessionEvent::StoreFailed { detail: e.to_string() });
         Ok(activated)
     }
 
@@ -192,14 +220,15 @@ impl Engine {
         Err(error)
     }
 
-    /// Ends the session from outside a refresh (a rejected token without a refresh
-    /// token, a DPoP key that is gone): under the store's lock, as every store write is,
+    /// Ends the session from outside a refresh (see `start_expiry`): under the store's
+    /// lock, as every store write is,
     /// and only when the store holds nothing newer; another process's tokens or sign-in
     /// are adopted instead, never wiped.
     ///
     /// Boxed: it is rare, and every request's future would otherwise carry its size.
-    pub(crate) fn expire_unless_news(
+    fn expire_unless_news(
         &self,
+        id: u64,
         epoch: u64,
         reason: ExpiryReason,
     ) -> Pin<Box<dyn Future<Output = RefreshResult> + Send + '_>> {
@@ -208,6 +237,7 @@ impl Engine {
             if let Some(stored) = self.store.load().await?.filter(|stored| self.is_news(stored)) {
                 let ts = {
                     let mut st = self.lock();
+                    st.end_flight(id);
                     if st.epoch != epoch {
                         return Err(st.changed_error());
                     }
@@ -218,7 +248,7 @@ impl Engine {
                 self.events.emit(SessionEvent::Refreshed);
                 return Ok(ts);
             }
-            self.expire(None, epoch, reason, Some(lock)).await
+            self.expire(Some(id), epoch, reason, Some(lock)).await
         })
     }
 
@@ -241,6 +271,8 @@ impl Engine {
                 return Err(st.changed_error());
             }
             st.phase = Phase::Expired(reason);
+            // Cleared, or left holding tokens the server rejected: nothing to keep it for.
+            st.saved();
         }
         bump(&self.metrics.refresh_failures);
         log::info!(target: "refreshkit", "session expired: {reason}");

@@ -79,6 +79,11 @@ impl Held {
         Held { shared: None }
     }
 
+    /// Whether this holds a lock (a store without one gives `none`).
+    pub fn is_held(&self) -> bool {
+        self.shared.is_some()
+    }
+
     /// One more holder of the same lock: it stays held until both are dropped.
     pub fn share(&self) -> Held {
         let Some(h) = &self.shared else { return Held::none() };

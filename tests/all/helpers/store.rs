@@ -11,6 +11,7 @@ pub struct MemoryStore {
     pub fail_save: AtomicBool,
     pub saves: AtomicU64,
     pub loads: AtomicU64,
+    pub clears: AtomicU64,
 }
 
 impl MemoryStore {
@@ -50,6 +51,7 @@ impl TokenStore for MemoryStore {
     }
 
     fn clear(&self) -> Result<(), StoreError> {
+        self.clears.fetch_add(1, Ordering::SeqCst);
         *self.tokens.lock().unwrap() = None;
         Ok(())
     }
