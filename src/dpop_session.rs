@@ -148,19 +148,22 @@ impl Dpop {
     /// the answer says what a proof needs, so a refused proof is worth one retry: it names
     /// a nonce (new or not: requests refused together for one rotation each hear the nonce
     /// in their own answer, and only the first finds it new), or the clock moved.
-    pub fn learn(&self, url: &Url, server: NonceFor, headers: &HeaderMap) -> bool {
+    /// `sent` is when the request left, when known: the server answered between then and
+    /// now, so a slow download does not pass for a server clock that is behind.
+    pub fn learn(&self, url: &Url, server: NonceFor, headers: &HeaderMap, sent: Option<SystemTime>) -> bool {
         let nonce = headers.get("dpop-nonce").and_then(|v| v.to_str().ok());
         let named = nonce.is_some_and(|nonce| {
             self.use_nonce(url, server, nonce);
             usable_nonce(nonce)
         });
-        named | self.learn_clock(headers)
+        named | self.learn_clock(headers, sent)
     }
 
     /// True when the server's clock is now known to differ from what proofs assumed.
-    fn learn_clock(&self, headers: &HeaderMap) -> bool {
+    fn learn_clock(&self, headers: &HeaderMap, sent: Option<SystemTime>) -> bool {
         let Some(server) = server_time(headers) else { return false };
-        let offset = seconds_between(crate::clock::now(), server);
+        let now = crate::clock::now();
+        let offset = clock_offset(server, sent.unwrap_or(now), now);
         let offset = if offset.abs() < CLOCK_TOLERANCE_SECS { 0 } else { offset };
         let before = self.clock_offset_secs.swap(offset, Ordering::Relaxed);
         (offset - before).abs() >= CLOCK_TOLERANCE_SECS
@@ -195,6 +198,19 @@ fn server_time(headers: &HeaderMap) -> Option<SystemTime> {
         Some(age) => age.to_str().ok()?.trim().parse::<u64>().ok()?.min(1 << 31),
     };
     date.checked_add(Duration::from_secs(age))
+}
+
+/// How far the server's clock is from ours, in seconds, given that it answered at
+/// `server` (its time) between `sent` and `received` (ours): none while it is within that
+/// span, or its distance from the span's nearer end.
+fn clock_offset(server: SystemTime, sent: SystemTime, received: SystemTime) -> i64 {
+    if server < sent {
+        seconds_between(sent, server)
+    } else if server > received {
+        seconds_between(received, server)
+    } else {
+        0
+    }
 }
 
 /// `later - earlier` in whole seconds, negative when `later` is before `earlier`.
@@ -275,6 +291,18 @@ mod tests {
 
     const AS: NonceFor = NonceFor::AuthorizationServer;
     const RS: NonceFor = NonceFor::ResourceServer;
+
+    /// Failed when the offset was `Date` minus the time the body had been read: a 20 s
+    /// download passed for a server clock 20 s behind, and the next proofs were refused.
+    #[test]
+    fn a_slow_answer_is_no_sign_of_a_server_clock_behind() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let secs = Duration::from_secs;
+        assert_eq!(clock_offset(t, t, t + secs(20)), 0, "answered as sent, read for 20 s");
+        assert_eq!(clock_offset(t + secs(19), t, t + secs(20)), 0);
+        assert_eq!(clock_offset(t - secs(60), t, t + secs(5)), -60, "a server clock behind");
+        assert_eq!(clock_offset(t + secs(65), t, t + secs(5)), 60, "a server clock ahead");
+    }
 
     fn sent(nonces: &mut OriginNonces) -> (Option<String>, Option<String>) {
         (nonces.for_proof(AS), nonces.for_proof(RS))

@@ -200,12 +200,13 @@ impl Engine {
         let mut hop = Hop { method: request.method.clone(), url: request.url.clone(), headers, body };
         let mut redirects = 0;
         loop {
+            let sent = crate::clock::now();
             let (status, answer, body) = self.send_hop(&hop).await?;
             // A proof names one URL: a request that carries one follows no redirect (the
             // app gets the 3xx), so a proof never reaches a URL it was not made for.
             let next = if key.is_none() { redirect::next_hop(&self.settings, &hop, status, &answer) } else { None };
             let Some(next) = next else {
-                let learnt = key.is_some_and(|d| d.learn(&hop.url, NonceFor::ResourceServer, &answer));
+                let learnt = key.is_some_and(|d| d.learn(&hop.url, NonceFor::ResourceServer, &answer, Some(sent)));
                 return Ok((to_response(status, &answer, body), learnt && resource_refused_proof(status, &answer)));
             };
             redirects += 1;

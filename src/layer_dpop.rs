@@ -62,7 +62,7 @@ impl Session {
         let engine = self.engine();
         let headers = header_map(&headers);
         let learnt = match (&engine.dpop, Url::parse(&url)) {
-            (Some(dpop), Ok(url)) => dpop.learn(&url, NonceFor::ResourceServer, &headers),
+            (Some(dpop), Ok(url)) => dpop.learn(&url, NonceFor::ResourceServer, &headers, None),
             _ => false,
         };
         if resource_refused_proof(status, &headers) {

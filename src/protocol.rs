@@ -55,11 +55,12 @@ pub(crate) async fn refresh(
             })?;
             request = request.header("DPoP", proof);
         }
+        let sent = crate::clock::now();
         let (status, headers, body) = wire.send(request, MAX_ANSWER).await.map_err(|e| match e {
             WireError::TooLarge => malformed("the answer is larger than 64 KiB"),
             WireError::Failed(e) => RefreshFailure::Transient(e),
         })?;
-        let learnt = dpop.is_some_and(|d| d.learn(&settings.refresh_url, NonceFor::AuthorizationServer, &headers));
+        let learnt = dpop.is_some_and(|d| d.learn(&settings.refresh_url, NonceFor::AuthorizationServer, &headers, Some(sent)));
         if learnt && !retried && token_endpoint_refused_proof(status, &body) {
             retried = true;
             continue;
