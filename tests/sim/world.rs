@@ -416,7 +416,12 @@ async fn refresh_call(
         // Only a process killed before it saved lets the lock go with the old tokens
         // still in the store (the OS releases a dead process's lock).
         let rotated = s.rotated_for.get(&token).map(|&(p, _)| p).filter(|&p| p != process);
-        if let Some(p) = rotated.filter(|&p| s.shared_lock && s.alive(p)) {
+        // Excepted: a family the server has revoked (another process's refresh was
+        // rejected, and its clear of the store failed). Its tokens serve nobody any more,
+        // so sending one again costs nothing; keeping the lock until the clear lands would
+        // only keep the other processes from hearing that the session is over.
+        let revoked = s.families.get(family).is_some_and(|f| f.revoked);
+        if let Some(p) = rotated.filter(|&p| s.shared_lock && s.alive(p) && !revoked) {
             s.violated(
                 Invariant::OneRefreshPerGeneration,
                 format!("p{process}: sent refresh token {token}, whose rotation had reached p{p}, still running"),
