@@ -1458,7 +1458,7 @@ public protocol SessionProtocol: AnyObject, Sendable {
      * authorization-code exchange), signed by the session's key, so the tokens it gets
      * are bound to the same key. For the `DPoP` header. `nonce`: the `DPoP-Nonce` the
      * server answered an earlier try with (`use_dpop_nonce`); otherwise the newest nonce
-     * the session has from that server.
+     * the session has from that origin's token endpoint (or else from its resources).
      */
     func dpopProof(method: String, url: String, nonce: String?) async throws  -> String
     
@@ -1810,7 +1810,7 @@ open func accessToken()async throws  -> String  {
      * authorization-code exchange), signed by the session's key, so the tokens it gets
      * are bound to the same key. For the `DPoP` header. `nonce`: the `DPoP-Nonce` the
      * server answered an earlier try with (`use_dpop_nonce`); otherwise the newest nonce
-     * the session has from that server.
+     * the session has from that origin's token endpoint (or else from its resources).
      */
 open func dpopProof(method: String, url: String, nonce: String? = nil)async throws  -> String  {
     return
@@ -5407,7 +5407,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_session_access_token() != 58763) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_dpop_proof() != 25000) {
+    if (uniffi_refreshkit_checksum_method_session_dpop_proof() != 43737) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_execute() != 51046) {

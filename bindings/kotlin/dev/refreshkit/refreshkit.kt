@@ -1230,7 +1230,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_session_access_token() and 0xFFFF) != 58763) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_dpop_proof() and 0xFFFF) != 25000) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_dpop_proof() and 0xFFFF) != 43737) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_execute() and 0xFFFF) != 51046) {
@@ -2977,7 +2977,7 @@ public interface SessionInterface {
      * authorization-code exchange), signed by the session's key, so the tokens it gets
      * are bound to the same key. For the `DPoP` header. `nonce`: the `DPoP-Nonce` the
      * server answered an earlier try with (`use_dpop_nonce`); otherwise the newest nonce
-     * the session has from that server.
+     * the session has from that origin's token endpoint (or else from its resources).
      */
     suspend fun `dpopProof`(`method`: kotlin.String, `url`: kotlin.String, `nonce`: kotlin.String? = null): kotlin.String
     
@@ -3418,7 +3418,7 @@ open class Session: Disposable, AutoCloseable, SessionInterface
      * authorization-code exchange), signed by the session's key, so the tokens it gets
      * are bound to the same key. For the `DPoP` header. `nonce`: the `DPoP-Nonce` the
      * server answered an earlier try with (`use_dpop_nonce`); otherwise the newest nonce
-     * the session has from that server.
+     * the session has from that origin's token endpoint (or else from its resources).
      */
     @Throws(SessionException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
