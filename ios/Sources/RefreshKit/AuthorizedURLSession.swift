@@ -72,6 +72,9 @@ public struct AuthorizedURLSession: @unchecked Sendable {
         let reply: (Data, HTTPURLResponse) = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let task = urlSession.dataTask(with: request) { data, response, error in
+                    // The task holds its delegate (the hops, which hold the handle and
+                    // the session) until it is released: the handle must not hold it.
+                    handle.finish()
                     if handle.isCancelled {
                         continuation.resume(throwing: CancellationError())
                     } else if let failure = hops?.failure {

@@ -114,6 +114,13 @@ final class DataTaskHandle: @unchecked Sendable {
         if cancelled { task.cancel() }
     }
 
+    /// Lets the completed task go: it holds its delegate, a `TokenHops` that holds this
+    /// handle, so keeping it would keep all three, and the `Session`, for ever.
+    func finish() {
+        lock.lock(); defer { lock.unlock() }
+        task = nil
+    }
+
     /// Cancels under the lock that `unlessCancelled` holds, so a redirect's completion
     /// handler is either called before the cancel reaches the task or not at all
     /// (FoundationNetworking stops the process when a cancelled task gets one).
