@@ -24,6 +24,26 @@ final class AuthorizedURLSessionLifetimeTests: XCTestCase {
         }
     }
 
+    func testABackgroundURLSessionIsRefusedWhenTheClientIsMade() async throws {
+        let server = try AuthServer()
+        let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore())
+        #if canImport(FoundationNetworking)
+        // FoundationNetworking has no background(withIdentifier:); the identifier is what
+        // marks a background configuration, and there it can be set.
+        let configuration = URLSessionConfiguration.default
+        configuration.identifier = "dev.refreshkit.tests.background"
+        #else
+        let configuration = URLSessionConfiguration.background(withIdentifier: "dev.refreshkit.tests.background")
+        #endif
+        let background = URLSession(configuration: configuration)
+        XCTAssertThrowsError(try AuthorizedURLSession(session: session, urlSession: background)) { error in
+            guard case SessionError.invalidConfig(let detail) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.contains("background"), detail)
+        }
+        let ephemeral = URLSession(configuration: .ephemeral)
+        XCTAssertNoThrow(try AuthorizedURLSession(session: session, urlSession: ephemeral))
+    }
+
     /// A session used for requests that carried the token (one answered 401 and was sent
     /// again after a refresh, one followed a redirect), then dropped with its client.
     private func useAndDrop(_ server: AuthServer, _ hops: HopServer) async throws -> Weak<Session> {
