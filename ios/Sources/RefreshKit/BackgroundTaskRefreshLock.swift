@@ -25,6 +25,8 @@ public final class BackgroundTaskRefreshLock: RefreshLock, @unchecked Sendable {
     private var phase = Phase.free
     /// The background task of each attempt to take the lock, and of the holder.
     private var assertions: [UInt64: Assertion] = [:]
+    /// Attempts whose task is being begun; an expiry meanwhile removes them.
+    private var beginning: Set<UInt64> = []
     private var last: UInt64 = 0
 
     private enum Phase: Equatable {
@@ -83,21 +85,25 @@ public final class BackgroundTaskRefreshLock: RefreshLock, @unchecked Sendable {
         }
     }
 
-    /// Whether the lock is held now (not free and not given up): for tests and logs.
-    public var isHeld: Bool { state.sync { if case .held = phase { return true } else { return false } } }
-
     private func take(within seconds: TimeInterval, from start: Phase) throws -> Bool {
-        let attempt: UInt64 = state.sync { last += 1; return last }
+        let attempt: UInt64 = state.sync {
+            last += 1
+            beginning.insert(last)
+            return last
+        }
         let assertion = Assertion(tasks.begin("refreshkit: refresh and save the tokens") { [weak self] in
             self?.expire(attempt)
         })
-        // Registered after `begin`: a task that expired at once has already ended.
+        // The OS may expire the task before `begin` returns (no background time left).
         let expiredAlready = state.sync { () -> Bool in
-            if assertion.isEnded { return true }
+            guard beginning.remove(attempt) != nil else { return true }
             assertions[attempt] = assertion
             return false
         }
-        if expiredAlready { return false }
+        if expiredAlready {
+            assertion.end()
+            return false
+        }
         let deadline = Date().addingTimeInterval(seconds)
         while true {
             // One try at a time under `state`, so an expiry sees the lock either not
@@ -126,6 +132,7 @@ public final class BackgroundTaskRefreshLock: RefreshLock, @unchecked Sendable {
 
     private func expire(_ attempt: UInt64) {
         let ended: Assertion? = state.sync {
+            beginning.remove(attempt)
             if phase == .held(attempt) {
                 phase = .givenUp
                 // A release that fails leaves nothing else to try here.
@@ -144,8 +151,6 @@ private final class Assertion: @unchecked Sendable {
     private var ended = false
 
     init(_ task: BackgroundTask) { self.task = task }
-
-    var isEnded: Bool { lock.sync { ended } }
 
     func end() {
         let first = lock.sync { () -> Bool in

@@ -74,6 +74,21 @@ final class BackgroundTaskLockTests: XCTestCase {
         XCTAssertEqual(status, 200, "the next call refreshes")
     }
 
+    func testWithNoBackgroundTimeLeftTheRefreshFailsRetryablyWithoutTakingTheLock() async throws {
+        let (server, tasks, _, lockFile, session) = try await signedIn()
+        try await server.expireAll()
+        tasks.noTimeLeft = true
+
+        let outcome = await Task { try await session.execute(HttpRequest(url: "/api/resource")) }.result
+
+        guard case .failure(let error as SessionError) = outcome else { return XCTFail("expected a SessionError, got \(outcome)") }
+        XCTAssertTrue(error.isRetryable(), "\(error)")
+        let asked = try await server.stat("refresh_requests")
+        XCTAssertEqual(asked, 0, "no refresh without the lock")
+        XCTAssertTrue(lockIsFree(lockFile))
+        XCTAssertEqual(tasks.running, 0)
+    }
+
     func testATaskThatExpiresWhileAFailedSaveKeepsTheLockGivesItUpAndTheResaveTakesItBack() async throws {
         let (server, tasks, item, lockFile, session) = try await signedIn()
         let first = item.tokens
@@ -127,13 +142,26 @@ private final class FakeBackgroundTasks: BackgroundTasks, @unchecked Sendable {
     private var handlers: [Int: @Sendable () -> Void] = [:]
     private var last = 0
 
+    private var expireAtOnce = false
+
     var running: Int { lock.lock(); defer { lock.unlock() }; return handlers.count }
 
+    /// Every task begun from now on expires before `begin` returns, as when iOS has no
+    /// background time left to give.
+    var noTimeLeft: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return expireAtOnce }
+        set { lock.lock(); expireAtOnce = newValue; lock.unlock() }
+    }
+
     func begin(_ name: String, expired: @escaping @Sendable () -> Void) -> BackgroundTask {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
         last += 1
         handlers[last] = expired
-        return Fake(id: last, tasks: self)
+        let task = Fake(id: last, tasks: self)
+        let now = expireAtOnce
+        lock.unlock()
+        if now { expired() }
+        return task
     }
 
     fileprivate func end(_ id: Int) {
