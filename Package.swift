@@ -1,4 +1,4 @@
-// swift-tools-version:5.9
+// swift-tools-version:6.0
 // RefreshKit for iOS and macOS: the Swift bindings of the refreshkit Rust core plus a
 // Swift layer (event stream, Task cancellation, URLSession integration, Keychain store).
 //
@@ -10,6 +10,10 @@
 // ios/build-xcframework.sh, or, in a release, the zip that ios/release-xcframework.sh
 // uploads (it fills in `releasedFramework` below). On Linux (where the Swift tests run
 // in CI) it is the host library in target/debug, with the generated header as a C target.
+//
+// Tools version 6.0: every target, the generated bindings included, is built in Swift 6
+// language mode (complete concurrency checking, data races are errors); no target
+// overrides it (LanguageModeTests). Apps need Xcode 16 or a Swift 6 toolchain.
 import Foundation
 import PackageDescription
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Swift layer's Keychain code, which sits behind `#if canImport(Security)` (Linux has
 # no Security module): compiled against the in-memory stub in ios/Stubs/Security, which
-# type-checks it, then run. ios/Tests/KeychainChecks drives KeychainTokenStore and
+# type-checks it (in Swift 6 language mode, as Package.swift builds it), then run. ios/Tests/KeychainChecks drives KeychainTokenStore and
 # SecureEnclaveDpopKey through their public API, linking the debug host library (and the
 # test support's auth server launcher), and exits non-zero naming each failing check. Part of `make test` (scripts/test-swift.sh) and `make mobile`.
 set -euo pipefail
@@ -13,7 +13,7 @@ ffi="-Xcc -fmodule-map-file=$repo/ios/Sources/RefreshKitFFI/include/module.modul
 REFRESHKIT_SWIFT_TOOL=sh scripts/swift.sh -c "set -e; rm -rf $out; mkdir -p $out
   swiftc -parse-as-library -wmo -emit-library -static -emit-module -module-name Security \
     -emit-module-path $out/Security.swiftmodule -o $out/libSecurity.a ios/Stubs/Security/*.swift
-  swiftc -parse-as-library -wmo -emit-library -static -emit-module -module-name RefreshKit $ffi \
+  swiftc -swift-version 6 -parse-as-library -wmo -emit-library -static -emit-module -module-name RefreshKit $ffi \
     -I $out -module-cache-path $out/mc -emit-module-path $out/RefreshKit.swiftmodule \
     -o $out/libRefreshKit.a ios/Sources/RefreshKit/*.swift
   echo 'Keychain code type-checks against the stub Security module'

@@ -23,11 +23,28 @@ import FoundationNetworking
 ///   is sent once more with the same token and a new proof (not a streamed body).
 /// - Requests the token may not go to are sent exactly as given, with the app's headers.
 /// - Cancelling the calling Task cancels the data task and throws `CancellationError`.
+/// - A background URLSession (`URLSessionConfiguration.background(withIdentifier:)`) is
+///   refused when the client is made: it takes no data tasks with a completion handler,
+///   which this layer sends (Apple's URLSession raises an exception for them at the first
+///   request). Use a default or ephemeral configuration.
 public struct AuthorizedURLSession: @unchecked Sendable {
     public let session: Session
     public let urlSession: URLSession
 
-    public init(session: Session, urlSession: URLSession = .shared) {
+    /// Sends through `URLSession.shared`.
+    public init(session: Session) {
+        self.session = session
+        self.urlSession = .shared
+    }
+
+    /// Sends through `urlSession`; throws `SessionError.invalidConfig` for a background
+    /// session (its configuration has an `identifier`).
+    public init(session: Session, urlSession: URLSession) throws {
+        if let identifier = urlSession.configuration.identifier {
+            throw SessionError.invalidConfig(
+                detail: "AuthorizedURLSession cannot use the background URLSession \"\(identifier)\": background sessions take no data tasks with a completion handler; use a default or ephemeral configuration"
+            )
+        }
         self.session = session
         self.urlSession = urlSession
     }
@@ -72,6 +89,9 @@ public struct AuthorizedURLSession: @unchecked Sendable {
         let reply: (Data, HTTPURLResponse) = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let task = urlSession.dataTask(with: request) { data, response, error in
+                    // The task holds its delegate (the hops, which hold the handle and
+                    // the session) until it is released: the handle must not hold it.
+                    handle.finish()
                     if handle.isCancelled {
                         continuation.resume(throwing: CancellationError())
                     } else if let failure = hops?.failure {

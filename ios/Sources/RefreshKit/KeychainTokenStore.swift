@@ -11,7 +11,9 @@ import Security
 ///   that are in the same Keychain access group. Give them one `lockFile` in the App
 ///   Group container, e.g. `FileManager.default.containerURL(forSecurityApplicationGroupIdentifier:
 ///   "group.com.example")!.appendingPathComponent("refreshkit.lock")`: they then refresh
-///   one at a time and never spend one refresh token twice.
+///   one at a time and never spend one refresh token twice. The lock is held only under
+///   a background task, around the refresh and its save (`BackgroundTaskRefreshLock`):
+///   iOS kills an app suspended holding a file lock in an App Group container.
 /// - A locked Keychain (`errSecInteractionNotAllowed`) throws `StoreError.locked`; it is
 ///   never mistaken for "no tokens".
 /// - Keychain items survive uninstalling the app: call `clearIfFirstLaunch()` on the
@@ -22,11 +24,12 @@ public final class KeychainTokenStore: SecureItemTokenStore, @unchecked Sendable
         account: String = "default",
         accessGroup: String? = nil,
         accessibility: CFString = kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly,
-        lockFile: URL? = nil
+        lockFile: URL? = nil,
+        backgroundTasks: BackgroundTasks = SystemBackgroundTasks()
     ) {
         super.init(item: KeychainItem(
             service: service, account: account, accessGroup: accessGroup, accessibility: accessibility
-        ), lockFile: lockFile)
+        ), lockFile: lockFile, backgroundTasks: backgroundTasks)
     }
 }
 

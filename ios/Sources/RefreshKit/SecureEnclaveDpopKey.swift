@@ -16,14 +16,19 @@ import CryptoKit
 /// - Where there is no Secure Enclave (the simulator) the key is a software P-256 key in
 ///   the Keychain, with the same accessibility: the same code path, weaker protection.
 /// - A key that existed and is gone (`errSecItemNotFound`: deleted while the app runs)
-///   throws `DpopKeyError.gone`: the session ends as expired (`.dpopKeyGone`) and the user
-///   signs in again. A locked Keychain is `.failed`, never `.gone`: the tokens are kept.
+///   throws `DpopKeyError.gone` once: the session ends as expired (`.dpopKeyGone`) and the
+///   user signs in again. The call after that (the sign-in's `dpopProof`) makes a new key
+///   under the tag, so the new sign-in works without restarting the app. A locked
+///   Keychain is `.failed`, never `.gone`: the tokens are kept.
 /// - Signatures are DER, as `SecKeyCreateSignature` makes them; refreshkit converts them.
 /// - Creating the key is a Keychain call: do it off the main thread.
 public final class SecureEnclaveDpopKey: DpopKey, @unchecked Sendable {
     private let tag: Data
     private let accessGroup: String?
     private let useSecureEnclave: Bool
+    /// One replacement of a gone key at a time, and whether its loss was reported.
+    private let replacing = NSLock()
+    private var goneReported = false
 
     /// Finds the key under `tag`, or makes it. `accessGroup` shares it with app extensions.
     public init(
@@ -35,7 +40,7 @@ public final class SecureEnclaveDpopKey: DpopKey, @unchecked Sendable {
         self.accessGroup = accessGroup
         self.useSecureEnclave = useSecureEnclave
         do {
-            _ = try privateKey()
+            _ = try storedKey()
         } catch DpopKeyError.gone {
             try create()
         }
@@ -79,7 +84,10 @@ public final class SecureEnclaveDpopKey: DpopKey, @unchecked Sendable {
     public func rotate() throws {
         let status = SecItemDelete(query as CFDictionary)
         guard status == errSecSuccess || status == errSecItemNotFound else { throw Self.failure(status) }
-        try create()
+        try replacing.sync {
+            goneReported = false
+            try create()
+        }
     }
 
     private var query: [String: Any] {
@@ -93,7 +101,29 @@ public final class SecureEnclaveDpopKey: DpopKey, @unchecked Sendable {
         return query
     }
 
+    /// The key under the tag. When it is gone: `.gone` once, for the session whose tokens
+    /// are bound to it; then a new key, for the user's next sign-in.
     private func privateKey() throws -> SecKey {
+        do {
+            return try storedKey()
+        } catch DpopKeyError.gone {
+            return try replacing.sync {
+                // Another caller may have made the new key meanwhile.
+                do {
+                    return try storedKey()
+                } catch DpopKeyError.gone {}
+                guard goneReported else {
+                    goneReported = true
+                    throw DpopKeyError.gone
+                }
+                goneReported = false
+                try create()
+                return try storedKey()
+            }
+        }
+    }
+
+    private func storedKey() throws -> SecKey {
         var request = query
         request[kSecReturnRef as String] = true
         var result: CFTypeRef?

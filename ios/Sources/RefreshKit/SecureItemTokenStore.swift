@@ -19,21 +19,28 @@ public protocol SecureItem: Sendable {
 
 /// A `TokenStore` over one secure item (`KeychainTokenStore` is one). It keeps "the Keychain is locked" apart from
 /// "there are no tokens", so a locked device never signs the user out.
+///
+/// Every refresh and its save run under a background task (`BackgroundTaskRefreshLock`),
+/// so an app sent to the background finishes them, and lets the lock file go, before it
+/// is suspended.
 public class SecureItemTokenStore: TokenStore, @unchecked Sendable {
     private let item: SecureItem
-    private let refresh: RefreshLock?
+    private let refresh: BackgroundTaskRefreshLock
 
     /// `lockFile`: where processes sharing the item (the app and its extensions) take
     /// turns to refresh, in a folder all of them reach (the App Group container). Without
-    /// it, only one process may use the item, or two may spend one refresh token twice.
-    public init(item: SecureItem, lockFile: URL? = nil) {
+    /// it, only one process may use the item, or two may spend one refresh token twice
+    /// (the lock is then this process's own). `backgroundTasks`: the OS's, or a test's.
+    public init(item: SecureItem, lockFile: URL? = nil, backgroundTasks: BackgroundTasks = SystemBackgroundTasks()) {
         self.item = item
-        self.refresh = lockFile.map { fileRefreshLock(path: $0.path) }
+        let lock = lockFile.map { fileRefreshLock(path: $0.path) } ?? ProcessRefreshLock()
+        self.refresh = BackgroundTaskRefreshLock(wrapping: lock, backgroundTasks: backgroundTasks)
     }
 
     public func refreshLock() -> RefreshLock? { refresh }
 
     public func load() throws -> Tokens? {
+        try refresh.reclaim()
         guard let data = try mapped({ try item.read() }) else { return nil }
         return TokenCoding.decode(data)
     }
@@ -45,10 +52,12 @@ public class SecureItemTokenStore: TokenStore, @unchecked Sendable {
         } catch {
             throw StoreError.failed(detail: "encode: \(error.localizedDescription)")
         }
+        try refresh.reclaim()
         try mapped { try item.write(data) }
     }
 
     public func clear() throws {
+        try refresh.reclaim()
         try mapped { try item.delete() }
     }
 

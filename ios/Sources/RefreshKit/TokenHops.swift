@@ -49,6 +49,7 @@ final class TokenHops: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
         // The server's nonce or clock may come with a redirect too.
         if carriedToken { _ = session.answerMeans(response, url: nil, body: Data()) }
         let (session, token, method) = (session, token, next.httpMethod ?? "GET")
+        let completion = Completion(completionHandler)
         Task { [next] in
             let headers: Result<[HttpHeader], Error>
             do {
@@ -57,7 +58,7 @@ final class TokenHops: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
                 headers = .failure(error)
             }
             // Never after a cancel: the task no longer waits for an answer then.
-            self.handle.unlessCancelled { completionHandler(self.hop(next, headers)) }
+            self.handle.unlessCancelled { completion.call(self.hop(next, headers)) }
         }
     }
 
@@ -76,6 +77,14 @@ final class TokenHops: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
             return nil
         }
     }
+}
+
+/// A redirect's completion handler, handed to the Task that makes the hop's proof.
+/// URLSession takes the answer on any thread, once: FoundationNetworking's delegate
+/// protocol does not say `@Sendable`, Apple's recent SDKs do.
+private struct Completion: @unchecked Sendable {
+    let call: (URLRequest?) -> Void
+    init(_ call: @escaping (URLRequest?) -> Void) { self.call = call }
 }
 
 /// Every header that carries `token` on a `method` request to `url` (empty where it may
@@ -112,6 +121,13 @@ final class DataTaskHandle: @unchecked Sendable {
         lock.unlock()
         task.resume()
         if cancelled { task.cancel() }
+    }
+
+    /// Lets the completed task go: it holds its delegate, a `TokenHops` that holds this
+    /// handle, so keeping it would keep all three, and the `Session`, for ever.
+    func finish() {
+        lock.lock(); defer { lock.unlock() }
+        task = nil
     }
 
     /// Cancels under the lock that `unlessCancelled` holds, so a redirect's completion

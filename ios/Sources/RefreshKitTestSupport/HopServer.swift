@@ -149,7 +149,7 @@ public final class HopServer: @unchecked Sendable {
             var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
             var copy = ip
             inet_ntop(AF_INET, &copy, &text, socklen_t(text.count))
-            let string = String(cString: text)
+            let string = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             if !string.hasPrefix("127.") { return string }
         }
         return nil

@@ -100,12 +100,46 @@ func dpopKeyChecks() {
         try expect(refreshes == 1 && refused == 0, "\(refreshes) refreshes, \(refused) refused proofs")
 
         try expect(SecItemDelete([kSecClass: kSecClassKey, kSecUseDataProtectionKeychain: true]) == errSecSuccess, "deleted")
-        try expect(try keyError({ _ = try key.sign(message: Data()) }) == .gone, "a deleted key is gone")
         do {
             _ = try await session.execute(HttpRequest(url: "/api/resource"))
             throw CheckFailure(description: "a request without the key succeeded")
         } catch let error as SessionError {
             try expect(error == .sessionExpired(reason: .dpopKeyGone), "\(error)")
         }
+    }
+
+    check("a deleted key is gone once, then a new key is made under the tag") {
+        let key = try SecureEnclaveDpopKey()
+        let before = try key.publicJwk()
+        try expect(SecItemDelete([kSecClass: kSecClassKey, kSecUseDataProtectionKeychain: true]) == errSecSuccess, "deleted")
+        try expect(try keyError({ _ = try key.sign(message: Data()) }) == .gone, "a deleted key is gone")
+        _ = try key.sign(message: Data("header.claims".utf8))
+        try expect(try key.publicJwk() != before, "a new public key")
+        try expect(stubKeys().count == 1, "one key under the tag")
+    }
+
+    checkAsync("after the key is gone the user signs in again, with a new key, without restarting the app") {
+        let server = try AuthServer(["--dpop"])
+        let key = try SecureEnclaveDpopKey()
+        let session = try Session.withDpop(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore(), dpopKey: key)
+        let login = { try await server.loginWithProof { nonce in
+            try await session.dpopProof(method: "POST", url: server.baseURL + "/login", nonce: nonce)
+        } }
+        try await session.signIn(tokens: try await login())
+        try expect(SecItemDelete([kSecClass: kSecClassKey, kSecUseDataProtectionKeychain: true]) == errSecSuccess, "deleted")
+        do {
+            _ = try await session.execute(HttpRequest(url: "/api/resource"))
+            throw CheckFailure(description: "a request without the key succeeded")
+        } catch let error as SessionError {
+            try expect(error == .sessionExpired(reason: .dpopKeyGone), "\(error)")
+        }
+
+        let tokens = try await login()
+        try expect(tokens.tokenType == "DPoP", "the server bound the new tokens to the new key")
+        try await session.signIn(tokens: tokens)
+        let status = try await session.execute(HttpRequest(url: "/api/resource")).status
+        try expect(status == 200, "the request after signing in again answered \(status)")
+        let refused = try await server.stat("dpop_refused")
+        try expect(refused == 0, "\(refused) refused proofs")
     }
 }
