@@ -1,6 +1,7 @@
 package dev.refreshkit.okhttp
 
 import dev.refreshkit.AnswerMeaning
+import dev.refreshkit.SessionException
 import dev.refreshkit.SessionInterface
 import dev.refreshkit.TokenLease
 import dev.refreshkit.ktx.ObservableSession
@@ -41,6 +42,12 @@ import okhttp3.Response
  * refresh goes on for the other requests. A dispatcher full of waiting calls cannot starve
  * the refresh, which runs in refreshkit's own runtime (OkHttp #6747, Retrofit #3587).
  *
+ * Without a user (signed out, or the session expired and nobody signed in again), a
+ * request goes out as it is, without a token: the login call and public endpoints on a
+ * token host work. A request that must not leave without the token is marked with
+ * [requireToken]; without a user it fails with [RefreshKitIOException] (`NotSignedIn` or
+ * `SessionExpired`) and is never sent.
+ *
  * Failures reach OkHttp as IOExceptions ([RefreshKitIOException] when the session said no).
  */
 class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor {
@@ -61,7 +68,7 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
         val request = chain.request()
         if (!guarded { rules.mayReceiveToken(request.url) }) return chain.proceed(request)
         val replayable = request.body?.isOneShot() != true
-        var current = currentLease(chain)
+        var current = currentLease(chain, request) ?: return chain.proceed(request)
         var proofMadeAgain = false
         var refreshed = false
         while (true) {
@@ -115,13 +122,29 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
             throw e
         }
 
-    private fun currentLease(chain: Interceptor.Chain): TokenLease {
+    /** The lease to send, or null when there is no user and [request] may go without a token. */
+    private fun currentLease(chain: Interceptor.Chain, request: Request): TokenLease? {
         lease?.let { if (LeaseCheck.isCurrent(it)) return it }
         // One suspend call: it waits for a refresh when one is due, and the call's
         // cancellation or callTimeout gives it up.
-        return chain.call().await { session.accessTokenLease() }.also { lease = it }
+        return try {
+            chain.call().await { session.accessTokenLease() }.also { lease = it }
+        } catch (e: RefreshKitIOException) {
+            val noUser = e.reason is SessionException.NotSignedIn || e.reason is SessionException.SessionExpired
+            if (noUser && request.tag(RequiresToken::class.java) == null) null else throw e
+        }
     }
 }
+
+/** The tag [requireToken] puts on a request. */
+object RequiresToken
+
+/**
+ * Marks this request as one that must carry the session's token: without a signed-in
+ * user it fails with [RefreshKitIOException] instead of going out without one (by
+ * default such requests are sent as they are, so the login call and public endpoints work).
+ */
+fun Request.Builder.requireToken(): Request.Builder = tag(RequiresToken::class.java, RequiresToken)
 
 /** Installs [RefreshKitInterceptor] for [session]: both parts, each in its place. */
 fun OkHttpClient.Builder.addRefreshKit(session: SessionInterface): OkHttpClient.Builder =
