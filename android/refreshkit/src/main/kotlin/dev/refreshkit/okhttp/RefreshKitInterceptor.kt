@@ -38,7 +38,8 @@ import okhttp3.Response
  * token never went to refreshes nothing. A request whose body is one-shot is never sent
  * again.
  *
- * Waiting for a refresh ends when the call is cancelled or its `callTimeout` passes; the
+ * Every wait in this layer (for a refresh, or for a DPoP proof from a key that takes
+ * seconds to sign) ends when the call is cancelled or its `callTimeout` passes; the
  * refresh goes on for the other requests. A dispatcher full of waiting calls cannot starve
  * the refresh, which runs in refreshkit's own runtime (OkHttp #6747, Retrofit #3587).
  *

@@ -33,7 +33,7 @@ internal class TokenHops(private val rules: TokenRules) : Interceptor {
         hops.seen = true
         val lease = hops.lease
         val headers = guarded {
-            if (lease.needsProof) rules.proofHeaders(request, lease.accessToken)
+            if (lease.needsProof) rules.proofHeaders(chain.call(), request, lease.accessToken)
             else listOfNotNull(rules.header(request.url, lease.accessToken))
         }
         hops.carried = headers.isNotEmpty()

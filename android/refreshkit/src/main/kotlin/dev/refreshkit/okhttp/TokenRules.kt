@@ -4,6 +4,7 @@ import dev.refreshkit.AnswerMeaning
 import dev.refreshkit.HttpHeader
 import dev.refreshkit.SessionInterface
 import java.util.concurrent.ConcurrentHashMap
+import okhttp3.Call
 import okhttp3.HttpUrl
 import okhttp3.Request
 import okhttp3.Response
@@ -44,10 +45,12 @@ internal class TokenRules(private val session: SessionInterface) {
     /**
      * Every header carrying the DPoP-bound [token] on [request] (the token header and a
      * new `DPoP` proof for its method and URL), or none when its URL may not receive it.
+     * The key may take seconds to sign (StrongBox): [call]'s cancellation or
+     * `callTimeout` ends the wait, as for a refresh.
      */
-    fun proofHeaders(request: Request, token: String): List<HttpHeader> {
+    fun proofHeaders(call: Call, request: Request, token: String): List<HttpHeader> {
         if (!mayReceiveToken(request.url)) return emptyList()
-        return session.tokenHeadersForBlocking(request.method, request.url.toString(), token)
+        return call.await { session.tokenHeadersFor(request.method, request.url.toString(), token) }
     }
 
     /**
