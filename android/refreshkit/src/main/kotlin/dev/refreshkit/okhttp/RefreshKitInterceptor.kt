@@ -25,7 +25,8 @@ import okhttp3.Response
  * request before the network interceptors, so the token never follows a redirect by itself.
  * A call that starts at a URL that may not receive the token never gets it, wherever it is
  * redirected. An OkHttp `Cache` sits above the network part, so it sees requests without
- * the token.
+ * the token; an answer that varies on the token's header (`Vary: Authorization`) is not
+ * stored, since the cache would write the token to disk for it.
  *
  * A DPoP-bound token (RFC 9449; a session with a `DpopKey` whose server bound its tokens)
  * goes out as `Authorization: DPoP <token>` with a `DPoP` proof the core makes for each
@@ -103,7 +104,7 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
             response.close()
             throw IOException("refreshkit: the network part is missing; install with addRefreshKit")
         }
-        return hops.also { it.response = response }
+        return hops.also { it.response = it.withServerVary(response) }
     }
 
     /**
