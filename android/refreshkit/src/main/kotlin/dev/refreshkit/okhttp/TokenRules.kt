@@ -74,17 +74,26 @@ internal class TokenRules(private val session: SessionInterface) {
     }
 
     /**
-     * The start of a JSON body, left unread for the app. Other media types are not read:
-     * a stream (server-sent events, a download) must not be held up by a peek.
+     * The body's first JSON value, left unread for the app: bytes are taken as they
+     * arrive and no longer than that value lasts (or 64 KiB), so a stream reaches the app
+     * as it comes. Types that are not one JSON document (streams of them such as NDJSON,
+     * JSON text sequences, server-sent events, a download) are not read at all.
      */
     private fun peekJson(response: Response): ByteArray {
-        val type = response.body?.contentType()
-        if (type != null && !type.subtype.contains("json", ignoreCase = true)) return ByteArray(0)
-        return response.peekBody(MAX_PEEKED_BYTES).bytes()
+        val body = response.body ?: return ByteArray(0)
+        val type = body.contentType()
+        if (type != null && !isJsonDocument(type.subtype)) return ByteArray(0)
+        return firstJsonValue(body.source().peek(), MAX_PEEKED_BYTES)
     }
 
     private companion object {
         const val MAX_HOSTS = 256
         const val MAX_PEEKED_BYTES = 64L * 1024
+
+        /** `json`, `problem+json`...; not the streaming kinds (`x-ndjson`, `json-seq`, `stream+json`, `jsonl`). */
+        fun isJsonDocument(subtype: String): Boolean {
+            val s = subtype.lowercase()
+            return (s == "json" || s.endsWith("+json")) && !s.startsWith("stream+") && !s.contains("ndjson")
+        }
     }
 }
