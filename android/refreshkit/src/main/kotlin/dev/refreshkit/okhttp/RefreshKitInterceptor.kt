@@ -11,6 +11,7 @@ import okhttp3.Interceptor
 import okhttp3.OkHttpClient
 import okhttp3.Request
 import okhttp3.Response
+import okhttp3.internal.connection.RealCall
 
 /**
  * Adds the session's access token to OkHttp (and Retrofit) requests, and when the answer
@@ -49,6 +50,11 @@ import okhttp3.Response
  * token host work. A request that must not leave without the token is marked with
  * [requireToken]; without a user it fails with [RefreshKitIOException] (`NotSignedIn` or
  * `SessionExpired`) and is never sent.
+ *
+ * A WebSocket (`newWebSocket`) to a URL that may receive the token carries it on its
+ * upgrade request, and a 401 there refreshes the token once and upgrades again. OkHttp
+ * follows a redirect of the upgrade with all its headers but `Authorization`, so a custom
+ * token header or a DPoP proof needs a WebSocket client with `followRedirects(false)`.
  *
  * Failures reach OkHttp as IOExceptions ([RefreshKitIOException] when the session said no).
  */
@@ -99,12 +105,39 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
 
     private fun send(chain: Interceptor.Chain, request: Request, lease: TokenLease): Hops {
         val hops = Hops(lease)
-        val response = chain.proceed(request.newBuilder().tag(Hops::class.java, hops).build())
+        val call = chain.call()
+        val response = if (call is RealCall && call.forWebSocket) {
+            upgrade(chain, call, request, hops)
+        } else {
+            chain.proceed(request.newBuilder().tag(Hops::class.java, hops).build())
+        }
         if (!hops.seen && response.networkResponse != null) {
             response.close()
             throw IOException("refreshkit: the network part is missing; install with addRefreshKit")
         }
         return hops.also { it.response = it.withServerVary(response) }
+    }
+
+    /**
+     * A WebSocket's upgrade request: OkHttp runs no network interceptors for it, so this
+     * part puts the token on it, for the upgrade's own URL. OkHttp follows a redirect of
+     * the upgrade with the same headers, taking off only `Authorization` when the host
+     * changes: another token header, or a DPoP proof, needs a client that follows no
+     * redirects, or it could reach a host that may not receive it.
+     */
+    private fun upgrade(chain: Interceptor.Chain, call: RealCall, request: Request, hops: Hops): Response {
+        hops.seen = true
+        val headers = guarded { rules.headersFor(call, request, hops.lease) }
+        hops.carried = headers.isNotEmpty()
+        if (headers.isEmpty()) return chain.proceed(request)
+        if (call.client.followRedirects && headers.any { !it.name.equals("Authorization", ignoreCase = true) }) {
+            throw IOException(
+                "refreshkit: a WebSocket whose token goes in ${headers.joinToString { it.name }} needs a client " +
+                    "with followRedirects(false): OkHttp would send those headers along a redirect to any host",
+            )
+        }
+        hops.added = headers
+        return chain.proceed(request.newBuilder().apply { headers.forEach { header(it.name, it.value) } }.build())
     }
 
     /**

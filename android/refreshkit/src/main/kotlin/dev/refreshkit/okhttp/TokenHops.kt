@@ -42,10 +42,7 @@ internal class TokenHops(private val rules: TokenRules) : Interceptor {
         val hops = request.tag(Hops::class.java) ?: return chain.proceed(request)
         hops.seen = true
         val lease = hops.lease
-        val headers = guarded {
-            if (lease.needsProof) rules.proofHeaders(chain.call(), request, lease.accessToken)
-            else listOfNotNull(rules.header(request.url, lease.accessToken))
-        }
+        val headers = guarded { rules.headersFor(chain.call(), request, lease) }
         hops.carried = headers.isNotEmpty()
         hops.serverVary = null
         if (headers.isEmpty()) return chain.proceed(without(request, hops.added))

@@ -3,6 +3,7 @@ package dev.refreshkit.okhttp
 import dev.refreshkit.AnswerMeaning
 import dev.refreshkit.HttpHeader
 import dev.refreshkit.SessionInterface
+import dev.refreshkit.TokenLease
 import java.util.concurrent.ConcurrentHashMap
 import okhttp3.Call
 import okhttp3.HttpUrl
@@ -41,6 +42,11 @@ internal class TokenRules(private val session: SessionInterface) {
         lastHeader?.let { (seen, header) -> if (seen == token) return header }
         return session.tokenHeaderFor(url.toString(), token).also { lastHeader = token to it }
     }
+
+    /** Every header carrying [lease]'s token on [request]; none when its URL may not receive it. */
+    fun headersFor(call: Call, request: Request, lease: TokenLease): List<HttpHeader> =
+        if (lease.needsProof) proofHeaders(call, request, lease.accessToken)
+        else listOfNotNull(header(request.url, lease.accessToken))
 
     /**
      * Every header carrying the DPoP-bound [token] on [request] (the token header and a
