@@ -30,7 +30,8 @@ import java.security.spec.ECGenParameterSpec
  *   the same key, so its stored tokens stay usable. A new sign-in may [rotate] it.
  * - When the key is deleted while the app runs, or invalidated, [sign] throws
  *   `DpopKeyException.Gone` and the session ends as expired (`DPOP_KEY_GONE`): the user
- *   signs in again. Keystore keys are in no backup: tokens an app restores from one are
+ *   signs in again. The use after that (the login's `dpopProof`) makes a new key under
+ *   the alias, so the new tokens are bound to it. Keystore keys are in no backup: tokens an app restores from one are
  *   bound to a key this device never had, and the server refuses them.
  * - Signatures are DER, as the Keystore makes them; refreshkit converts them for JWS.
  * - Constructing it may make a key (a StrongBox key takes up to a second): do it off the
@@ -43,6 +44,12 @@ class KeystoreDpopKey(
     init {
         if (entry() == null) create(alias, preferStrongBox)
     }
+
+    /**
+     * Set when this key answered `Gone`: the session that used it has ended, so the next
+     * use is a new sign-in's, and gets a new key if the old one is still unusable.
+     */
+    @Volatile private var goneReported = false
 
     // Read each time, not cached: after [rotate] every instance on the alias agrees.
     override fun publicJwk(): String = keystoreCall { jwkOf(privateEntry().certificate.publicKey as ECPublicKey) }
@@ -61,7 +68,29 @@ class KeystoreDpopKey(
         create(alias, preferStrongBox)
     }
 
-    private fun privateEntry(): KeyStore.PrivateKeyEntry = entry() ?: throw DpopKeyException.Gone()
+    /**
+     * The key to use. After a `Gone`, a key that is still missing or invalidated is
+     * replaced first; a key that works again (another instance rotated it) is kept.
+     */
+    private fun privateEntry(): KeyStore.PrivateKeyEntry {
+        if (goneReported) {
+            synchronized(this) {
+                if (goneReported) {
+                    if (!usable(entry())) rotate()
+                    goneReported = false
+                }
+            }
+        }
+        return entry() ?: throw DpopKeyException.Gone()
+    }
+
+    private fun usable(entry: KeyStore.PrivateKeyEntry?): Boolean =
+        entry != null && try {
+            Signature.getInstance(SIGNATURE).initSign(entry.privateKey)
+            true
+        } catch (e: KeyPermanentlyInvalidatedException) {
+            false
+        }
 
     private fun entry(): KeyStore.PrivateKeyEntry? = keystore().getEntry(alias, null) as? KeyStore.PrivateKeyEntry
 
@@ -69,7 +98,11 @@ class KeystoreDpopKey(
     private fun <T> keystoreCall(block: () -> T): T =
         try {
             block()
+        } catch (e: DpopKeyException.Gone) {
+            goneReported = true
+            throw e
         } catch (e: KeyPermanentlyInvalidatedException) {
+            goneReported = true
             throw DpopKeyException.Gone()
         } catch (e: GeneralSecurityException) {
             throw DpopKeyException.Failed("keystore: ${e.javaClass.simpleName}")

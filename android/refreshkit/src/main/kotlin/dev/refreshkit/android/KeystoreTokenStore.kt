@@ -32,7 +32,8 @@ import org.json.JSONObject
  *   Keystore key would not exist anyway.
  * - When the key is gone or unusable (the app was restored to a new device, the user
  *   removed the screen lock, the file was damaged), [load] says "no tokens" and the user
- *   signs in again; it never crashes.
+ *   signs in again; it never crashes. A key the Keystore invalidated for good is
+ *   deleted with the file, so the next [save] makes a new one.
  * - A save that did not reach the disk throws `StoreException.Failed`, so refreshkit
  *   sends a `StoreFailed` event (after a refresh it goes on with the new tokens in memory).
  * - Every instance and process of the app takes one lock (a file in `noBackupFilesDir`)
@@ -69,6 +70,8 @@ class KeystoreTokenStore(
         } catch (e: UserNotAuthenticatedException) {
             throw StoreException.Locked()
         } catch (e: KeyPermanentlyInvalidatedException) {
+            // The key is dead for good (the screen lock was removed): the next save makes a new one.
+            deleteKey()
             discard()
         } catch (e: AEADBadTagException) {
             discard()
@@ -83,7 +86,13 @@ class KeystoreTokenStore(
 
     override fun save(tokens: Tokens) = locked {
         val sealed = try {
-            seal(existingKey() ?: newKey(), encode(tokens))
+            try {
+                seal(existingKey() ?: newKey(), encode(tokens))
+            } catch (e: KeyPermanentlyInvalidatedException) {
+                // Invalidated since the last load: nothing it sealed can be read again.
+                deleteKey()
+                seal(newKey(), encode(tokens))
+            }
         } catch (e: UserNotAuthenticatedException) {
             throw StoreException.Locked()
         } catch (e: GeneralSecurityException) {
@@ -110,6 +119,10 @@ class KeystoreTokenStore(
     private fun existingKey(): SecretKey? {
         val keyStore = KeyStore.getInstance(KEYSTORE).apply { load(null) }
         return (keyStore.getEntry(keyAlias, null) as? KeyStore.SecretKeyEntry)?.secretKey
+    }
+
+    private fun deleteKey() {
+        KeyStore.getInstance(KEYSTORE).apply { load(null) }.deleteEntry(keyAlias)
     }
 
     private fun newKey(): SecretKey {

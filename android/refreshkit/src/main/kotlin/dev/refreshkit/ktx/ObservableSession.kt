@@ -13,6 +13,8 @@ import dev.refreshkit.SessionMetrics
 import dev.refreshkit.SessionState
 import dev.refreshkit.TokenStore
 import dev.refreshkit.Tokens
+import java.util.concurrent.atomic.AtomicBoolean
+import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineExceptionHandler
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -37,6 +39,10 @@ import kotlinx.coroutines.flow.map
  * scope.launch { session.expired.collect { showLogin() } }
  * val me = session.execute(HttpRequest(url = "/me"))
  * ```
+ *
+ * [close] may come while calls are in flight (a ViewModel's `onCleared()`): each of them
+ * ends with its answer or its error as if nothing had happened (the native session lives
+ * until the last one ends), and calls made after it fail with `SessionException.Cancelled`.
  */
 class ObservableSession(config: SessionConfig, store: TokenStore, dpopKey: DpopKey? = null) : AutoCloseable {
     init {
@@ -44,6 +50,9 @@ class ObservableSession(config: SessionConfig, store: TokenStore, dpopKey: DpopK
     }
 
     private val relay = Relay()
+
+    /** Set by [close]: from then on the state is no longer read and calls fail typed. */
+    private val closed = AtomicBoolean(false)
 
     /**
      * The generated binding, for anything this wrapper does not cover. With [dpopKey], a
@@ -74,14 +83,14 @@ class ObservableSession(config: SessionConfig, store: TokenStore, dpopKey: DpopK
     val expired: Flow<ExpiryReason> = events.filterIsInstance<SessionEvent.Expired>().map { it.reason }
 
     init {
-        relay.onEvent = { publisher.publish() }
+        relay.onEvent = { publish() }
         scope.launch {
             try {
                 session.restoredState()
             } catch (e: SessionException) {
                 // The state says what went wrong.
             }
-            publisher.publish()
+            publish()
         }
     }
 
@@ -105,24 +114,58 @@ class ObservableSession(config: SessionConfig, store: TokenStore, dpopKey: DpopK
      * `use_dpop_nonce`. Needs a session built with a `dpopKey`.
      */
     suspend fun dpopProof(method: String, url: String, nonce: String? = null): String =
-        session.dpopProof(method, url, nonce)
+        open { session.dpopProof(method, url, nonce) }
 
     /** [execute] for threads that may block (an executor, `Dispatchers.IO`; never the main thread). */
-    fun executeBlocking(request: HttpRequest): HttpResponse = session.executeBlocking(request)
+    fun executeBlocking(request: HttpRequest): HttpResponse = published { session.executeBlocking(request) }
 
-    fun metrics(): SessionMetrics = session.metrics()
+    fun metrics(): SessionMetrics = open { session.metrics() }
 
+    /**
+     * Releases the native session once the calls in flight have ended; they get their
+     * answers. Safe from any thread, while calls run, and more than once.
+     */
     override fun close() {
+        if (!closed.compareAndSet(false, true)) return
         scope.cancel()
         session.close()
     }
 
     private inline fun <T> published(block: () -> T): T =
         try {
-            block()
+            open(block)
         } finally {
-            publisher.publish()
+            publish()
         }
+
+    /**
+     * Runs [block] on the open session. The bindings throw IllegalStateException for a
+     * call on a closed one: a call that starts after [close] (or races it) gets the typed
+     * `Cancelled` instead, which the app already handles.
+     */
+    private inline fun <T> open(block: () -> T): T {
+        if (closed.get()) throw SessionException.Cancelled()
+        return try {
+            block()
+        } catch (e: CancellationException) {
+            throw e // an IllegalStateException too, but the caller's own cancellation
+        } catch (e: IllegalStateException) {
+            if (closed.get()) throw SessionException.Cancelled() else throw e
+        }
+    }
+
+    /**
+     * Publishes the state, unless the session is closed: a call that ends after [close]
+     * (in its `finally`, or the event of a refresh it ran) must not throw from cleanup.
+     */
+    private fun publish() {
+        if (closed.get()) return
+        try {
+            publisher.publish()
+        } catch (e: IllegalStateException) {
+            if (!closed.get()) throw e
+        }
+    }
 
     /** Receives events on a refreshkit thread; must not block, so it only hands them on. */
     private class Relay : SessionListener {

@@ -1,6 +1,7 @@
 package dev.refreshkit.okhttp
 
 import dev.refreshkit.AnswerMeaning
+import dev.refreshkit.SessionException
 import dev.refreshkit.SessionInterface
 import dev.refreshkit.TokenLease
 import dev.refreshkit.ktx.ObservableSession
@@ -10,6 +11,7 @@ import okhttp3.Interceptor
 import okhttp3.OkHttpClient
 import okhttp3.Request
 import okhttp3.Response
+import okhttp3.internal.connection.RealCall
 
 /**
  * Adds the session's access token to OkHttp (and Retrofit) requests, and when the answer
@@ -24,7 +26,8 @@ import okhttp3.Response
  * request before the network interceptors, so the token never follows a redirect by itself.
  * A call that starts at a URL that may not receive the token never gets it, wherever it is
  * redirected. An OkHttp `Cache` sits above the network part, so it sees requests without
- * the token.
+ * the token; an answer that varies on the token's header (`Vary: Authorization`) is not
+ * stored, since the cache would write the token to disk for it.
  *
  * A DPoP-bound token (RFC 9449; a session with a `DpopKey` whose server bound its tokens)
  * goes out as `Authorization: DPoP <token>` with a `DPoP` proof the core makes for each
@@ -37,9 +40,21 @@ import okhttp3.Response
  * token never went to refreshes nothing. A request whose body is one-shot is never sent
  * again.
  *
- * Waiting for a refresh ends when the call is cancelled or its `callTimeout` passes; the
+ * Every wait in this layer (for a refresh, or for a DPoP proof from a key that takes
+ * seconds to sign) ends when the call is cancelled or its `callTimeout` passes; the
  * refresh goes on for the other requests. A dispatcher full of waiting calls cannot starve
  * the refresh, which runs in refreshkit's own runtime (OkHttp #6747, Retrofit #3587).
+ *
+ * Without a user (signed out, or the session expired and nobody signed in again), a
+ * request goes out as it is, without a token: the login call and public endpoints on a
+ * token host work. A request that must not leave without the token is marked with
+ * [requireToken]; without a user it fails with [RefreshKitIOException] (`NotSignedIn` or
+ * `SessionExpired`) and is never sent.
+ *
+ * A WebSocket (`newWebSocket`) to a URL that may receive the token carries it on its
+ * upgrade request, and a 401 there refreshes the token once and upgrades again. OkHttp
+ * follows a redirect of the upgrade with all its headers but `Authorization`, so a custom
+ * token header or a DPoP proof needs a WebSocket client with `followRedirects(false)`.
  *
  * Failures reach OkHttp as IOExceptions ([RefreshKitIOException] when the session said no).
  */
@@ -61,7 +76,7 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
         val request = chain.request()
         if (!guarded { rules.mayReceiveToken(request.url) }) return chain.proceed(request)
         val replayable = request.body?.isOneShot() != true
-        var current = currentLease(chain)
+        var current = currentLease(chain, request) ?: return chain.proceed(request)
         var proofMadeAgain = false
         var refreshed = false
         while (true) {
@@ -90,12 +105,39 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
 
     private fun send(chain: Interceptor.Chain, request: Request, lease: TokenLease): Hops {
         val hops = Hops(lease)
-        val response = chain.proceed(request.newBuilder().tag(Hops::class.java, hops).build())
+        val call = chain.call()
+        val response = if (call is RealCall && call.forWebSocket) {
+            upgrade(chain, call, request, hops)
+        } else {
+            chain.proceed(request.newBuilder().tag(Hops::class.java, hops).build())
+        }
         if (!hops.seen && response.networkResponse != null) {
             response.close()
             throw IOException("refreshkit: the network part is missing; install with addRefreshKit")
         }
-        return hops.also { it.response = response }
+        return hops.also { it.response = it.withServerVary(response) }
+    }
+
+    /**
+     * A WebSocket's upgrade request: OkHttp runs no network interceptors for it, so this
+     * part puts the token on it, for the upgrade's own URL. OkHttp follows a redirect of
+     * the upgrade with the same headers, taking off only `Authorization` when the host
+     * changes: another token header, or a DPoP proof, needs a client that follows no
+     * redirects, or it could reach a host that may not receive it.
+     */
+    private fun upgrade(chain: Interceptor.Chain, call: RealCall, request: Request, hops: Hops): Response {
+        hops.seen = true
+        val headers = guarded { rules.headersFor(call, request, hops.lease) }
+        hops.carried = headers.isNotEmpty()
+        if (headers.isEmpty()) return chain.proceed(request)
+        if (call.client.followRedirects && headers.any { !it.name.equals("Authorization", ignoreCase = true) }) {
+            throw IOException(
+                "refreshkit: a WebSocket whose token goes in ${headers.joinToString { it.name }} needs a client " +
+                    "with followRedirects(false): OkHttp would send those headers along a redirect to any host",
+            )
+        }
+        hops.added = headers
+        return chain.proceed(request.newBuilder().apply { headers.forEach { header(it.name, it.value) } }.build())
     }
 
     /**
@@ -115,13 +157,29 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
             throw e
         }
 
-    private fun currentLease(chain: Interceptor.Chain): TokenLease {
+    /** The lease to send, or null when there is no user and [request] may go without a token. */
+    private fun currentLease(chain: Interceptor.Chain, request: Request): TokenLease? {
         lease?.let { if (LeaseCheck.isCurrent(it)) return it }
         // One suspend call: it waits for a refresh when one is due, and the call's
         // cancellation or callTimeout gives it up.
-        return chain.call().await { session.accessTokenLease() }.also { lease = it }
+        return try {
+            chain.call().await { session.accessTokenLease() }.also { lease = it }
+        } catch (e: RefreshKitIOException) {
+            val noUser = e.reason is SessionException.NotSignedIn || e.reason is SessionException.SessionExpired
+            if (noUser && request.tag(RequiresToken::class.java) == null) null else throw e
+        }
     }
 }
+
+/** The tag [requireToken] puts on a request. */
+object RequiresToken
+
+/**
+ * Marks this request as one that must carry the session's token: without a signed-in
+ * user it fails with [RefreshKitIOException] instead of going out without one (by
+ * default such requests are sent as they are, so the login call and public endpoints work).
+ */
+fun Request.Builder.requireToken(): Request.Builder = tag(RequiresToken::class.java, RequiresToken)
 
 /** Installs [RefreshKitInterceptor] for [session]: both parts, each in its place. */
 fun OkHttpClient.Builder.addRefreshKit(session: SessionInterface): OkHttpClient.Builder =

@@ -17,7 +17,17 @@ internal class Hops(val lease: TokenLease) {
 
     /** The headers this layer put on the last hop that carried the token. */
     @Volatile var added: List<HttpHeader> = emptyList()
+
+    /** The server's `Vary` headers on the last hop's answer, when they named a token header. */
+    @Volatile var serverVary: List<String>? = null
     lateinit var response: Response
+
+    /** [response] with the server's `Vary` again, for the app (the cache saw `Vary: *`). */
+    fun withServerVary(response: Response): Response {
+        val vary = serverVary ?: return response
+        if (response.headers("Vary") != listOf("*")) return response
+        return response.newBuilder().removeHeader("Vary").apply { vary.forEach { addHeader("Vary", it) } }.build()
+    }
 }
 
 /**
@@ -32,14 +42,12 @@ internal class TokenHops(private val rules: TokenRules) : Interceptor {
         val hops = request.tag(Hops::class.java) ?: return chain.proceed(request)
         hops.seen = true
         val lease = hops.lease
-        val headers = guarded {
-            if (lease.needsProof) rules.proofHeaders(request, lease.accessToken)
-            else listOfNotNull(rules.header(request.url, lease.accessToken))
-        }
+        val headers = guarded { rules.headersFor(chain.call(), request, lease) }
         hops.carried = headers.isNotEmpty()
+        hops.serverVary = null
         if (headers.isEmpty()) return chain.proceed(without(request, hops.added))
         hops.added = headers
-        val response = chain.proceed(request.newBuilder().apply { headers.forEach { header(it.name, it.value) } }.build())
+        val response = keptFromCache(chain.proceed(request.newBuilder().apply { headers.forEach { header(it.name, it.value) } }.build()), hops)
         // A redirect's answer may teach a DPoP nonce or clock too; the call's last
         // answer is judged by the application part.
         if (lease.needsProof && response.isRedirect) {
@@ -51,6 +59,23 @@ internal class TokenHops(private val rules: TokenRules) : Interceptor {
             }
         }
         return response
+    }
+
+    /**
+     * An answer that varies on a header this layer added reaches OkHttp's `Cache` (above
+     * this part) as `Vary: *`, which it never stores: storing it would write the request's
+     * value of that header, the token, to the cache directory. (Stored without the token,
+     * it would match requests of any user or of none.) The application part gives the
+     * app the server's `Vary` back.
+     */
+    private fun keptFromCache(response: Response, hops: Hops): Response {
+        val vary = response.headers("Vary")
+        val ours = vary.any { value ->
+            value.split(',').any { name -> hops.added.any { it.name.equals(name.trim(), ignoreCase = true) } }
+        }
+        if (!ours) return response
+        hops.serverVary = vary
+        return response.newBuilder().removeHeader("Vary").header("Vary", "*").build()
     }
 
     /**

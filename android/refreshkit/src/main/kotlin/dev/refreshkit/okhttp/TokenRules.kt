@@ -3,7 +3,9 @@ package dev.refreshkit.okhttp
 import dev.refreshkit.AnswerMeaning
 import dev.refreshkit.HttpHeader
 import dev.refreshkit.SessionInterface
+import dev.refreshkit.TokenLease
 import java.util.concurrent.ConcurrentHashMap
+import okhttp3.Call
 import okhttp3.HttpUrl
 import okhttp3.Request
 import okhttp3.Response
@@ -41,13 +43,20 @@ internal class TokenRules(private val session: SessionInterface) {
         return session.tokenHeaderFor(url.toString(), token).also { lastHeader = token to it }
     }
 
+    /** Every header carrying [lease]'s token on [request]; none when its URL may not receive it. */
+    fun headersFor(call: Call, request: Request, lease: TokenLease): List<HttpHeader> =
+        if (lease.needsProof) proofHeaders(call, request, lease.accessToken)
+        else listOfNotNull(header(request.url, lease.accessToken))
+
     /**
      * Every header carrying the DPoP-bound [token] on [request] (the token header and a
      * new `DPoP` proof for its method and URL), or none when its URL may not receive it.
+     * The key may take seconds to sign (StrongBox): [call]'s cancellation or
+     * `callTimeout` ends the wait, as for a refresh.
      */
-    fun proofHeaders(request: Request, token: String): List<HttpHeader> {
+    fun proofHeaders(call: Call, request: Request, token: String): List<HttpHeader> {
         if (!mayReceiveToken(request.url)) return emptyList()
-        return session.tokenHeadersForBlocking(request.method, request.url.toString(), token)
+        return call.await { session.tokenHeadersFor(request.method, request.url.toString(), token) }
     }
 
     /**
@@ -71,17 +80,26 @@ internal class TokenRules(private val session: SessionInterface) {
     }
 
     /**
-     * The start of a JSON body, left unread for the app. Other media types are not read:
-     * a stream (server-sent events, a download) must not be held up by a peek.
+     * The body's first JSON value, left unread for the app: bytes are taken as they
+     * arrive and no longer than that value lasts (or 64 KiB), so a stream reaches the app
+     * as it comes. Types that are not one JSON document (streams of them such as NDJSON,
+     * JSON text sequences, server-sent events, a download) are not read at all.
      */
     private fun peekJson(response: Response): ByteArray {
-        val type = response.body?.contentType()
-        if (type != null && !type.subtype.contains("json", ignoreCase = true)) return ByteArray(0)
-        return response.peekBody(MAX_PEEKED_BYTES).bytes()
+        val body = response.body ?: return ByteArray(0)
+        val type = body.contentType()
+        if (type != null && !isJsonDocument(type.subtype)) return ByteArray(0)
+        return firstJsonValue(body.source().peek(), MAX_PEEKED_BYTES)
     }
 
     private companion object {
         const val MAX_HOSTS = 256
         const val MAX_PEEKED_BYTES = 64L * 1024
+
+        /** `json`, `problem+json`...; not the streaming kinds (`x-ndjson`, `json-seq`, `stream+json`, `jsonl`). */
+        fun isJsonDocument(subtype: String): Boolean {
+            val s = subtype.lowercase()
+            return (s == "json" || s.endsWith("+json")) && !s.startsWith("stream+") && !s.contains("ndjson")
+        }
     }
 }

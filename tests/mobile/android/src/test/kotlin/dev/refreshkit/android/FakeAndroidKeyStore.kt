@@ -40,6 +40,15 @@ object FakeAndroidKeyStore {
     /** Whether the device has StrongBox; without, a StrongBox spec fails as on a real device. */
     @Volatile var hasStrongBox = true
 
+    /** Keys the Keystore invalidated for good (the screen lock was removed): every init of one fails. */
+    val invalidated: MutableSet<Key> = ConcurrentHashMap.newKeySet()
+
+    /** Invalidates the keys now under [alias], as the Keystore does when the screen lock is removed. */
+    fun invalidate(alias: String) {
+        keys[alias]?.let { invalidated.add(it) }
+        ecKeys[alias]?.let { invalidated.add(it.private) }
+    }
+
     /** The specs EC keys were asked for, in order. */
     val ecSpecs = CopyOnWriteArrayList<KeyGenParameterSpec>()
 
@@ -47,6 +56,7 @@ object FakeAndroidKeyStore {
         keys.clear()
         ecKeys.clear()
         ecSpecs.clear()
+        invalidated.clear()
         failure = null
         hasStrongBox = true
         Security.removeProvider(NAME)
@@ -133,17 +143,18 @@ object FakeAndroidKeyStore {
     private class FailingGcm : CipherSpi() {
         private val inner: Cipher = Cipher.getInstance("AES/GCM/NoPadding", "SunJCE")
 
-        private fun failIfAsked() {
+        private fun failIfAsked(key: Key) {
             failure?.let { throw it() }
+            if (key in invalidated) throw android.security.keystore.KeyPermanentlyInvalidatedException()
         }
         override fun engineInit(opmode: Int, key: Key, random: SecureRandom?) {
-            failIfAsked(); inner.init(opmode, usable(key), random)
+            failIfAsked(key); inner.init(opmode, usable(key), random)
         }
         override fun engineInit(opmode: Int, key: Key, params: AlgorithmParameterSpec?, random: SecureRandom?) {
-            failIfAsked(); inner.init(opmode, usable(key), params, random)
+            failIfAsked(key); inner.init(opmode, usable(key), params, random)
         }
         override fun engineInit(opmode: Int, key: Key, params: AlgorithmParameters?, random: SecureRandom?) {
-            failIfAsked(); inner.init(opmode, usable(key), params, random)
+            failIfAsked(key); inner.init(opmode, usable(key), params, random)
         }
         override fun engineSetMode(mode: String) = Unit
         override fun engineSetPadding(padding: String) = Unit

@@ -71,6 +71,7 @@ internal class FailingEcdsa : SignatureSpi() {
     override fun engineInitSign(privateKey: PrivateKey) {
         val key = privateKey as? KeystoreEcKey ?: throw InvalidKeyException("not a Keystore key")
         FakeAndroidKeyStore.failure?.let { throw it() }
+        if (privateKey in FakeAndroidKeyStore.invalidated) throw android.security.keystore.KeyPermanentlyInvalidatedException()
         // The real Keystore refuses what the key was not made for.
         if (key.purposes and KeyProperties.PURPOSE_SIGN == 0 || KeyProperties.DIGEST_SHA256 !in key.digests) {
             throw InvalidKeyException("the key was not made to sign with SHA-256")

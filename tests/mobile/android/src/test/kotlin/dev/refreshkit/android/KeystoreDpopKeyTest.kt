@@ -99,6 +99,32 @@ class KeystoreDpopKeyTest {
         }
     }
 
+    @Test fun `after DPOP_KEY_GONE the user signs in again with a new key, for a deleted or an invalidated key`() = runBlocking {
+        for (loss in listOf("deleted", "invalidated")) {
+            FakeAndroidKeyStore.install()
+            AuthServer("--dpop").use { server ->
+                Session.withDpop(SessionConfig(baseUrl = server.baseUrl), KeystoreTokenStore(context), KeystoreDpopKey()).use { session ->
+                    session.signIn(server.loginWithProof { nonce -> session.dpopProof("POST", "${server.baseUrl}/login", nonce) })
+                    assertEquals(200, session.execute(resource).status.toInt())
+                    if (loss == "deleted") {
+                        KeyStore.getInstance("AndroidKeyStore").apply { load(null) }.deleteEntry(KeystoreDpopKey.DEFAULT_ALIAS)
+                    } else {
+                        FakeAndroidKeyStore.invalidate(KeystoreDpopKey.DEFAULT_ALIAS)
+                    }
+                    val error = assertThrows(SessionException.SessionExpired::class.java) { runBlocking { session.execute(resource) } }
+                    assertEquals(ExpiryReason.DPOP_KEY_GONE, error.reason)
+
+                    // The user signs in again, as the README shows: the login's proof, then the tokens.
+                    val tokens = server.loginWithProof { nonce -> session.dpopProof("POST", "${server.baseUrl}/login", nonce) }
+                    assertEquals("$loss key", "DPoP", tokens.tokenType)
+                    session.signIn(tokens)
+                    assertEquals("$loss key", 200, session.execute(resource).status.toInt())
+                    assertEquals("$loss key", 0L, server.stat("dpop_refused"))
+                }
+            }
+        }
+    }
+
     @Test fun `an invalidated key is gone and a failing Keystore is a failure naming no key material`() {
         val key = KeystoreDpopKey()
         FakeAndroidKeyStore.failure = { KeyPermanentlyInvalidatedException() }

@@ -60,6 +60,24 @@ class KeystoreTokenStoreTest {
         assertEquals(tokens, KeystoreTokenStore(context).load())
     }
 
+    @Test fun `a key invalidated for good is replaced after load discards the tokens, and saves work again`() {
+        val store = KeystoreTokenStore(context, requireUnlockedDevice = true)
+        store.save(tokens)
+        FakeAndroidKeyStore.invalidate("dev.refreshkit.tokens") // the user removed the screen lock
+        assertNull(store.load())
+        assertFalse(file.exists())
+        store.save(tokens)
+        assertEquals(tokens, KeystoreTokenStore(context, requireUnlockedDevice = true).load())
+    }
+
+    @Test fun `a save with a key invalidated since the last load makes a new key`() {
+        val store = KeystoreTokenStore(context, requireUnlockedDevice = true)
+        store.save(tokens)
+        FakeAndroidKeyStore.invalidate("dev.refreshkit.tokens")
+        store.save(tokens)
+        assertEquals(tokens, store.load())
+    }
+
     @Test fun `a damaged file means signed out and the file goes`() {
         KeystoreTokenStore(context).save(tokens)
         val bytes = file.readBytes()
