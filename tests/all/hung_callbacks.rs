@@ -5,7 +5,6 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use refreshkit::{
     file_refresh_lock, software_dpop_key, DpopKey, DpopKeyError, FileRefreshLock, HttpRequest, RefreshLock, Session,
@@ -116,20 +115,9 @@ fn a_callers_runtime_shut_down_while_its_call_holds_the_lock_releases_the_lock()
     // worker while its blocking pool refuses new work.
     callers.shutdown_background();
 
-    let released = server_runtime.block_on(async {
-        let deadline = std::time::Instant::now() + PATIENCE;
-        loop {
-            if other_process.acquire(0) == Ok(true) {
-                return true;
-            }
-            if std::time::Instant::now() > deadline {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    });
+    let taken = || std::future::ready(other_process.acquire(0) == Ok(true));
+    server_runtime.block_on(eventually("another process to take the lock after the caller's runtime shut down", taken));
     store.load_gate.open();
-    assert!(released, "another process could not take the lock after the caller's runtime shut down");
     other_process.release().unwrap();
     let _ = std::fs::remove_file(path);
 }

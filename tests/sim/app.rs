@@ -19,7 +19,8 @@ use crate::invariants::{
 };
 use crate::rng::Rng;
 use crate::store::SimStore;
-use crate::world::{lock, Faults, ProcessWatch, ProcessWorld, Shared, State, API, AUTH, FOREIGN};
+use crate::faults::Faults;
+use crate::world::{lock, ProcessWatch, ProcessWorld, Shared, State, API, AUTH, FOREIGN};
 
 pub struct Outcome {
     pub violations: Vec<Violation>,

@@ -12,6 +12,7 @@
 compile_error!("run the simulation with scripts/sim.sh: a seeded tokio needs --cfg tokio_unstable");
 
 mod app;
+mod faults;
 mod invariants;
 mod rng;
 mod store;
