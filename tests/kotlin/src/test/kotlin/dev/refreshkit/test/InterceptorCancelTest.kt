@@ -39,18 +39,8 @@ class InterceptorCancelTest {
     @Test
     fun `cancel during a slow refresh reaches onFailure at once and frees the dispatcher thread`() = slowRefresh { server, session ->
         val http = OkHttpClient.Builder().addRefreshKit(session).build()
-        val failure = CompletableFuture<IOException>()
         val call = http.newCall(resource(server))
-        call.enqueue(object : Callback {
-            override fun onFailure(call: Call, e: IOException) {
-                failure.complete(e)
-            }
-
-            override fun onResponse(call: Call, response: Response) {
-                response.close()
-                failure.completeExceptionally(AssertionError("answered ${response.code} after cancel"))
-            }
-        })
+        val failure = enqueueForFailure(call)
         waitUntil("the refresh is in flight") { server.stat("refresh_requests") == 1L }
         val cancelledAt = System.nanoTime()
         call.cancel()
@@ -77,4 +67,21 @@ class InterceptorCancelTest {
     private companion object {
         const val REFRESH_MS = 5_000
     }
+}
+
+/** Enqueues `call`, whose caller cancels it: its future completes with `onFailure`'s
+ * error, and fails if an answer comes instead. */
+internal fun enqueueForFailure(call: Call): CompletableFuture<IOException> {
+    val failure = CompletableFuture<IOException>()
+    call.enqueue(object : Callback {
+        override fun onFailure(call: Call, e: IOException) {
+            failure.complete(e)
+        }
+
+        override fun onResponse(call: Call, response: Response) {
+            response.close()
+            failure.completeExceptionally(AssertionError("answered ${response.code} after cancel"))
+        }
+    })
+    return failure
 }

@@ -9,11 +9,8 @@ import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
 import kotlinx.coroutines.runBlocking
-import okhttp3.Call
-import okhttp3.Callback
 import okhttp3.OkHttpClient
 import okhttp3.Request
-import okhttp3.Response
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 
@@ -69,18 +66,8 @@ class InterceptorSlowProofTest {
     @Test
     fun `cancel while the key signs reaches onFailure at once`() = slowProofs { server, session, key ->
         val http = dpopClient(session)
-        val failure = CompletableFuture<IOException>()
         val call = http.newCall(resource(server))
-        call.enqueue(object : Callback {
-            override fun onFailure(call: Call, e: IOException) {
-                failure.complete(e)
-            }
-
-            override fun onResponse(call: Call, response: Response) {
-                response.close()
-                failure.completeExceptionally(AssertionError("answered ${response.code} after cancel"))
-            }
-        })
+        val failure = enqueueForFailure(call)
         waitUntil("the key is asked for the proof") { key.slowSigns.get() == 1 }
         call.cancel()
         failure.get(2, TimeUnit.SECONDS)
