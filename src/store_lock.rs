@@ -44,9 +44,9 @@ impl Releases {
 
     /// Releases the app's lock, counted while the app's code runs.
     fn release(&self, lock: &dyn RefreshLock) {
-        self.0.send_modify(|n| *n += 1);
+        self.begin();
         release(lock);
-        self.0.send_modify(|n| *n -= 1);
+        self.end();
     }
 
     /// Marks a release as under way before it starts (under the holders' mutex).
