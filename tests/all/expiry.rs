@@ -23,7 +23,7 @@ fn expiries(recorder: &Recorder) -> usize {
 }
 
 /// Failed before the expiry was shared: each caller that found the session over ended it
-/// again (5 `Expired` events for 20 callers in the run that checked it, so 5 login screens).
+/// again (5 store clears for 20 callers in the run that checked it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_requests_that_find_the_session_over_end_it_once() {
     let store = Arc::new(MemoryStore::default());
