@@ -35,6 +35,16 @@ pub enum SessionState {
     Locked,
 }
 
+#[uniffi::export]
+impl SessionState {
+    /// Whether the app should show its login screen: true when nobody is signed in or
+    /// the session is over. A locked store is not signed out: its tokens come back once
+    /// the device is unlocked, so `Locked` (like `Active` and `Refreshing`) is false.
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(self, SessionState::SignedOut | SessionState::Expired)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 /// Counters since the session was built, for the app's diagnostics.
 pub struct SessionMetrics {

@@ -4685,6 +4685,20 @@ public enum SessionState: Equatable, Hashable {
 
 
 
+    /**
+     * Whether the app should show its login screen: true when nobody is signed in or
+     * the session is over. A locked store is not signed out: its tokens come back once
+     * the device is unlocked, so `Locked` (like `Active` and `Refreshing`) is false.
+     */
+public func needsSignIn() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_method_sessionstate_needs_sign_in(
+            FfiConverterTypeSessionState_lower(self),uniffiCallStatus
+    )
+})
+}
+
 
 
 }

@@ -143,3 +143,27 @@ async fn the_id_token_scope_and_type_of_a_refresh_answer_are_saved_and_the_id_to
     assert!(Tokens { expires_at: saved.expires_at, ..loaded } == saved, "FileTokenStore keeps every field");
     std::fs::remove_file(&path).unwrap();
 }
+
+/// The question a quick start asks before it shows a login screen: a locked store (a
+/// background launch before first unlock) must not send the user there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_signed_out_or_ended_session_needs_sign_in_and_a_locked_store_does_not() {
+    let server = AuthServer::start();
+    let store = Arc::new(MemoryStore::holding(server.login().await));
+    store.fail_load(true);
+    let (locked, _) = session_with(&server, store.clone(), |_| {});
+    assert!(!locked.restored_state().await.needs_sign_in(), "locked, still signed in");
+    store.fail_load(false);
+    assert_eq!(locked.execute(HttpRequest::get("/api/resource")).await.unwrap().status, 200);
+    assert!(!locked.state().needs_sign_in());
+
+    let (empty, _) = session_with(&server, Arc::new(MemoryStore::default()), |_| {});
+    assert!(empty.restored_state().await.needs_sign_in(), "nobody signed in");
+
+    let (ending, _) = session_with(&server, Arc::new(MemoryStore::default()), |_| {});
+    ending.sign_in(Tokens { refresh_token: None, ..server.login().await }).await.unwrap();
+    server.expire_all().await;
+    ending.execute(HttpRequest::get("/api/resource")).await.unwrap_err();
+    assert_eq!(ending.state(), SessionState::Expired);
+    assert!(ending.state().needs_sign_in(), "the session is over");
+}

@@ -1029,6 +1029,8 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_refreshkit_fn_method_sessionerror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_method_sessionstate_needs_sign_in(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_refreshkit_fn_method_tokenlease_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_tokenlease_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -6352,6 +6354,21 @@ enum class SessionState {
      * call that needs the tokens tries again.
      */
     LOCKED;
+
+    
+    /**
+     * Whether the app should show its login screen: true when nobody is signed in or
+     * the session is over. A locked store is not signed out: its tokens come back once
+     * the device is unlocked, so `Locked` (like `Active` and `Refreshing`) is false.
+     */ fun `needsSignIn`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_sessionstate_needs_sign_in(FfiConverterTypeSessionState.lower(this),
+        _status)
+}
+    )
+    }
+    
 
     
 
