@@ -19,6 +19,8 @@ suite() {
 }
 
 run_rust() {
+  step "Rust: the core's layers only look down, no module cycle (scripts/check-layers.py)"
+  python3 scripts/check-layers.py
   step "Rust: clippy, warnings as errors (missing docs included)"
   cargo clippy --quiet -p refreshkit -p auth-server --all-targets -- -D warnings
   # tests/all/oidc_provider.rs runs panva's oidc-provider on Node.js (skipped without it).

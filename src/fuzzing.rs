@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use crate::config::{BodyRule, RefreshProtocol, SessionConfig, Settings};
+use crate::api::config::SessionConfig;
+use crate::engine::settings::{BodyRule, RefreshProtocol};
 
 /// The refresh endpoint's answer, in the OAuth 2.0 or the JSON protocol.
 pub fn refresh_answer(json_protocol: bool, status: u16, body: &[u8]) {
@@ -19,23 +20,23 @@ pub fn refresh_answer(json_protocol: bool, status: u16, body: &[u8]) {
     } else {
         RefreshProtocol::OAuth2 { client_id: None, client_secret: None, scope: None, basic_auth: false }
     };
-    let _ = crate::protocol::parse_answer(&protocol, status, body, SystemTime::now());
+    let _ = crate::engine::protocol::parse_answer(&protocol, status, body, SystemTime::now());
 }
 
 /// A JWT's `exp` claim.
 pub fn jwt_expiry(token: &str) {
-    let _ = crate::jwt::expiry_of(token);
+    let _ = crate::types::jwt::expiry_of(token);
 }
 
 /// `WWW-Authenticate` fields, one a line.
 pub fn www_authenticate(fields: &str) {
-    let _ = crate::challenge::challenges(fields.split('\n'));
+    let _ = crate::net::challenge::challenges(fields.split('\n'));
 }
 
 /// The "expired" body rule against a response body.
 pub fn body_rule(pointer: &str, value: &str, body: &[u8]) {
     let rule = BodyRule { pointer: pointer.into(), values: vec![value.into()] };
-    let _ = crate::execute::body_matches(&rule, body);
+    let _ = crate::engine::settings::body_matches(&rule, body);
 }
 
 /// Configuration checking, with untrusted text in every text field.
@@ -46,5 +47,5 @@ pub fn config(fields: [&str; 5]) {
     c.header_scheme = fields[3].into();
     c.token_hosts = vec![fields[4].into()];
     c.expired_body_rule = Some(BodyRule { pointer: fields[4].into(), values: vec![] });
-    let _ = Settings::from_config(c);
+    let _ = c.into_settings();
 }

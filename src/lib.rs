@@ -16,66 +16,50 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The pieces: [`Session`] is the front door; `engine` coordinates the refresh and
-//! `execute` sends and replays; [`TokenStore`], [`SessionListener`] and [`Logger`] are the
-//! seams the app implements in Kotlin, Swift or Rust; `config`, `error` and `runtime` are
-//! the glue.
+//! The crate is layered; each folder uses only those below it (scripts/check-layers.py
+//! checks it, docs/architecture.md draws it):
+//! - `api`: what apps call, the door of the FFI: [`Session`] and its methods, the
+//!   configuration checked into the engine's settings, token leases.
+//! - `engine`: the refresh-once state machine: state, refresh, expiry, execute and
+//!   replay, sign-in and sign-out, the refresh guard, events.
+//! - `store`, `dpop`, `net`: its parts: the app's token store and the cross-process
+//!   lock, DPoP proofs and nonces, the wire (reqwest, TLS, redirects).
+//! - `foundation`: the runtime, the clock, and `app_calls`, the one door into the app's
+//!   code (store, lock, key, listener, logger).
+//! - `types`: the records and errors every layer speaks.
 
 #![warn(missing_docs)]
 
 #[cfg(target_os = "android")]
 mod android;
-mod app_calls;
-mod blocking;
-mod challenge;
-mod clock;
-mod config;
+mod api;
 mod dpop;
-mod dpop_session;
 mod engine;
-mod error;
-mod events;
-mod execute;
-mod file_store;
+mod foundation;
 #[doc(hidden)]
 pub mod fuzzing;
-mod guard;
-mod http;
-mod jwt;
-mod layer_dpop;
-mod lifecycle;
-mod logger;
-mod protocol;
-mod redirect;
-mod refresh;
-mod refresh_lock;
-mod rules;
-mod runtime;
-mod session;
+mod net;
 #[cfg(feature = "simulation")]
 #[doc(hidden)]
 pub mod simulation;
 mod store;
-mod store_lock;
-mod tls;
-mod token_lease;
-mod tokens;
-mod transport;
-mod wire;
+mod types;
 
-pub use config::{default_session_config, BodyRule, RefreshProtocol, SessionConfig};
-pub use dpop::{software_dpop_key, DpopKey, DpopKeyError, SoftwareDpopKey};
-pub use error::{CallbackError, ExpiryReason, SessionError, StoreError};
-pub use events::{SessionEvent, SessionListener};
-pub use file_store::FileTokenStore;
-pub use http::{HttpHeader, HttpRequest, HttpResponse};
-pub use layer_dpop::AnswerMeaning;
-pub use logger::{install_logger, LogLevel, LogRecord, Logger};
-pub use refresh_lock::{file_refresh_lock, FileRefreshLock, RefreshLock};
-pub use session::{Session, SessionMetrics, SessionState};
+pub use api::config::{default_session_config, SessionConfig};
+pub use api::layer_dpop::AnswerMeaning;
+pub use api::session::{Session, SessionMetrics};
+pub use api::token_lease::{refreshkit_token_lease_is_current, TokenLease};
+pub use dpop::key::{software_dpop_key, DpopKey, DpopKeyError, SoftwareDpopKey};
+pub use engine::events::{SessionEvent, SessionListener};
+pub use engine::settings::{BodyRule, RefreshProtocol};
+pub use foundation::logger::{install_logger, LogLevel, LogRecord, Logger};
+pub use store::file_store::FileTokenStore;
+pub use store::refresh_lock::{file_refresh_lock, FileRefreshLock, RefreshLock};
 pub use store::TokenStore;
-pub use token_lease::{refreshkit_token_lease_is_current, TokenLease};
-pub use tokens::Tokens;
+pub use types::error::{CallbackError, ExpiryReason, SessionError, StoreError};
+pub use types::http::{HttpHeader, HttpRequest, HttpResponse};
+pub use types::state::SessionState;
+pub use types::tokens::Tokens;
 
 uniffi::setup_scaffolding!();
 

@@ -9,6 +9,7 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
@@ -17,13 +18,14 @@ use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use tokio::task::{AbortHandle, JoinHandle};
 
-use crate::config::{SessionConfig, Settings};
+use crate::api::config::SessionConfig;
+use crate::api::session::Session;
+use crate::engine::events::{EventSink, SessionListener};
 use crate::engine::{Engine, Phase};
-use crate::error::{ExpiryReason, SessionError};
-use crate::events::{EventSink, SessionListener};
-use crate::session::Session;
+use crate::foundation::harness::{self, Harness};
+use crate::net::wire::{Exchange, Received, Receiving, Wire, WireError};
 use crate::store::{StoreHandle, TokenStore};
-use crate::wire::{Wire, WireError};
+use crate::types::error::{ExpiryReason, SessionError};
 
 /// The simulation's network and store timing, one per simulated process.
 pub trait World: Send + Sync {
@@ -46,8 +48,6 @@ pub struct Answer {
 }
 
 thread_local! {
-    /// The wall-clock time at the simulation's start, and tokio's (virtual) instant then.
-    static CLOCK: Cell<Option<(SystemTime, tokio::time::Instant)>> = const { Cell::new(None) };
     /// The simulated process whose code runs now.
     static PROCESS: Cell<u64> = const { Cell::new(0) };
     /// Every task spawned in the simulation, by process, so a process can die.
@@ -57,7 +57,26 @@ thread_local! {
 /// Makes this thread a simulation's: call on the simulation's runtime (paused clock),
 /// before building sessions. `wall_clock` is the wall-clock time the world starts at.
 pub fn enter(wall_clock: SystemTime) {
-    CLOCK.set(Some((wall_clock, tokio::time::Instant::now())));
+    harness::install(Rc::new(Simulated { wall_clock, start: tokio::time::Instant::now() }));
+}
+
+/// The library's clock and spawning in a simulation (installed by `enter`).
+struct Simulated {
+    /// The wall-clock time at the simulation's start, and tokio's (virtual) instant then.
+    wall_clock: SystemTime,
+    start: tokio::time::Instant,
+}
+
+impl Harness for Simulated {
+    /// The wall-clock time, derived from tokio's paused clock.
+    fn now(&self) -> SystemTime {
+        self.wall_clock + self.start.elapsed()
+    }
+
+    /// A task of the process whose code runs now.
+    fn spawn(&self, task: Pin<Box<dyn Future<Output = ()> + Send>>) {
+        drop(spawn_as(PROCESS.get(), task));
+    }
 }
 
 /// Ends the simulation on this thread: aborts what is left of its tasks.
@@ -65,16 +84,8 @@ pub fn leave() {
     for (_, task) in TASKS.take() {
         task.abort();
     }
-    CLOCK.set(None);
+    harness::remove();
     PROCESS.set(0);
-}
-
-pub(crate) fn active() -> bool {
-    CLOCK.get().is_some()
-}
-
-pub(crate) fn virtual_now() -> Option<SystemTime> {
-    CLOCK.get().map(|(wall, start)| wall + start.elapsed())
 }
 
 /// Spawns `fut` on the simulation's runtime as a task of `process`.
@@ -91,15 +102,6 @@ where
         tasks.push((process, handle.abort_handle()));
     });
     handle
-}
-
-/// The engine's `spawn_detached` in a simulation: a task of the current process.
-pub(crate) fn spawn<F>(fut: F) -> JoinHandle<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    spawn_as(PROCESS.get(), fut)
 }
 
 /// Kills `process`: every task it started stops where it is (its held refresh lock is
@@ -143,9 +145,9 @@ pub fn session(
 ) -> Result<Arc<Session>, SessionError> {
     let outer = PROCESS.replace(process);
     let built = (|| {
-        let settings = Settings::from_config(config)?;
-        let wire = Wire::simulated(Arc::clone(&world), &settings)?;
-        let store = StoreHandle::simulated(store, settings.store_timeout, world);
+        let settings = config.into_settings()?;
+        let wire = Wire::simulated(Arc::new(WorldWire(Arc::clone(&world))), settings.request_timeout)?;
+        let store = StoreHandle::simulated(store, settings.store_timeout, Arc::new(move || world.store_call_time()));
         let engine = Arc::new(Engine::new(settings, wire, store, EventSink::new(listener), None));
         engine.start_loading();
         Ok(Session::from_engine(engine))
@@ -154,13 +156,18 @@ pub fn session(
     built
 }
 
+/// The wire of a simulated session: its requests go to the world.
+struct WorldWire(Arc<dyn World>);
+
+impl Exchange for WorldWire {
+    fn exchange(&self, request: reqwest::RequestBuilder, limit: u64) -> Receiving<'_> {
+        Box::pin(exchange(self.0.as_ref(), request, limit))
+    }
+}
+
 /// The wire's `send` in a simulation: the built request goes to the world, bounded by
-/// its timeout as reqwest bounds it, and the body limit applies as `read_capped` applies it.
-pub(crate) async fn exchange(
-    world: &dyn World,
-    request: reqwest::RequestBuilder,
-    limit: u64,
-) -> Result<(u16, HeaderMap, Bytes), WireError> {
+/// its timeout as reqwest bounds it, and the body limit applies as the wire applies it.
+async fn exchange(world: &dyn World, request: reqwest::RequestBuilder, limit: u64) -> Result<Received, WireError> {
     let request = request.build().map_err(|e| WireError::Failed(SessionError::from_transport(&e)))?;
     let bound = request.timeout().copied();
     let answer = world.exchange(request);

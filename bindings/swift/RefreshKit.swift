@@ -5355,118 +5355,118 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_refreshkit_checksum_func_default_session_config() != 12435) {
+    if (uniffi_refreshkit_checksum_func_default_session_config() != 53019) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_func_software_dpop_key() != 29637) {
+    if (uniffi_refreshkit_checksum_func_software_dpop_key() != 15910) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_func_install_logger() != 24951) {
+    if (uniffi_refreshkit_checksum_func_install_logger() != 14710) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_func_file_refresh_lock() != 21452) {
+    if (uniffi_refreshkit_checksum_func_file_refresh_lock() != 35045) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_dpopkey_public_jwk() != 28656) {
+    if (uniffi_refreshkit_checksum_method_session_access_token_blocking() != 23716) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_dpopkey_sign() != 27154) {
+    if (uniffi_refreshkit_checksum_method_session_execute_blocking() != 42052) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_sessionlistener_on_event() != 60069) {
+    if (uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking() != 2300) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_logger_log() != 15292) {
+    if (uniffi_refreshkit_checksum_method_session_answer_means() != 35414) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_refreshlock_acquire() != 60258) {
+    if (uniffi_refreshkit_checksum_method_session_token_headers_for() != 49644) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_refreshlock_release() != 49865) {
+    if (uniffi_refreshkit_checksum_method_session_token_headers_for_blocking() != 33174) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_access_token_blocking() != 51381) {
+    if (uniffi_refreshkit_checksum_method_session_expiry_reads_body() != 615) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_execute_blocking() != 510) {
+    if (uniffi_refreshkit_checksum_method_session_is_expired_response() != 57101) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking() != 38821) {
+    if (uniffi_refreshkit_checksum_method_session_may_receive_token() != 41725) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_answer_means() != 21533) {
+    if (uniffi_refreshkit_checksum_method_session_token_header_for() != 23397) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_token_headers_for() != 43044) {
+    if (uniffi_refreshkit_checksum_method_session_token_header_name() != 18524) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_token_headers_for_blocking() != 52569) {
+    if (uniffi_refreshkit_checksum_method_session_access_token() != 22450) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_expiry_reads_body() != 54711) {
+    if (uniffi_refreshkit_checksum_method_session_dpop_proof() != 31127) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_is_expired_response() != 1503) {
+    if (uniffi_refreshkit_checksum_method_session_execute() != 5528) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_may_receive_token() != 36142) {
+    if (uniffi_refreshkit_checksum_method_session_metrics() != 13374) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_token_header_for() != 47657) {
+    if (uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized() != 26264) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_token_header_name() != 21656) {
+    if (uniffi_refreshkit_checksum_method_session_restored_state() != 49867) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_access_token() != 58763) {
+    if (uniffi_refreshkit_checksum_method_session_sign_in() != 36526) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_dpop_proof() != 43737) {
+    if (uniffi_refreshkit_checksum_method_session_sign_out() != 42789) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_execute() != 51046) {
+    if (uniffi_refreshkit_checksum_method_session_state() != 2927) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_metrics() != 15777) {
+    if (uniffi_refreshkit_checksum_method_session_access_token_lease() != 30885) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized() != 58615) {
+    if (uniffi_refreshkit_checksum_method_session_access_token_lease_blocking() != 59846) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_restored_state() != 29911) {
+    if (uniffi_refreshkit_checksum_method_dpopkey_public_jwk() != 20546) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_sign_in() != 6219) {
+    if (uniffi_refreshkit_checksum_method_dpopkey_sign() != 64851) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_sign_out() != 43215) {
+    if (uniffi_refreshkit_checksum_method_sessionlistener_on_event() != 44968) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_state() != 34960) {
+    if (uniffi_refreshkit_checksum_method_logger_log() != 44904) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_access_token_lease() != 4158) {
+    if (uniffi_refreshkit_checksum_method_tokenstore_load() != 63336) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_access_token_lease_blocking() != 40931) {
+    if (uniffi_refreshkit_checksum_method_tokenstore_save() != 39973) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_tokenstore_load() != 22634) {
+    if (uniffi_refreshkit_checksum_method_tokenstore_clear() != 7214) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_tokenstore_save() != 47063) {
+    if (uniffi_refreshkit_checksum_method_tokenstore_refresh_lock() != 17696) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_tokenstore_clear() != 20193) {
+    if (uniffi_refreshkit_checksum_method_refreshlock_acquire() != 40143) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_tokenstore_refresh_lock() != 8522) {
+    if (uniffi_refreshkit_checksum_method_refreshlock_release() != 57577) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_constructor_session_new() != 52639) {
+    if (uniffi_refreshkit_checksum_constructor_session_new() != 17394) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_constructor_session_with_dpop() != 22308) {
+    if (uniffi_refreshkit_checksum_constructor_session_with_dpop() != 31366) {
         return InitializationResult.apiChecksumMismatch
     }
 

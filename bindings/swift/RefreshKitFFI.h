@@ -271,20 +271,6 @@ typedef void (*UniffiCallbackInterfaceLoggerMethod0)(uint64_t, RustBuffer, void*
     );
 
 #endif
-#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_REFRESH_LOCK_METHOD0
-#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_REFRESH_LOCK_METHOD0
-typedef void (*UniffiCallbackInterfaceRefreshLockMethod0)(uint64_t, uint64_t, int8_t* _Nonnull, 
-        RustCallStatus *_Nonnull uniffiCallStatus
-    );
-
-#endif
-#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_REFRESH_LOCK_METHOD1
-#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_REFRESH_LOCK_METHOD1
-typedef void (*UniffiCallbackInterfaceRefreshLockMethod1)(uint64_t, void* _Nonnull, 
-        RustCallStatus *_Nonnull uniffiCallStatus
-    );
-
-#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOKEN_STORE_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOKEN_STORE_METHOD0
 typedef void (*UniffiCallbackInterfaceTokenStoreMethod0)(uint64_t, RustBuffer* _Nonnull, 
@@ -309,6 +295,20 @@ typedef void (*UniffiCallbackInterfaceTokenStoreMethod2)(uint64_t, void* _Nonnul
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOKEN_STORE_METHOD3
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOKEN_STORE_METHOD3
 typedef void (*UniffiCallbackInterfaceTokenStoreMethod3)(uint64_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_REFRESH_LOCK_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_REFRESH_LOCK_METHOD0
+typedef void (*UniffiCallbackInterfaceRefreshLockMethod0)(uint64_t, uint64_t, int8_t* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_REFRESH_LOCK_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_REFRESH_LOCK_METHOD1
+typedef void (*UniffiCallbackInterfaceRefreshLockMethod1)(uint64_t, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -341,16 +341,6 @@ typedef struct UniffiVTableCallbackInterfaceLogger {
 } UniffiVTableCallbackInterfaceLogger;
 
 #endif
-#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_REFRESH_LOCK
-#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_REFRESH_LOCK
-typedef struct UniffiVTableCallbackInterfaceRefreshLock {
-    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
-    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
-    UniffiCallbackInterfaceRefreshLockMethod0 _Nonnull acquire;
-    UniffiCallbackInterfaceRefreshLockMethod1 _Nonnull release;
-} UniffiVTableCallbackInterfaceRefreshLock;
-
-#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TOKEN_STORE
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TOKEN_STORE
 typedef struct UniffiVTableCallbackInterfaceTokenStore {
@@ -363,95 +353,15 @@ typedef struct UniffiVTableCallbackInterfaceTokenStore {
 } UniffiVTableCallbackInterfaceTokenStore;
 
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_DPOPKEY
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_DPOPKEY
-uint64_t uniffi_refreshkit_fn_clone_dpopkey(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_DPOPKEY
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_DPOPKEY
-void uniffi_refreshkit_fn_free_dpopkey(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_DPOPKEY
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_DPOPKEY
-void uniffi_refreshkit_fn_init_callback_vtable_dpopkey(const UniffiVTableCallbackInterfaceDpopKey* _Nonnull vtable
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_DPOPKEY_PUBLIC_JWK
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_DPOPKEY_PUBLIC_JWK
-RustBuffer uniffi_refreshkit_fn_method_dpopkey_public_jwk(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_DPOPKEY_SIGN
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_DPOPKEY_SIGN
-RustBuffer uniffi_refreshkit_fn_method_dpopkey_sign(uint64_t ptr, RustBuffer message, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_SESSIONLISTENER
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_SESSIONLISTENER
-uint64_t uniffi_refreshkit_fn_clone_sessionlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_SESSIONLISTENER
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_SESSIONLISTENER
-void uniffi_refreshkit_fn_free_sessionlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_SESSIONLISTENER
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_SESSIONLISTENER
-void uniffi_refreshkit_fn_init_callback_vtable_sessionlistener(const UniffiVTableCallbackInterfaceSessionListener* _Nonnull vtable
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSIONLISTENER_ON_EVENT
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSIONLISTENER_ON_EVENT
-void uniffi_refreshkit_fn_method_sessionlistener_on_event(uint64_t ptr, RustBuffer event, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_LOGGER
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_LOGGER
-uint64_t uniffi_refreshkit_fn_clone_logger(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_LOGGER
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_LOGGER
-void uniffi_refreshkit_fn_free_logger(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_LOGGER
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_LOGGER
-void uniffi_refreshkit_fn_init_callback_vtable_logger(const UniffiVTableCallbackInterfaceLogger* _Nonnull vtable
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_LOGGER_LOG
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_LOGGER_LOG
-void uniffi_refreshkit_fn_method_logger_log(uint64_t ptr, RustBuffer record, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_REFRESHLOCK
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_REFRESHLOCK
-uint64_t uniffi_refreshkit_fn_clone_refreshlock(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_REFRESHLOCK
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_REFRESHLOCK
-void uniffi_refreshkit_fn_free_refreshlock(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_REFRESHLOCK
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_REFRESHLOCK
-void uniffi_refreshkit_fn_init_callback_vtable_refreshlock(const UniffiVTableCallbackInterfaceRefreshLock* _Nonnull vtable
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_REFRESHLOCK_ACQUIRE
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_REFRESHLOCK_ACQUIRE
-int8_t uniffi_refreshkit_fn_method_refreshlock_acquire(uint64_t ptr, uint64_t timeout_ms, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_REFRESHLOCK_RELEASE
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_REFRESHLOCK_RELEASE
-void uniffi_refreshkit_fn_method_refreshlock_release(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_REFRESH_LOCK
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_REFRESH_LOCK
+typedef struct UniffiVTableCallbackInterfaceRefreshLock {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceRefreshLockMethod0 _Nonnull acquire;
+    UniffiCallbackInterfaceRefreshLockMethod1 _Nonnull release;
+} UniffiVTableCallbackInterfaceRefreshLock;
+
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_SESSION
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_SESSION
@@ -583,6 +493,71 @@ uint64_t uniffi_refreshkit_fn_method_session_access_token_lease(uint64_t ptr
 RustBuffer uniffi_refreshkit_fn_method_session_access_token_lease_blocking(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_DPOPKEY
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_DPOPKEY
+uint64_t uniffi_refreshkit_fn_clone_dpopkey(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_DPOPKEY
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_DPOPKEY
+void uniffi_refreshkit_fn_free_dpopkey(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_DPOPKEY
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_DPOPKEY
+void uniffi_refreshkit_fn_init_callback_vtable_dpopkey(const UniffiVTableCallbackInterfaceDpopKey* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_DPOPKEY_PUBLIC_JWK
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_DPOPKEY_PUBLIC_JWK
+RustBuffer uniffi_refreshkit_fn_method_dpopkey_public_jwk(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_DPOPKEY_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_DPOPKEY_SIGN
+RustBuffer uniffi_refreshkit_fn_method_dpopkey_sign(uint64_t ptr, RustBuffer message, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_SESSIONLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_SESSIONLISTENER
+uint64_t uniffi_refreshkit_fn_clone_sessionlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_SESSIONLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_SESSIONLISTENER
+void uniffi_refreshkit_fn_free_sessionlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_SESSIONLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_SESSIONLISTENER
+void uniffi_refreshkit_fn_init_callback_vtable_sessionlistener(const UniffiVTableCallbackInterfaceSessionListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSIONLISTENER_ON_EVENT
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSIONLISTENER_ON_EVENT
+void uniffi_refreshkit_fn_method_sessionlistener_on_event(uint64_t ptr, RustBuffer event, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_LOGGER
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_LOGGER
+uint64_t uniffi_refreshkit_fn_clone_logger(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_LOGGER
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_LOGGER
+void uniffi_refreshkit_fn_free_logger(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_LOGGER
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_LOGGER
+void uniffi_refreshkit_fn_init_callback_vtable_logger(const UniffiVTableCallbackInterfaceLogger* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_LOGGER_LOG
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_LOGGER_LOG
+void uniffi_refreshkit_fn_method_logger_log(uint64_t ptr, RustBuffer record, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_TOKENSTORE
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_TOKENSTORE
 uint64_t uniffi_refreshkit_fn_clone_tokenstore(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -616,6 +591,31 @@ void uniffi_refreshkit_fn_method_tokenstore_clear(uint64_t ptr, RustCallStatus *
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_TOKENSTORE_REFRESH_LOCK
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_TOKENSTORE_REFRESH_LOCK
 RustBuffer uniffi_refreshkit_fn_method_tokenstore_refresh_lock(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_REFRESHLOCK
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_CLONE_REFRESHLOCK
+uint64_t uniffi_refreshkit_fn_clone_refreshlock(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_REFRESHLOCK
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FREE_REFRESHLOCK
+void uniffi_refreshkit_fn_free_refreshlock(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_REFRESHLOCK
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_INIT_CALLBACK_VTABLE_REFRESHLOCK
+void uniffi_refreshkit_fn_init_callback_vtable_refreshlock(const UniffiVTableCallbackInterfaceRefreshLock* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_REFRESHLOCK_ACQUIRE
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_REFRESHLOCK_ACQUIRE
+int8_t uniffi_refreshkit_fn_method_refreshlock_acquire(uint64_t ptr, uint64_t timeout_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_REFRESHLOCK_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_REFRESHLOCK_RELEASE
+void uniffi_refreshkit_fn_method_refreshlock_release(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_METHOD_SESSIONERROR_IS_RETRYABLE
@@ -958,42 +958,6 @@ uint16_t uniffi_refreshkit_checksum_func_file_refresh_lock(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_DPOPKEY_PUBLIC_JWK
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_DPOPKEY_PUBLIC_JWK
-uint16_t uniffi_refreshkit_checksum_method_dpopkey_public_jwk(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_DPOPKEY_SIGN
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_DPOPKEY_SIGN
-uint16_t uniffi_refreshkit_checksum_method_dpopkey_sign(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSIONLISTENER_ON_EVENT
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSIONLISTENER_ON_EVENT
-uint16_t uniffi_refreshkit_checksum_method_sessionlistener_on_event(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_LOGGER_LOG
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_LOGGER_LOG
-uint16_t uniffi_refreshkit_checksum_method_logger_log(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_REFRESHLOCK_ACQUIRE
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_REFRESHLOCK_ACQUIRE
-uint16_t uniffi_refreshkit_checksum_method_refreshlock_acquire(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_REFRESHLOCK_RELEASE
-#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_REFRESHLOCK_RELEASE
-uint16_t uniffi_refreshkit_checksum_method_refreshlock_release(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSION_ACCESS_TOKEN_BLOCKING
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSION_ACCESS_TOKEN_BLOCKING
 uint16_t uniffi_refreshkit_checksum_method_session_access_token_blocking(void
@@ -1126,6 +1090,30 @@ uint16_t uniffi_refreshkit_checksum_method_session_access_token_lease_blocking(v
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_DPOPKEY_PUBLIC_JWK
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_DPOPKEY_PUBLIC_JWK
+uint16_t uniffi_refreshkit_checksum_method_dpopkey_public_jwk(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_DPOPKEY_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_DPOPKEY_SIGN
+uint16_t uniffi_refreshkit_checksum_method_dpopkey_sign(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSIONLISTENER_ON_EVENT
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_SESSIONLISTENER_ON_EVENT
+uint16_t uniffi_refreshkit_checksum_method_sessionlistener_on_event(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_LOGGER_LOG
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_LOGGER_LOG
+uint16_t uniffi_refreshkit_checksum_method_logger_log(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_TOKENSTORE_LOAD
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_TOKENSTORE_LOAD
 uint16_t uniffi_refreshkit_checksum_method_tokenstore_load(void
@@ -1147,6 +1135,18 @@ uint16_t uniffi_refreshkit_checksum_method_tokenstore_clear(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_TOKENSTORE_REFRESH_LOCK
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_TOKENSTORE_REFRESH_LOCK
 uint16_t uniffi_refreshkit_checksum_method_tokenstore_refresh_lock(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_REFRESHLOCK_ACQUIRE
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_REFRESHLOCK_ACQUIRE
+uint16_t uniffi_refreshkit_checksum_method_refreshlock_acquire(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_REFRESHLOCK_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_METHOD_REFRESHLOCK_RELEASE
+uint16_t uniffi_refreshkit_checksum_method_refreshlock_release(void
     
 );
 #endif

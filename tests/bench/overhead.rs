@@ -96,7 +96,7 @@ impl Future for Entered {
 }
 
 fn one_worker() -> Runtime {
-    // Like the library's runtime (src/runtime.rs): multi-thread, one worker.
+    // Like the library's runtime (src/foundation/runtime.rs): multi-thread, one worker.
     Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
 }
 

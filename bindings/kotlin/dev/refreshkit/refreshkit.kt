@@ -669,12 +669,6 @@ internal interface UniffiCallbackInterfaceSessionListenerMethod0 : com.sun.jna.C
 internal interface UniffiCallbackInterfaceLoggerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`record`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
-internal interface UniffiCallbackInterfaceRefreshLockMethod0 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`timeoutMs`: Long,`uniffiOutReturn`: ByteByReference,uniffiCallStatus: UniffiRustCallStatus,)
-}
-internal interface UniffiCallbackInterfaceRefreshLockMethod1 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
-}
 internal interface UniffiCallbackInterfaceTokenStoreMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -686,6 +680,12 @@ internal interface UniffiCallbackInterfaceTokenStoreMethod2 : com.sun.jna.Callba
 }
 internal interface UniffiCallbackInterfaceTokenStoreMethod3 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceRefreshLockMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`timeoutMs`: Long,`uniffiOutReturn`: ByteByReference,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceRefreshLockMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "publicJwk", "sign")
 internal open class UniffiVTableCallbackInterfaceDpopKey(
@@ -747,28 +747,6 @@ internal open class UniffiVTableCallbackInterfaceLogger(
     }
 
 }
-@Structure.FieldOrder("uniffiFree", "uniffiClone", "acquire", "release")
-internal open class UniffiVTableCallbackInterfaceRefreshLock(
-    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
-    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
-    @JvmField internal var `acquire`: UniffiCallbackInterfaceRefreshLockMethod0? = null,
-    @JvmField internal var `release`: UniffiCallbackInterfaceRefreshLockMethod1? = null,
-) : Structure() {
-    class UniffiByValue(
-        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
-        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
-        `acquire`: UniffiCallbackInterfaceRefreshLockMethod0? = null,
-        `release`: UniffiCallbackInterfaceRefreshLockMethod1? = null,
-    ): UniffiVTableCallbackInterfaceRefreshLock(`uniffiFree`,`uniffiClone`,`acquire`,`release`,), Structure.ByValue
-
-   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceRefreshLock) {
-        `uniffiFree` = other.`uniffiFree`
-        `uniffiClone` = other.`uniffiClone`
-        `acquire` = other.`acquire`
-        `release` = other.`release`
-    }
-
-}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "load", "save", "clear", "refreshLock")
 internal open class UniffiVTableCallbackInterfaceTokenStore(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -794,6 +772,28 @@ internal open class UniffiVTableCallbackInterfaceTokenStore(
         `save` = other.`save`
         `clear` = other.`clear`
         `refreshLock` = other.`refreshLock`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "acquire", "release")
+internal open class UniffiVTableCallbackInterfaceRefreshLock(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `acquire`: UniffiCallbackInterfaceRefreshLockMethod0? = null,
+    @JvmField internal var `release`: UniffiCallbackInterfaceRefreshLockMethod1? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `acquire`: UniffiCallbackInterfaceRefreshLockMethod0? = null,
+        `release`: UniffiCallbackInterfaceRefreshLockMethod1? = null,
+    ): UniffiVTableCallbackInterfaceRefreshLock(`uniffiFree`,`uniffiClone`,`acquire`,`release`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceRefreshLock) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `acquire` = other.`acquire`
+        `release` = other.`release`
     }
 
 }
@@ -829,18 +829,6 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_refreshkit_checksum_func_install_logger(
     ): Int
     external fun uniffi_refreshkit_checksum_func_file_refresh_lock(
-    ): Int
-    external fun uniffi_refreshkit_checksum_method_dpopkey_public_jwk(
-    ): Int
-    external fun uniffi_refreshkit_checksum_method_dpopkey_sign(
-    ): Int
-    external fun uniffi_refreshkit_checksum_method_sessionlistener_on_event(
-    ): Int
-    external fun uniffi_refreshkit_checksum_method_logger_log(
-    ): Int
-    external fun uniffi_refreshkit_checksum_method_refreshlock_acquire(
-    ): Int
-    external fun uniffi_refreshkit_checksum_method_refreshlock_release(
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_access_token_blocking(
     ): Int
@@ -886,6 +874,14 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_access_token_lease_blocking(
     ): Int
+    external fun uniffi_refreshkit_checksum_method_dpopkey_public_jwk(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_dpopkey_sign(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_sessionlistener_on_event(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_logger_log(
+    ): Int
     external fun uniffi_refreshkit_checksum_method_tokenstore_load(
     ): Int
     external fun uniffi_refreshkit_checksum_method_tokenstore_save(
@@ -893,6 +889,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_refreshkit_checksum_method_tokenstore_clear(
     ): Int
     external fun uniffi_refreshkit_checksum_method_tokenstore_refresh_lock(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_refreshlock_acquire(
+    ): Int
+    external fun uniffi_refreshkit_checksum_method_refreshlock_release(
     ): Int
     external fun uniffi_refreshkit_checksum_constructor_session_new(
     ): Int
@@ -923,42 +923,6 @@ internal object UniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
-    external fun uniffi_refreshkit_fn_clone_dpopkey(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_refreshkit_fn_free_dpopkey(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_refreshkit_fn_init_callback_vtable_dpopkey(`vtable`: UniffiVTableCallbackInterfaceDpopKey,
-    ): Unit
-    external fun uniffi_refreshkit_fn_method_dpopkey_public_jwk(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_refreshkit_fn_method_dpopkey_sign(`ptr`: Long,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_refreshkit_fn_clone_sessionlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_refreshkit_fn_free_sessionlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_refreshkit_fn_init_callback_vtable_sessionlistener(`vtable`: UniffiVTableCallbackInterfaceSessionListener,
-    ): Unit
-    external fun uniffi_refreshkit_fn_method_sessionlistener_on_event(`ptr`: Long,`event`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_refreshkit_fn_clone_logger(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_refreshkit_fn_free_logger(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_refreshkit_fn_init_callback_vtable_logger(`vtable`: UniffiVTableCallbackInterfaceLogger,
-    ): Unit
-    external fun uniffi_refreshkit_fn_method_logger_log(`ptr`: Long,`record`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_refreshkit_fn_clone_refreshlock(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_refreshkit_fn_free_refreshlock(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_refreshkit_fn_init_callback_vtable_refreshlock(`vtable`: UniffiVTableCallbackInterfaceRefreshLock,
-    ): Unit
-    external fun uniffi_refreshkit_fn_method_refreshlock_acquire(`ptr`: Long,`timeoutMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Byte
-    external fun uniffi_refreshkit_fn_method_refreshlock_release(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
     external fun uniffi_refreshkit_fn_clone_session(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_refreshkit_fn_free_session(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1011,6 +975,32 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_refreshkit_fn_method_session_access_token_lease_blocking(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_clone_dpopkey(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_refreshkit_fn_free_dpopkey(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_refreshkit_fn_init_callback_vtable_dpopkey(`vtable`: UniffiVTableCallbackInterfaceDpopKey,
+    ): Unit
+    external fun uniffi_refreshkit_fn_method_dpopkey_public_jwk(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_method_dpopkey_sign(`ptr`: Long,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_clone_sessionlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_refreshkit_fn_free_sessionlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_refreshkit_fn_init_callback_vtable_sessionlistener(`vtable`: UniffiVTableCallbackInterfaceSessionListener,
+    ): Unit
+    external fun uniffi_refreshkit_fn_method_sessionlistener_on_event(`ptr`: Long,`event`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_refreshkit_fn_clone_logger(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_refreshkit_fn_free_logger(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_refreshkit_fn_init_callback_vtable_logger(`vtable`: UniffiVTableCallbackInterfaceLogger,
+    ): Unit
+    external fun uniffi_refreshkit_fn_method_logger_log(`ptr`: Long,`record`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_refreshkit_fn_clone_tokenstore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_refreshkit_fn_free_tokenstore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1025,6 +1015,16 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_refreshkit_fn_method_tokenstore_refresh_lock(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_clone_refreshlock(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_refreshkit_fn_free_refreshlock(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_refreshkit_fn_init_callback_vtable_refreshlock(`vtable`: UniffiVTableCallbackInterfaceRefreshLock,
+    ): Unit
+    external fun uniffi_refreshkit_fn_method_refreshlock_acquire(`ptr`: Long,`timeoutMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_refreshkit_fn_method_refreshlock_release(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_refreshkit_fn_method_sessionerror_is_retryable(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_refreshkit_fn_method_sessionerror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1166,118 +1166,118 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_refreshkit_checksum_func_default_session_config() and 0xFFFF) != 12435) {
+    if ((lib.uniffi_refreshkit_checksum_func_default_session_config() and 0xFFFF) != 53019) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_func_software_dpop_key() and 0xFFFF) != 29637) {
+    if ((lib.uniffi_refreshkit_checksum_func_software_dpop_key() and 0xFFFF) != 15910) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_func_install_logger() and 0xFFFF) != 24951) {
+    if ((lib.uniffi_refreshkit_checksum_func_install_logger() and 0xFFFF) != 14710) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_func_file_refresh_lock() and 0xFFFF) != 21452) {
+    if ((lib.uniffi_refreshkit_checksum_func_file_refresh_lock() and 0xFFFF) != 35045) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_dpopkey_public_jwk() and 0xFFFF) != 28656) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_access_token_blocking() and 0xFFFF) != 23716) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_dpopkey_sign() and 0xFFFF) != 27154) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_execute_blocking() and 0xFFFF) != 42052) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_sessionlistener_on_event() and 0xFFFF) != 60069) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking() and 0xFFFF) != 2300) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_logger_log() and 0xFFFF) != 15292) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_answer_means() and 0xFFFF) != 35414) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_refreshlock_acquire() and 0xFFFF) != 60258) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_token_headers_for() and 0xFFFF) != 49644) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_refreshlock_release() and 0xFFFF) != 49865) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_token_headers_for_blocking() and 0xFFFF) != 33174) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_access_token_blocking() and 0xFFFF) != 51381) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_expiry_reads_body() and 0xFFFF) != 615) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_execute_blocking() and 0xFFFF) != 510) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_is_expired_response() and 0xFFFF) != 57101) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking() and 0xFFFF) != 38821) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_may_receive_token() and 0xFFFF) != 41725) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_answer_means() and 0xFFFF) != 21533) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_token_header_for() and 0xFFFF) != 23397) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_token_headers_for() and 0xFFFF) != 43044) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_token_header_name() and 0xFFFF) != 18524) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_token_headers_for_blocking() and 0xFFFF) != 52569) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_access_token() and 0xFFFF) != 22450) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_expiry_reads_body() and 0xFFFF) != 54711) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_dpop_proof() and 0xFFFF) != 31127) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_is_expired_response() and 0xFFFF) != 1503) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_execute() and 0xFFFF) != 5528) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_may_receive_token() and 0xFFFF) != 36142) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_metrics() and 0xFFFF) != 13374) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_token_header_for() and 0xFFFF) != 47657) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized() and 0xFFFF) != 26264) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_token_header_name() and 0xFFFF) != 21656) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_restored_state() and 0xFFFF) != 49867) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_access_token() and 0xFFFF) != 58763) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_sign_in() and 0xFFFF) != 36526) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_dpop_proof() and 0xFFFF) != 43737) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_sign_out() and 0xFFFF) != 42789) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_execute() and 0xFFFF) != 51046) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_state() and 0xFFFF) != 2927) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_metrics() and 0xFFFF) != 15777) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_access_token_lease() and 0xFFFF) != 30885) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized() and 0xFFFF) != 58615) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_access_token_lease_blocking() and 0xFFFF) != 59846) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_restored_state() and 0xFFFF) != 29911) {
+    if ((lib.uniffi_refreshkit_checksum_method_dpopkey_public_jwk() and 0xFFFF) != 20546) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_sign_in() and 0xFFFF) != 6219) {
+    if ((lib.uniffi_refreshkit_checksum_method_dpopkey_sign() and 0xFFFF) != 64851) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_sign_out() and 0xFFFF) != 43215) {
+    if ((lib.uniffi_refreshkit_checksum_method_sessionlistener_on_event() and 0xFFFF) != 44968) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_state() and 0xFFFF) != 34960) {
+    if ((lib.uniffi_refreshkit_checksum_method_logger_log() and 0xFFFF) != 44904) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_access_token_lease() and 0xFFFF) != 4158) {
+    if ((lib.uniffi_refreshkit_checksum_method_tokenstore_load() and 0xFFFF) != 63336) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_access_token_lease_blocking() and 0xFFFF) != 40931) {
+    if ((lib.uniffi_refreshkit_checksum_method_tokenstore_save() and 0xFFFF) != 39973) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_tokenstore_load() and 0xFFFF) != 22634) {
+    if ((lib.uniffi_refreshkit_checksum_method_tokenstore_clear() and 0xFFFF) != 7214) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_tokenstore_save() and 0xFFFF) != 47063) {
+    if ((lib.uniffi_refreshkit_checksum_method_tokenstore_refresh_lock() and 0xFFFF) != 17696) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_tokenstore_clear() and 0xFFFF) != 20193) {
+    if ((lib.uniffi_refreshkit_checksum_method_refreshlock_acquire() and 0xFFFF) != 40143) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_tokenstore_refresh_lock() and 0xFFFF) != 8522) {
+    if ((lib.uniffi_refreshkit_checksum_method_refreshlock_release() and 0xFFFF) != 57577) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_constructor_session_new() and 0xFFFF) != 52639) {
+    if ((lib.uniffi_refreshkit_checksum_constructor_session_new() and 0xFFFF) != 17394) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_constructor_session_with_dpop() and 0xFFFF) != 22308) {
+    if ((lib.uniffi_refreshkit_checksum_constructor_session_with_dpop() and 0xFFFF) != 31366) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }

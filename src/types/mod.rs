@@ -1,0 +1,8 @@
+//! The records and errors every layer speaks: tokens, HTTP requests and
+//! responses, errors.
+
+pub(crate) mod error;
+pub(crate) mod http;
+pub(crate) mod jwt;
+pub(crate) mod state;
+pub(crate) mod tokens;
