@@ -24,6 +24,8 @@ if command -v node >/dev/null; then
   fi
   export REFRESHKIT_OIDC_ISSUER=http://127.0.0.1:$port
 fi
+# The README's iOS snippets, which the test target compiles (ReadmeQuickStartTests).
+scripts/readme-swift.sh > /dev/null
 # A build folder per checkout, so two checkouts (worktrees, a CI clone) can test at once.
 scratch=/var/tmp/refreshkit-swift-build-$(pwd | cksum | cut -d ' ' -f 1)
 scripts/swift.sh test --disable-swift-testing --scratch-path "$scratch" "$@"
