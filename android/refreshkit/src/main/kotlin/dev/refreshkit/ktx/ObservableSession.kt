@@ -79,6 +79,13 @@ class ObservableSession(config: SessionConfig, store: TokenStore, dpopKey: DpopK
      */
     val state: StateFlow<SessionState> = publisher.state
 
+    /**
+     * Whether to show the login screen, as a [StateFlow] for Compose or a ViewModel: true
+     * for `SIGNED_OUT` and `EXPIRED`, false while `LOADING`, `LOCKED` (the Keystore is not
+     * readable yet: the user is still signed in), `ACTIVE` and `REFRESHING`.
+     */
+    val needsSignIn: StateFlow<Boolean> = publisher.needsSignIn
+
     /** Every event, in order. Hot: collectors see the events after they subscribe. */
     val events: SharedFlow<SessionEvent> = relay.events.asSharedFlow()
 

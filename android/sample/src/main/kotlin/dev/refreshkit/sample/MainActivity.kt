@@ -68,6 +68,7 @@ class MainActivity : ComponentActivity() {
 @Composable
 private fun SampleScreen(session: ObservableSession) {
     val state by session.state.collectAsStateWithLifecycle()
+    val needsSignIn by session.needsSignIn.collectAsStateWithLifecycle()
     var report by remember { mutableStateOf("") }
     val scope = rememberCoroutineScope()
 
@@ -75,7 +76,7 @@ private fun SampleScreen(session: ObservableSession) {
         Text("Session: $state", style = MaterialTheme.typography.titleLarge)
         // The login only when nobody is signed in: LOCKED (the Keystore before the first
         // unlock) and LOADING keep the signed-in screen.
-        if (state.needsSignIn()) {
+        if (needsSignIn) {
             Button(onClick = { scope.launch { report = signIn(session) } }) { Text("Sign in") }
         } else {
             Button(onClick = { scope.launch { report = fireTwenty(session) } }) { Text("Fire 20 requests") }
