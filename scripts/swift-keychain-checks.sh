@@ -4,9 +4,18 @@
 # type-checks it (in Swift 6 language mode, as Package.swift builds it), then run. ios/Tests/KeychainChecks drives KeychainTokenStore and
 # SecureEnclaveDpopKey through their public API, linking the debug host library (and the
 # test support's auth server launcher), and exits non-zero naming each failing check. Part of `make test` (scripts/test-swift.sh) and `make mobile`.
+# The README's iOS snippets (scripts/readme-swift.sh) are compiled into the checks, so the
+# quick start and the DPoP snippet type-check with the real KeychainTokenStore and
+# SecureEnclaveDpopKey. On macOS the real Security module is there: `swift build` compiles
+# this code and the snippets, and the stub (which would stand in its place) is not used.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
+if [ "$(uname)" = Darwin ]; then
+  echo "keychain checks: skipped on macOS (the stub Security module stands in for Apple's on Linux only)"
+  exit 0
+fi
+snippets=$(scripts/readme-swift.sh)
 # A build folder per checkout (inside the Swift root), so two checkouts can run at once.
 out=/var/tmp/refreshkit-keychain-checks-$(pwd | cksum | cut -d ' ' -f 1)
 ffi="-Xcc -fmodule-map-file=$repo/ios/Sources/RefreshKitFFI/include/module.modulemap -I $repo/ios/Sources/RefreshKitFFI/include"
@@ -21,5 +30,6 @@ REFRESHKIT_SWIFT_TOOL=sh scripts/swift.sh -c "set -e; rm -rf $out; mkdir -p $out
     -L $out -lRefreshKit -lSecurity -L $repo/target/debug -lrefreshkit \
     -Xlinker -rpath -Xlinker $repo/target/debug -o $out/keychain-checks ios/Tests/KeychainChecks/*.swift \
     ios/Sources/RefreshKitTestSupport/AuthServer.swift ios/Sources/RefreshKitTestSupport/AuthServer+Dpop.swift \
-    ios/Sources/RefreshKitTestSupport/GatedStore.swift
+    ios/Sources/RefreshKitTestSupport/GatedStore.swift $snippets
+  echo \"the README's iOS quick start and DPoP snippet type-check against KeychainTokenStore and SecureEnclaveDpopKey\"
   $out/keychain-checks"

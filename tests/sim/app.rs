@@ -44,7 +44,7 @@ pub fn run(seed: u64, traced: bool) -> Outcome {
     })
 }
 
-/// The bounds the README documents, from the world's timeouts.
+/// The bounds docs/guarantees.md documents, from the world's timeouts.
 #[derive(Clone, Copy)]
 struct Bounds {
     execute: Duration,

@@ -1,4 +1,4 @@
-//! The invariants, by name (README.md lists them beside the guarantees they protect).
+//! The invariants, by name (docs/simulation.md lists them beside the guarantees they protect).
 //! The world checks 1, 2 and 3 as requests and store writes arrive (world.rs); the app
 //! checks 6 and 7 as each call returns, 5 after every step, 4 once the world is quiet,
 //! and 8 as each event arrives and after every step (here).

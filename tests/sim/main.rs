@@ -1,7 +1,7 @@
 //! A deterministic simulation of the engine: the real `Session` in a simulated world
 //! (virtual time, a seeded schedule, a simulated auth server, API and shared store, and
-//! their faults), with eight invariants checked on every step. See README.md
-//! ("The simulation") and src/simulation.rs for the seams it runs through.
+//! their faults), with eight invariants checked on every step. See docs/simulation.md
+//! and src/simulation.rs for the seams it runs through.
 //!
 //! - `cargo test --features simulation --test sim` runs the CI seed range
 //!   (`SIM_SCHEDULES`, default below; `SIM_FIRST_SEED`, default 0) and ends with

@@ -16,7 +16,7 @@ struct RefreshKitSampleApp: App {
 
 @MainActor
 final class SampleModel: ObservableObject {
-    @Published var state: SessionState = .signedOut
+    @Published var state: SessionState = .loading
     @Published var report = ""
     private let events = SessionEvents()
     private let session: Session
@@ -77,7 +77,13 @@ final class SampleModel: ObservableObject {
     }
 
     func signOut() async {
-        try? await session.signOut()
+        do {
+            try await session.signOut()
+        } catch let error as SessionError {
+            report = "Sign-out failed (still signed in): \(error.message)"
+        } catch {
+            report = "Sign-out failed (still signed in): \(error.localizedDescription)"
+        }
         state = session.state()
     }
 }
@@ -88,9 +94,14 @@ struct ContentView: View {
     var body: some View {
         VStack(alignment: .leading, spacing: 16) {
             Text("Session: \(String(describing: model.state))").font(.title2)
-            Button("Sign in") { Task { await model.signIn() } }
-            Button("Fire 20 requests") { Task { await model.fireTwenty() } }
-            Button("Sign out") { Task { await model.signOut() } }
+            // The login only when nobody is signed in: `.locked` (the Keychain before the
+            // first unlock) and `.loading` keep the signed-in screen.
+            if model.state.needsSignIn() {
+                Button("Sign in") { Task { await model.signIn() } }
+            } else {
+                Button("Fire 20 requests") { Task { await model.fireTwenty() } }
+                Button("Sign out") { Task { await model.signOut() } }
+            }
             Text(model.report)
         }
         .padding()

@@ -36,6 +36,7 @@ import kotlinx.coroutines.flow.map
  *
  * ```
  * val session = ObservableSession(SessionConfig(baseUrl = "https://api.example.com"), store)
+ * if (session.restoredState().needsSignIn()) showLogin()   // LOCKED is not signed out
  * scope.launch { session.expired.collect { showLogin() } }
  * val me = session.execute(HttpRequest(url = "/me"))
  * ```
@@ -72,9 +73,18 @@ class ObservableSession(config: SessionConfig, store: TokenStore, dpopKey: DpopK
 
     /**
      * The session's state, updated after every event and every call. It starts as
-     * `LOADING` while the store is read, and moves on when the read is done.
+     * `LOADING` while the store is read, and moves on when the read is done. Whether to
+     * show the login screen is `state.value.needsSignIn()`: true for `SIGNED_OUT` and
+     * `EXPIRED` only (a `LOCKED` Keystore is not signed out).
      */
     val state: StateFlow<SessionState> = publisher.state
+
+    /**
+     * Whether to show the login screen, as a [StateFlow] for Compose or a ViewModel: true
+     * for `SIGNED_OUT` and `EXPIRED`, false while `LOADING`, `LOCKED` (the Keystore is not
+     * readable yet: the user is still signed in), `ACTIVE` and `REFRESHING`.
+     */
+    val needsSignIn: StateFlow<Boolean> = publisher.needsSignIn
 
     /** Every event, in order. Hot: collectors see the events after they subscribe. */
     val events: SharedFlow<SessionEvent> = relay.events.asSharedFlow()
@@ -94,7 +104,11 @@ class ObservableSession(config: SessionConfig, store: TokenStore, dpopKey: DpopK
         }
     }
 
-    /** Waits for the first store read and returns the state then (`ACTIVE` for a returning user). */
+    /**
+     * Waits for the first store read and returns the state then (`ACTIVE` for a returning
+     * user, `LOCKED` while the Keystore cannot be read). Ask `needsSignIn()` of it before
+     * showing a login screen, rather than comparing with `ACTIVE`.
+     */
     suspend fun restoredState(): SessionState = published { session.restoredState() }
 
     suspend fun signIn(tokens: Tokens) = published { session.signIn(tokens) }

@@ -12,10 +12,19 @@ import kotlinx.coroutines.flow.asStateFlow
  */
 internal class StatePublisher(private val read: () -> SessionState) {
     private val mutable = MutableStateFlow(read())
+    private val needs = MutableStateFlow(mutable.value.needsSignIn())
 
     val state: StateFlow<SessionState> = mutable.asStateFlow()
 
+    /** `state.needsSignIn()`, published with the state, so the two never disagree for long. */
+    val needsSignIn: StateFlow<Boolean> = needs.asStateFlow()
+
     fun publish() {
-        synchronized(this) { mutable.value = read() }
+        synchronized(this) {
+            val now = read()
+            // The answer first: whoever sees the new state sees its answer too.
+            needs.value = now.needsSignIn()
+            mutable.value = now
+        }
     }
 }

@@ -30,6 +30,7 @@ import java.net.URL
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
 import org.json.JSONObject
@@ -67,38 +68,48 @@ class MainActivity : ComponentActivity() {
 @Composable
 private fun SampleScreen(session: ObservableSession) {
     val state by session.state.collectAsStateWithLifecycle()
+    val needsSignIn by session.needsSignIn.collectAsStateWithLifecycle()
     var report by remember { mutableStateOf("") }
     val scope = rememberCoroutineScope()
 
     Column(Modifier.padding(24.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
         Text("Session: $state", style = MaterialTheme.typography.titleLarge)
-        Button(onClick = {
-            scope.launch {
-                report = try {
-                    // A real app gets these from its login screen (AppAuth, its own form).
-                    val json = JSONObject(withContext(Dispatchers.IO) { login("http://10.0.2.2:8080/login") })
-                    session.signIn(Tokens(json.getString("access_token"), json.getString("refresh_token")))
-                    "Signed in"
-                } catch (e: SessionException) {
-                    "Sign-in failed: $e"
-                } catch (e: java.io.IOException) {
-                    "Auth server unreachable: ${e.message}"
+        // The login only when nobody is signed in: LOCKED (the Keystore before the first
+        // unlock) and LOADING keep the signed-in screen.
+        if (needsSignIn) {
+            Button(onClick = { scope.launch { report = signIn(session) } }) { Text("Sign in") }
+        } else {
+            Button(onClick = { scope.launch { report = fireTwenty(session) } }) { Text("Fire 20 requests") }
+            Button(onClick = {
+                scope.launch {
+                    // Signed out once the store is cleared; if that fails, nothing changed.
+                    report = try { session.signOut(); "Signed out" } catch (e: SessionException) { "Sign-out failed: $e" }
                 }
-            }
-        }) { Text("Sign in") }
-        Button(onClick = {
-            scope.launch {
-                val before = session.metrics().refreshes
-                val statuses = (1..20).map {
-                    async { runCatching { session.execute(HttpRequest(url = "/api/resource")).status.toInt() }.getOrDefault(-1) }
-                }.awaitAll()
-                val refreshes = session.metrics().refreshes - before
-                report = "${statuses.count { it == 200 }} of 20 succeeded, $refreshes refresh(es)"
-            }
-        }) { Text("Fire 20 requests") }
-        Button(onClick = { scope.launch { session.signOut() } }) { Text("Sign out") }
+            }) { Text("Sign out") }
+        }
         Text(report)
     }
+}
+
+private suspend fun signIn(session: ObservableSession): String =
+    try {
+        // A real app gets these from its login screen (AppAuth, its own form).
+        val json = JSONObject(withContext(Dispatchers.IO) { login("http://10.0.2.2:8080/login") })
+        session.signIn(Tokens(json.getString("access_token"), json.getString("refresh_token")))
+        "Signed in"
+    } catch (e: SessionException) {
+        "Sign-in failed: $e"
+    } catch (e: java.io.IOException) {
+        "Auth server unreachable: ${e.message}"
+    }
+
+private suspend fun fireTwenty(session: ObservableSession): String = coroutineScope {
+    val before = session.metrics().refreshes
+    val statuses = (1..20).map {
+        async { runCatching { session.execute(HttpRequest(url = "/api/resource")).status.toInt() }.getOrDefault(-1) }
+    }.awaitAll()
+    val refreshes = session.metrics().refreshes - before
+    "${statuses.count { it == 200 }} of 20 succeeded, $refreshes refresh(es)"
 }
 
 /** The sample's stand-in for a login screen: the auth server's test login endpoint. */

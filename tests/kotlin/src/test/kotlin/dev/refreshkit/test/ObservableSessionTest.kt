@@ -68,6 +68,25 @@ class ObservableSessionTest {
     }
 
     @Test
+    fun `needsSignIn is true only when nobody is signed in and a locked store keeps the user`() = runBlocking {
+        AuthServer().use { server ->
+            val store = FlakyStore(server.login()).apply { failLoad = FlakyStore.locked() }
+            ObservableSession(SessionConfig(baseUrl = server.baseUrl), store).use { session ->
+                assertEquals(SessionState.LOCKED, withTimeout(10_000) { session.state.first { it != SessionState.LOADING } })
+                assertEquals(false, session.needsSignIn.value, "a locked store is not signed out")
+
+                store.failLoad = null
+                session.signOut()
+                assertEquals(SessionState.SIGNED_OUT, session.state.value)
+                assertEquals(true, session.needsSignIn.value, "nobody signed in")
+
+                session.signIn(server.login())
+                assertEquals(false, session.needsSignIn.value, "signed in")
+            }
+        }
+    }
+
+    @Test
     fun `state moves on from LOADING to ACTIVE for a user who signed in before`() = runBlocking {
         AuthServer().use { server ->
             ObservableSession(SessionConfig(baseUrl = server.baseUrl), FlakyStore(server.login())).use { session ->
