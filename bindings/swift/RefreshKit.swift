@@ -1380,22 +1380,6 @@ public func FfiConverterTypeRefreshLock_lower(_ value: RefreshLock) -> UInt64 {
 public protocol SessionProtocol: AnyObject, Sendable {
     
     /**
-     * `access_token`, blocking the calling thread; returns at once while the token is valid.
-     */
-    func accessTokenBlocking() throws  -> String
-    
-    /**
-     * `execute`, blocking the calling thread until the response or the error. Bounded
-     * by `request_timeout_ms` (and `refresh_timeout_ms` when a refresh is due).
-     */
-    func executeBlocking(request: HttpRequest) throws  -> HttpResponse
-    
-    /**
-     * `refresh_after_unauthorized`, blocking the calling thread.
-     */
-    func refreshAfterUnauthorizedBlocking(rejectedAccessToken: String) throws  -> String
-    
-    /**
      * What the answer to a request to `url` that carried the token means. A DPoP session
      * learns the server's nonce and clock from every answer given to it here; a proof
      * the server refused is never an expired token.
@@ -1409,11 +1393,6 @@ public protocol SessionProtocol: AnyObject, Sendable {
      * `url` may not receive the token.
      */
     func tokenHeadersFor(method: String, url: String, accessToken: String) async throws  -> [HttpHeader]
-    
-    /**
-     * `token_headers_for` for threads that may block (OkHttp's interceptors).
-     */
-    func tokenHeadersForBlocking(method: String, url: String, accessToken: String) throws  -> [HttpHeader]
     
     /**
      * Whether `is_expired_response` looks at the body (an `expired_body_rule` is set):
@@ -1517,12 +1496,6 @@ public protocol SessionProtocol: AnyObject, Sendable {
      */
     func accessTokenLease() async throws  -> TokenLease
     
-    /**
-     * `access_token_blocking`, with what `refreshkit_token_lease_is_current` needs to
-     * tell, cheaply, whether the token may still be sent.
-     */
-    func accessTokenLeaseBlocking() throws  -> TokenLease
-    
 }
 /**
  * A signed-in user's session: sends requests with a valid access token, refreshes it
@@ -1618,45 +1591,6 @@ public static func withDpop(config: SessionConfig, store: TokenStore, dpopKey: D
 
     
     /**
-     * `access_token`, blocking the calling thread; returns at once while the token is valid.
-     */
-open func accessTokenBlocking()throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
-        uniffiCallStatus in
-    uniffi_refreshkit_fn_method_session_access_token_blocking(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * `execute`, blocking the calling thread until the response or the error. Bounded
-     * by `request_timeout_ms` (and `refresh_timeout_ms` when a refresh is due).
-     */
-open func executeBlocking(request: HttpRequest)throws  -> HttpResponse  {
-    return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
-        uniffiCallStatus in
-    uniffi_refreshkit_fn_method_session_execute_blocking(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeHttpRequest_lower(request),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * `refresh_after_unauthorized`, blocking the calling thread.
-     */
-open func refreshAfterUnauthorizedBlocking(rejectedAccessToken: String)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
-        uniffiCallStatus in
-    uniffi_refreshkit_fn_method_session_refresh_after_unauthorized_blocking(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(rejectedAccessToken),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * What the answer to a request to `url` that carried the token means. A DPoP session
      * learns the server's nonce and clock from every answer given to it here; a proof
      * the server refused is never an expired token.
@@ -1695,21 +1629,6 @@ open func tokenHeadersFor(method: String, url: String, accessToken: String)async
             liftFunc: FfiConverterSequenceTypeHttpHeader.lift,
             errorHandler: FfiConverterTypeSessionError_lift
         )
-}
-    
-    /**
-     * `token_headers_for` for threads that may block (OkHttp's interceptors).
-     */
-open func tokenHeadersForBlocking(method: String, url: String, accessToken: String)throws  -> [HttpHeader]  {
-    return try  FfiConverterSequenceTypeHttpHeader.lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
-        uniffiCallStatus in
-    uniffi_refreshkit_fn_method_session_token_headers_for_blocking(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(method),
-        FfiConverterString.lower(url),
-        FfiConverterString.lower(accessToken),uniffiCallStatus
-    )
-})
 }
     
     /**
@@ -1987,19 +1906,6 @@ open func accessTokenLease()async throws  -> TokenLease  {
             liftFunc: FfiConverterTypeTokenLease_lift,
             errorHandler: FfiConverterTypeSessionError_lift
         )
-}
-    
-    /**
-     * `access_token_blocking`, with what `refreshkit_token_lease_is_current` needs to
-     * tell, cheaply, whether the token may still be sent.
-     */
-open func accessTokenLeaseBlocking()throws  -> TokenLease  {
-    return try  FfiConverterTypeTokenLease_lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
-        uniffiCallStatus in
-    uniffi_refreshkit_fn_method_session_access_token_lease_blocking(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
 }
     
 
@@ -5385,22 +5291,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_refreshlock_release() != 49865) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_access_token_blocking() != 51381) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_refreshkit_checksum_method_session_execute_blocking() != 510) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking() != 38821) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_refreshkit_checksum_method_session_answer_means() != 21533) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_token_headers_for() != 43044) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_refreshkit_checksum_method_session_token_headers_for_blocking() != 52569) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_expiry_reads_body() != 54711) {
@@ -5446,9 +5340,6 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_access_token_lease() != 4158) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_refreshkit_checksum_method_session_access_token_lease_blocking() != 40931) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_tokenstore_load() != 22634) {
