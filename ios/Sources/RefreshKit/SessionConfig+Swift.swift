@@ -111,6 +111,18 @@ extension Session {
         mayReceiveToken(url: url.absoluteString)
     }
 
+    /// The header carrying `accessToken` to `url`, or nil where it may not go
+    /// (`tokenHeaderFor(url:accessToken:)` for a `URL`), for apps that send requests themselves.
+    public func tokenHeader(for url: URL, accessToken: String) -> HttpHeader? {
+        tokenHeaderFor(url: url.absoluteString, accessToken: accessToken)
+    }
+
+    /// Every header carrying `accessToken` on a `method` request to `url`, with a new DPoP
+    /// proof for a DPoP-bound token (`tokenHeadersFor(method:url:accessToken:)` for a `URL`).
+    public func tokenHeaders(method: String, url: URL, accessToken: String) async throws -> [HttpHeader] {
+        try await tokenHeadersFor(method: method, url: url.absoluteString, accessToken: accessToken)
+    }
+
     /// A DPoP proof for the app's own request to `url` (`dpopProof(method:url:nonce:)`
     /// for a `URL`): the login call, the authorization-code exchange.
     public func dpopProof(method: String, url: URL, nonce: String? = nil) async throws -> String {

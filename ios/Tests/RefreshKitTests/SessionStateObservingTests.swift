@@ -6,32 +6,8 @@ import XCTest
 /// Many observers of one session's state: `SessionEvents.subscribe()`, `states(of:)` and
 /// `SessionStateModel`, against the auth server.
 final class SessionStateObservingTests: XCTestCase {
-    private final class Weak<T: AnyObject> {
-        weak var value: T?
-        init(_ value: T) { self.value = value }
-    }
-
-    @MainActor
     func testTwoModelsBothSeeActiveThenExpiredThenSignedOut() async throws {
-        let server = try AuthServer()
-        let events = SessionEvents()
-        let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore(), listener: events)
-        let first = SessionStateModel(session: session, events: events)
-        let second = SessionStateModel(session: session, events: events)
-        try await eventuallyOnMain("both models to see the empty store read") { first.state == .signedOut && second.state == .signedOut }
-        XCTAssertTrue(first.needsSignIn)
-
-        try await session.signIn(tokens: try await server.login())
-        try await eventuallyOnMain("both models to see Active") { first.state == .active && second.state == .active }
-        XCTAssertFalse(first.needsSignIn || second.needsSignIn)
-
-        try await endTheSession(server, session)
-        try await eventuallyOnMain("both models to see Expired") { first.state == .expired && second.state == .expired }
-        XCTAssertTrue(first.needsSignIn && second.needsSignIn)
-
-        try await session.signIn(tokens: try await server.login())
-        try await session.signOut()
-        try await eventuallyOnMain("both models to see SignedOut") { first.state == .signedOut && second.state == .signedOut }
+        try await twoModelsSeeActiveThenExpiredThenSignedOut()
     }
 
     func testTwoStateStreamsBothSeeActiveThenExpiredInOrder() async throws {
@@ -76,21 +52,8 @@ final class SessionStateObservingTests: XCTestCase {
         }
     }
 
-    @MainActor
     func testAReleasedModelStopsWatchingAndKeepsNothingAlive() async throws {
-        let server = try AuthServer()
-        let events = SessionEvents()
-        var session: Session? = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore(), listener: events)
-        var model: SessionStateModel? = SessionStateModel(session: session!, events: events)
-        let released = (model: Weak(model!), session: Weak(session!))
-        try await session!.signIn(tokens: try await server.login())
-        try await eventuallyOnMain("the model to see Active") { model?.state == .active }
-        XCTAssertEqual(events.observerCount, 1)
-
-        model = nil
-        try await eventuallyOnMain("the released model to stop watching") { released.model.value == nil && events.observerCount == 0 }
-        session = nil
-        try await eventuallyOnMain("the session to be released: the stream held it only weakly") { released.session.value == nil }
+        try await aReleasedModelStopsWatchingAndKeepsNothingAlive()
     }
 
     func testAConsumerThatStopsIsUnsubscribedAndFinishEndsTheOthers() async throws {
@@ -111,6 +74,51 @@ final class SessionStateObservingTests: XCTestCase {
         let lateEvents = try await withBound { await late.reduce(0) { count, _ in count + 1 } }
         XCTAssertEqual(lateEvents, 0, "a stream subscribed after finish() ends at once")
     }
+}
+
+@MainActor
+private func twoModelsSeeActiveThenExpiredThenSignedOut() async throws {
+    let server = try AuthServer()
+    let events = SessionEvents()
+    let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore(), listener: events)
+    let first = SessionStateModel(session: session, events: events)
+    let second = SessionStateModel(session: session, events: events)
+    try await eventuallyOnMain("both models to see the empty store read") { first.state == .signedOut && second.state == .signedOut }
+    XCTAssertTrue(first.needsSignIn)
+
+    try await session.signIn(tokens: try await server.login())
+    try await eventuallyOnMain("both models to see Active") { first.state == .active && second.state == .active }
+    XCTAssertFalse(first.needsSignIn || second.needsSignIn)
+
+    try await endTheSession(server, session)
+    try await eventuallyOnMain("both models to see Expired") { first.state == .expired && second.state == .expired }
+    XCTAssertTrue(first.needsSignIn && second.needsSignIn)
+
+    try await session.signIn(tokens: try await server.login())
+    try await session.signOut()
+    try await eventuallyOnMain("both models to see SignedOut") { first.state == .signedOut && second.state == .signedOut }
+}
+
+@MainActor
+private func aReleasedModelStopsWatchingAndKeepsNothingAlive() async throws {
+    let server = try AuthServer()
+    let events = SessionEvents()
+    var session: Session? = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore(), listener: events)
+    var model: SessionStateModel? = SessionStateModel(session: session!, events: events)
+    let released = (model: Weak(model!), session: Weak(session!))
+    try await session!.signIn(tokens: try await server.login())
+    try await eventuallyOnMain("the model to see Active") { model?.state == .active }
+    XCTAssertEqual(events.observerCount, 1)
+
+    model = nil
+    try await eventuallyOnMain("the released model to stop watching") { released.model.value == nil && events.observerCount == 0 }
+    session = nil
+    try await eventuallyOnMain("the session to be released: the stream held it only weakly") { released.session.value == nil }
+}
+
+private final class Weak<T: AnyObject> {
+    weak var value: T?
+    init(_ value: T) { self.value = value }
 }
 
 /// Expires the access token and makes the refresh answer `invalid_grant`, then sends

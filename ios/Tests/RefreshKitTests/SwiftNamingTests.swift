@@ -52,5 +52,12 @@ final class SwiftNamingTests: XCTestCase {
         XCTAssertFalse(session.mayReceiveToken(URL(string: "https://elsewhere.example.com/api")!))
         let answer = try await session.execute(HttpRequest(url: resource, timeout: .seconds(5)))
         XCTAssertEqual(answer.status, 200, "the token went with the request")
+        let token = try await session.accessToken()
+        // Compared, never printed: a failure message must not carry the token.
+        let bearer = HttpHeader(name: session.tokenHeaderName(), value: "Bearer \(token)")
+        XCTAssertTrue(session.tokenHeader(for: resource, accessToken: token) == bearer, "the URL's header")
+        XCTAssertNil(session.tokenHeader(for: URL(string: "https://elsewhere.example.com/api")!, accessToken: token))
+        let headers = try await session.tokenHeaders(method: "GET", url: resource, accessToken: token)
+        XCTAssertTrue(headers == [bearer], "the URL's headers")
     }
 }
