@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Two changes to UniFFI 0.32's generated Swift, so Swift users get one API that follows
+# Changes (and one check) to UniFFI 0.32's generated Swift, so Swift users get one API that follows
 # the Swift API Design Guidelines and honours Task cancellation:
 #   - error cases in lowerCamelCase (`.network`), like every other enum's cases; UniFFI
 #     keeps Rust's UpperCamelCase for error variants only;
+#   - (a check, no edit) no `…Blocking` method reaches Swift: uniffi.toml's
+#     `[bindings.swift] exclude` leaves out the Rust `…_blocking` forms, which are for
+#     OkHttp's threads; a new one that is not excluded stops the build here;
 #   - every async call cancels its Rust future when the calling Task is cancelled and
 #     throws CancellationError; UniFFI's Swift never cancels it (a cancelled `execute`
 #     was still sent once the refresh it waited for completed; Kotlin already cancels).
@@ -31,6 +34,10 @@ my %declaration_keyword = map { $_ => 1 } qw(internal public private fileprivate
 my $names = join '|', sort keys %lower;
 $s =~ s/^(    case )($names)\b/$1 . ($declaration_keyword{$lower{$2}} ? "`$lower{$2}`" : $lower{$2})/mge;
 $s =~ s/\.($names)\b/.$lower{$1}/g;
+
+# Blocking forms: Swift apps call the async ones, cancelled with their Task.
+my %blocking = map { $_ => 1 } $s =~ /\bfunc (\w+Blocking)\(/g;
+die "swift-idioms: @{[sort keys %blocking]} reached Swift: add the Rust names to `exclude` under [bindings.swift] in uniffi.toml\n" if %blocking;
 
 # Cancellation: the status UniFFI calls "not supported yet" becomes CancellationError.
 expect('cancelled status', scalar($s =~ s/(case CALL_CANCELLED:\n\s*)fatalError\("Cancellation not supported yet"\)/${1}throw CancellationError()/), 1);

@@ -10,7 +10,10 @@
 //!
 //! let store = Arc::new(FileTokenStore::new("/tmp/tokens.json"));
 //! let session = Session::new(SessionConfig::new("https://api.example.com"), store, None)?;
-//! session.sign_in(Tokens::new("access", Some("refresh".into()), None)).await?;
+//! if session.restored_state().await.needs_sign_in() {
+//!     // The app's login gives the tokens; a locked store is not signed out.
+//!     session.sign_in(Tokens::new("access", Some("refresh".into()), None)).await?;
+//! }
 //! let response = session.execute(HttpRequest::get("/me")).await?;
 //! assert_eq!(response.status, 200);
 //! # Ok(()) }

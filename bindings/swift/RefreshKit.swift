@@ -1380,22 +1380,6 @@ public func FfiConverterTypeRefreshLock_lower(_ value: RefreshLock) -> UInt64 {
 public protocol SessionProtocol: AnyObject, Sendable {
     
     /**
-     * `access_token`, blocking the calling thread; returns at once while the token is valid.
-     */
-    func accessTokenBlocking() throws  -> String
-    
-    /**
-     * `execute`, blocking the calling thread until the response or the error. Bounded
-     * by `request_timeout_ms` (and `refresh_timeout_ms` when a refresh is due).
-     */
-    func executeBlocking(request: HttpRequest) throws  -> HttpResponse
-    
-    /**
-     * `refresh_after_unauthorized`, blocking the calling thread.
-     */
-    func refreshAfterUnauthorizedBlocking(rejectedAccessToken: String) throws  -> String
-    
-    /**
      * What the answer to a request to `url` that carried the token means. A DPoP session
      * learns the server's nonce and clock from every answer given to it here; a proof
      * the server refused is never an expired token.
@@ -1409,11 +1393,6 @@ public protocol SessionProtocol: AnyObject, Sendable {
      * `url` may not receive the token.
      */
     func tokenHeadersFor(method: String, url: String, accessToken: String) async throws  -> [HttpHeader]
-    
-    /**
-     * `token_headers_for` for threads that may block (OkHttp's interceptors).
-     */
-    func tokenHeadersForBlocking(method: String, url: String, accessToken: String) throws  -> [HttpHeader]
     
     /**
      * Whether `is_expired_response` looks at the body (an `expired_body_rule` is set):
@@ -1484,7 +1463,8 @@ public protocol SessionProtocol: AnyObject, Sendable {
      * Waits for the store read that `Session::new` started (bounded by
      * `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
      * before, `Locked` when the store could not be read. It never reads the store again
-     * itself; the next call that needs the tokens does.
+     * itself; the next call that needs the tokens does. Ask `needs_sign_in()` of it
+     * before showing a login screen: `Locked` is not signed out.
      */
     func restoredState() async  -> SessionState
     
@@ -1516,12 +1496,6 @@ public protocol SessionProtocol: AnyObject, Sendable {
      * cancelled while a refresh is due).
      */
     func accessTokenLease() async throws  -> TokenLease
-    
-    /**
-     * `access_token_blocking`, with what `refreshkit_token_lease_is_current` needs to
-     * tell, cheaply, whether the token may still be sent.
-     */
-    func accessTokenLeaseBlocking() throws  -> TokenLease
     
 }
 /**
@@ -1618,45 +1592,6 @@ public static func withDpop(config: SessionConfig, store: TokenStore, dpopKey: D
 
     
     /**
-     * `access_token`, blocking the calling thread; returns at once while the token is valid.
-     */
-open func accessTokenBlocking()throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
-        uniffiCallStatus in
-    uniffi_refreshkit_fn_method_session_access_token_blocking(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * `execute`, blocking the calling thread until the response or the error. Bounded
-     * by `request_timeout_ms` (and `refresh_timeout_ms` when a refresh is due).
-     */
-open func executeBlocking(request: HttpRequest)throws  -> HttpResponse  {
-    return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
-        uniffiCallStatus in
-    uniffi_refreshkit_fn_method_session_execute_blocking(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeHttpRequest_lower(request),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * `refresh_after_unauthorized`, blocking the calling thread.
-     */
-open func refreshAfterUnauthorizedBlocking(rejectedAccessToken: String)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
-        uniffiCallStatus in
-    uniffi_refreshkit_fn_method_session_refresh_after_unauthorized_blocking(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(rejectedAccessToken),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * What the answer to a request to `url` that carried the token means. A DPoP session
      * learns the server's nonce and clock from every answer given to it here; a proof
      * the server refused is never an expired token.
@@ -1695,21 +1630,6 @@ open func tokenHeadersFor(method: String, url: String, accessToken: String)async
             liftFunc: FfiConverterSequenceTypeHttpHeader.lift,
             errorHandler: FfiConverterTypeSessionError_lift
         )
-}
-    
-    /**
-     * `token_headers_for` for threads that may block (OkHttp's interceptors).
-     */
-open func tokenHeadersForBlocking(method: String, url: String, accessToken: String)throws  -> [HttpHeader]  {
-    return try  FfiConverterSequenceTypeHttpHeader.lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
-        uniffiCallStatus in
-    uniffi_refreshkit_fn_method_session_token_headers_for_blocking(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(method),
-        FfiConverterString.lower(url),
-        FfiConverterString.lower(accessToken),uniffiCallStatus
-    )
-})
 }
     
     /**
@@ -1888,7 +1808,8 @@ open func refreshAfterUnauthorized(rejectedAccessToken: String)async throws  -> 
      * Waits for the store read that `Session::new` started (bounded by
      * `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
      * before, `Locked` when the store could not be read. It never reads the store again
-     * itself; the next call that needs the tokens does.
+     * itself; the next call that needs the tokens does. Ask `needs_sign_in()` of it
+     * before showing a login screen: `Locked` is not signed out.
      */
 open func restoredState()async  -> SessionState  {
     return
@@ -1987,19 +1908,6 @@ open func accessTokenLease()async throws  -> TokenLease  {
             liftFunc: FfiConverterTypeTokenLease_lift,
             errorHandler: FfiConverterTypeSessionError_lift
         )
-}
-    
-    /**
-     * `access_token_blocking`, with what `refreshkit_token_lease_is_current` needs to
-     * tell, cheaply, whether the token may still be sent.
-     */
-open func accessTokenLeaseBlocking()throws  -> TokenLease  {
-    return try  FfiConverterTypeTokenLease_lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
-        uniffiCallStatus in
-    uniffi_refreshkit_fn_method_session_access_token_lease_blocking(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
 }
     
 
@@ -2274,8 +2182,9 @@ public func FfiConverterTypeSessionListener_lower(_ value: SessionListener) -> U
 public protocol TokenStore: AnyObject, Sendable {
     
     /**
-     * The saved tokens, `None` when nobody is signed in. Throw `StoreError.locked` when
-     * the store cannot be read now: the session then stays as it was.
+     * The saved tokens, `None` when nobody is signed in. Fail with `StoreError::Locked`
+     * (Kotlin `StoreException.locked`, Swift `StoreError.locked`) when the store cannot be
+     * read now: the session then stays as it was (`Locked`, which does not need sign-in).
      */
     func load() throws  -> Tokens?
     
@@ -2357,8 +2266,9 @@ open class TokenStoreImpl: TokenStore, @unchecked Sendable {
 
     
     /**
-     * The saved tokens, `None` when nobody is signed in. Throw `StoreError.locked` when
-     * the store cannot be read now: the session then stays as it was.
+     * The saved tokens, `None` when nobody is signed in. Fail with `StoreError::Locked`
+     * (Kotlin `StoreException.locked`, Swift `StoreError.locked`) when the store cannot be
+     * read now: the session then stays as it was (`Locked`, which does not need sign-in).
      */
 open func load()throws  -> Tokens?  {
     return try  FfiConverterOptionTypeTokens.lift(try rustCallWithError(FfiConverterTypeStoreError_lift) {
@@ -5367,22 +5277,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_func_file_refresh_lock() != 35045) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_access_token_blocking() != 23716) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_refreshkit_checksum_method_session_execute_blocking() != 42052) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking() != 2300) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_refreshkit_checksum_method_session_answer_means() != 35414) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_token_headers_for() != 49644) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_refreshkit_checksum_method_session_token_headers_for_blocking() != 33174) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_expiry_reads_body() != 615) {
@@ -5415,7 +5313,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized() != 26264) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_restored_state() != 49867) {
+    if (uniffi_refreshkit_checksum_method_session_restored_state() != 24184) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_sign_in() != 36526) {
@@ -5430,9 +5328,6 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_session_access_token_lease() != 30885) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_access_token_lease_blocking() != 59846) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_refreshkit_checksum_method_dpopkey_public_jwk() != 20546) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5445,7 +5340,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_logger_log() != 44904) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_tokenstore_load() != 63336) {
+    if (uniffi_refreshkit_checksum_method_tokenstore_load() != 11580) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_tokenstore_save() != 39973) {

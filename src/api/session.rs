@@ -146,7 +146,8 @@ impl Session {
     /// Waits for the store read that `Session::new` started (bounded by
     /// `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
     /// before, `Locked` when the store could not be read. It never reads the store again
-    /// itself; the next call that needs the tokens does.
+    /// itself; the next call that needs the tokens does. Ask `needs_sign_in()` of it
+    /// before showing a login screen: `Locked` is not signed out.
     pub async fn restored_state(&self) -> SessionState {
         let engine = Arc::clone(&self.engine);
         // Only the runtime shutting down fails this; the state says where things stand.

@@ -23,8 +23,9 @@ use crate::types::tokens::Tokens;
 /// session's async methods, or the call waits out the store timeout.
 #[uniffi::export(with_foreign)]
 pub trait TokenStore: Send + Sync {
-    /// The saved tokens, `None` when nobody is signed in. Throw `StoreError.Locked` when
-    /// the store cannot be read now: the session then stays as it was.
+    /// The saved tokens, `None` when nobody is signed in. Fail with `StoreError::Locked`
+    /// (Kotlin `StoreException.Locked`, Swift `StoreError.locked`) when the store cannot be
+    /// read now: the session then stays as it was (`Locked`, which does not need sign-in).
     fn load(&self) -> Result<Option<Tokens>, StoreError>;
     /// Replaces the saved tokens. Should be atomic: a crash leaves the old or the new.
     fn save(&self, tokens: Tokens) -> Result<(), StoreError>;

@@ -9,7 +9,7 @@ final class DpopTests: XCTestCase {
 
     func testWithTheSoftwareKeyABurstAcrossAnExpiryGivesOneRefreshAndNoRefusedProof() async throws {
         let server = try AuthServer(["--dpop-nonce"])
-        let session = try Session.withDpop(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore(), dpopKey: softwareDpopKey())
+        let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore(), dpopKey: softwareDpopKey())
         let tokens = try await login(server, session)
         XCTAssertEqual(tokens.tokenType, "DPoP", "the server bound the tokens to the key")
         try await session.signIn(tokens: tokens)
@@ -33,7 +33,7 @@ final class DpopTests: XCTestCase {
         let server = try AuthServer(["--dpop-nonce"])
         let key = RecordingDpopKey(softwareDpopKey())
         let store = FlakyStore()
-        let session = try Session.withDpop(config: SessionConfig(baseUrl: server.baseURL), store: store, dpopKey: key)
+        let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: store, dpopKey: key)
         try await session.signIn(tokens: try await login(server, session))
         let status = try await session.execute(resource).status
         XCTAssertEqual(status, 200)

@@ -1226,7 +1226,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized() and 0xFFFF) != 26264) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_restored_state() and 0xFFFF) != 49867) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_restored_state() and 0xFFFF) != 24184) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_sign_in() and 0xFFFF) != 36526) {
@@ -1256,7 +1256,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_logger_log() and 0xFFFF) != 44904) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_tokenstore_load() and 0xFFFF) != 63336) {
+    if ((lib.uniffi_refreshkit_checksum_method_tokenstore_load() and 0xFFFF) != 11580) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_tokenstore_save() and 0xFFFF) != 39973) {
@@ -3005,7 +3005,8 @@ public interface SessionInterface {
      * Waits for the store read that `Session::new` started (bounded by
      * `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
      * before, `Locked` when the store could not be read. It never reads the store again
-     * itself; the next call that needs the tokens does.
+     * itself; the next call that needs the tokens does. Ask `needs_sign_in()` of it
+     * before showing a login screen: `Locked` is not signed out.
      */
     suspend fun `restoredState`(): SessionState
     
@@ -3519,7 +3520,8 @@ open class Session: Disposable, AutoCloseable, SessionInterface
      * Waits for the store read that `Session::new` started (bounded by
      * `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
      * before, `Locked` when the store could not be read. It never reads the store again
-     * itself; the next call that needs the tokens does.
+     * itself; the next call that needs the tokens does. Ask `needs_sign_in()` of it
+     * before showing a login screen: `Locked` is not signed out.
      */
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
     override suspend fun `restoredState`() : SessionState {
@@ -4151,8 +4153,9 @@ public object FfiConverterTypeSessionListener: FfiConverter<SessionListener, Lon
 public interface TokenStore {
     
     /**
-     * The saved tokens, `None` when nobody is signed in. Throw `StoreError.Locked` when
-     * the store cannot be read now: the session then stays as it was.
+     * The saved tokens, `None` when nobody is signed in. Fail with `StoreError::Locked`
+     * (Kotlin `StoreException.Locked`, Swift `StoreError.locked`) when the store cannot be
+     * read now: the session then stays as it was (`Locked`, which does not need sign-in).
      */
     fun `load`(): Tokens?
     
@@ -4285,8 +4288,9 @@ open class TokenStoreImpl: Disposable, AutoCloseable, TokenStore
 
     
     /**
-     * The saved tokens, `None` when nobody is signed in. Throw `StoreError.Locked` when
-     * the store cannot be read now: the session then stays as it was.
+     * The saved tokens, `None` when nobody is signed in. Fail with `StoreError::Locked`
+     * (Kotlin `StoreException.Locked`, Swift `StoreError.locked`) when the store cannot be
+     * read now: the session then stays as it was (`Locked`, which does not need sign-in).
      */
     @Throws(StoreException::class)override fun `load`(): Tokens? {
             return FfiConverterOptionalTypeTokens.lift(
