@@ -52,6 +52,7 @@ pub use api::config::{default_session_config, SessionConfig};
 pub use api::layer_dpop::AnswerMeaning;
 pub use api::session::{Session, SessionMetrics};
 pub use api::token_lease::{refreshkit_token_lease_is_current, TokenLease};
+pub use api::token_response::tokens_from_token_response;
 pub use dpop::key::{software_dpop_key, DpopKey, DpopKeyError, SoftwareDpopKey};
 pub use engine::events::{SessionEvent, SessionListener};
 pub use engine::settings::{BodyRule, RefreshProtocol};

@@ -5213,6 +5213,22 @@ public func defaultSessionConfig(baseUrl: String) -> SessionConfig  {
 })
 }
 /**
+ * The tokens of a token endpoint's success answer (RFC 6749 section 5.1): `access_token`,
+ * `refresh_token`, `expires_in` (a number or a numeric string, counted from now: call
+ * this when the answer arrives), `id_token`, `scope` and `token_type`. `body` is the
+ * answer's JSON as received. Fails with `InvalidResponse` when it is not JSON, is an OAuth
+ * error, has no access token, or holds a token no header can carry; the error never
+ * contains a token.
+ */
+public func tokensFromTokenResponse(body: Data)throws  -> Tokens  {
+    return try  FfiConverterTypeTokens_lift(try rustCallWithError(FfiConverterTypeSessionError_lift) {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_func_tokens_from_token_response(
+        FfiConverterData.lower(body),uniffiCallStatus
+    )
+})
+}
+/**
  * A new P-256 key in memory, for tests and Linux (`SoftwareDpopKey`).
  */
 public func softwareDpopKey() -> DpopKey  {
@@ -5266,6 +5282,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.contractVersionMismatch
     }
     if (uniffi_refreshkit_checksum_func_default_session_config() != 53019) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_refreshkit_checksum_func_tokens_from_token_response() != 23111) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_func_software_dpop_key() != 15910) {

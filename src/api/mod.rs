@@ -7,3 +7,4 @@ pub(crate) mod layer_dpop;
 pub(crate) mod rules;
 pub(crate) mod session;
 pub(crate) mod token_lease;
+pub(crate) mod token_response;

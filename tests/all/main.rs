@@ -30,5 +30,6 @@ mod sign_out;
 mod store_order;
 mod stores;
 mod tls;
+mod token_response;
 mod unsaved;
 mod users;

@@ -80,20 +80,29 @@ public final class AuthServer: @unchecked Sendable {
         _ = try await call("POST", "/control/release", body: "{}")
     }
 
+    /// The login endpoint's answer as received: an OAuth token response's JSON.
+    public func loginAnswer() async throws -> Data {
+        try await send("POST", "/login", body: "{}")
+    }
+
     private func call(_ method: String, _ path: String, body: String? = nil) async throws -> [String: Any] {
+        let data = try await send(method, path, body: body)
+        if data.isEmpty { return [:] }
+        return (try JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+    }
+
+    private func send(_ method: String, _ path: String, body: String?) async throws -> Data {
         var request = URLRequest(url: URL(string: baseURL + path)!)
         request.httpMethod = method
         if let body {
             request.httpBody = Data(body.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
-        let data: Data = try await withCheckedThrowingContinuation { continuation in
+        return try await withCheckedThrowingContinuation { continuation in
             URLSession.shared.dataTask(with: request) { data, _, error in
                 if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: data ?? Data()) }
             }.resume()
         }
-        if data.isEmpty { return [:] }
-        return (try JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
     }
 }
 

@@ -63,6 +63,11 @@ impl AuthServer {
         Tokens::new(v["access_token"].as_str().unwrap(), Some(v["refresh_token"].as_str().unwrap().into()), None)
     }
 
+    /// The login endpoint's answer as received: an OAuth token response's JSON.
+    pub async fn login_answer(&self) -> Vec<u8> {
+        self.post("/login", json!({})).await.bytes().await.unwrap().to_vec()
+    }
+
     /// Login tokens with the expiry the server announced in `expires_in`.
     pub async fn login_with_expiry(&self) -> Tokens {
         let v: Value = self.post("/login", json!({})).await.json().await.unwrap();

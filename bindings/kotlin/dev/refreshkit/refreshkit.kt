@@ -824,6 +824,8 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_refreshkit_checksum_func_default_session_config(
     ): Int
+    external fun uniffi_refreshkit_checksum_func_tokens_from_token_response(
+    ): Int
     external fun uniffi_refreshkit_checksum_func_software_dpop_key(
     ): Int
     external fun uniffi_refreshkit_checksum_func_install_logger(
@@ -1041,6 +1043,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_func_default_session_config(`baseUrl`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_func_tokens_from_token_response(`body`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_func_software_dpop_key(uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_refreshkit_fn_func_install_logger(`logger`: Long,`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1167,6 +1171,9 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_func_default_session_config() and 0xFFFF) != 53019) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_func_tokens_from_token_response() and 0xFFFF) != 23111) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_func_software_dpop_key() and 0xFFFF) != 15910) {
@@ -6981,6 +6988,26 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
     
         
         FfiConverterString.lower(`baseUrl`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The tokens of a token endpoint's success answer (RFC 6749 section 5.1): `access_token`,
+         * `refresh_token`, `expires_in` (a number or a numeric string, counted from now: call
+         * this when the answer arrives), `id_token`, `scope` and `token_type`. `body` is the
+         * answer's JSON as received. Fails with `InvalidResponse` when it is not JSON, is an OAuth
+         * error, has no access token, or holds a token no header can carry; the error never
+         * contains a token.
+         */
+    @Throws(SessionException::class) fun `tokensFromTokenResponse`(`body`: kotlin.ByteArray): Tokens {
+            return FfiConverterTypeTokens.lift(
+    uniffiRustCallWithError(SessionException) { _status ->
+    UniffiLib.uniffi_refreshkit_fn_func_tokens_from_token_response(
+    
+        
+        FfiConverterByteArray.lower(`body`),_status)
 }
     )
     }

@@ -32,6 +32,9 @@ class AuthServer(vararg args: String) : AutoCloseable {
         return Tokens(accessToken = field(body, "access_token"), refreshToken = field(body, "refresh_token"))
     }
 
+    /** The login endpoint's answer as received: an OAuth token response's JSON. */
+    fun loginAnswer(): String = post("/login", "{}")
+
     /** POSTs to [path] with a `DPoP` proof header: the status, the `DPoP-Nonce` answered, the body. */
     fun postWithProof(path: String, proof: String): ProofAnswer {
         val request = HttpRequest.newBuilder(URI("$baseUrl$path"))
