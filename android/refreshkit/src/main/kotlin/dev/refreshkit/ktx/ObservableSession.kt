@@ -31,8 +31,11 @@ import kotlinx.coroutines.flow.filterIsInstance
 import kotlinx.coroutines.flow.map
 
 /**
- * A [Session] for coroutine code: its state as a [StateFlow] (for Compose or a
- * ViewModel), its events as a [Flow], and [close] to release the native session.
+ * The session to start with, on Android and on the JVM: a [Session] for coroutine code,
+ * its state as a [StateFlow] (for Compose or a ViewModel), its events as a [Flow], and
+ * [close] to release the native session. It sets up the bindings' threads itself (see
+ * [RefreshKitJvm]); code that wants the plain generated `Session` gets one from
+ * [RefreshKitJvm.session], which does the same.
  *
  * ```
  * val session = ObservableSession(SessionConfig(baseUrl = "https://api.example.com"), store)
@@ -44,10 +47,11 @@ import kotlinx.coroutines.flow.map
  * ends with its answer or its error as if nothing had happened (the native session lives
  * until the last one ends), and calls made after it fail with `SessionException.Cancelled`.
  */
-class ObservableSession(config: SessionConfig, store: TokenStore, dpopKey: DpopKey? = null) : AutoCloseable {
-    init {
-        RefreshKitJvm.keepCallbackThreadsAttached()
-    }
+class ObservableSession @JvmOverloads constructor(
+    config: SessionConfig,
+    store: TokenStore,
+    dpopKey: DpopKey? = null,
+) : AutoCloseable {
 
     private val relay = Relay()
 
@@ -59,8 +63,7 @@ class ObservableSession(config: SessionConfig, store: TokenStore, dpopKey: DpopK
      * DPoP session (`Session.withDpop`): tokens whose type is DPoP carry proofs signed by
      * the key; get the login call's proof from [dpopProof].
      */
-    val session: Session =
-        if (dpopKey == null) Session(config, store, relay) else Session.withDpop(config, store, dpopKey, relay)
+    val session: Session = RefreshKitJvm.session(config, store, relay, dpopKey)
 
     private val publisher = StatePublisher { session.state() }
 
