@@ -107,5 +107,7 @@ dependencies {
     compileOnly("com.squareup.okhttp3:okhttp:4.12.0")
     // dev.refreshkit.ktor: apps that use Ktor bring it (3.3.3 is the newest on Kotlin 2.2).
     compileOnly("io.ktor:ktor-client-core:3.3.3")
+    // dev.refreshkit.appauth: apps that log in with AppAuth-Android bring it.
+    compileOnly("net.openid:appauth:0.11.1")
     implementation("androidx.annotation:annotation:1.9.1")
 }
