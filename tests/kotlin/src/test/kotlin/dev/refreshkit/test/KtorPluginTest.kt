@@ -8,6 +8,9 @@ import dev.refreshkit.ktx.ObservableSession
 import io.ktor.client.HttpClient
 import io.ktor.client.engine.cio.CIO
 import io.ktor.client.request.get
+import io.ktor.client.request.post
+import io.ktor.client.request.setBody
+import io.ktor.utils.io.ByteReadChannel
 import io.ktor.client.statement.bodyAsText
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.async
@@ -83,6 +86,18 @@ class KtorPluginTest {
                 val away = http.get("${server.baseUrl}/redirect?to=http://localhost:${server.port}/echo").bodyAsText()
                 assertTrue(away.contains("\"headers\""), "the redirect was followed")
                 assertFalse(away.contains("x-token"), "the custom token header followed the redirect")
+            }
+        }
+    }
+
+    @Test
+    fun `a request whose body can be read once is not sent again, and its 401 reaches the app`() = AuthServer().use { server ->
+        signedIn(server) { session ->
+            client(session).use { http ->
+                server.expireAll()
+                val answer = http.post("${server.baseUrl}/api/resource") { setBody(ByteReadChannel("once")) }
+                assertEquals(401, answer.status.value)
+                assertEquals(0L, server.stat("refreshes"), "no refresh for an answer that cannot be replayed")
             }
         }
     }
