@@ -1,20 +1,16 @@
 package dev.refreshkit.ktor
 
-import dev.refreshkit.SessionException
+import dev.refreshkit.AnswerMeaning
 import dev.refreshkit.SessionInterface
-import dev.refreshkit.TokenLease
-import dev.refreshkit.ktx.LeaseCheck
 import dev.refreshkit.ktx.ObservableSession
 import dev.refreshkit.ktx.RefreshKitJvm
 import dev.refreshkit.ktx.TokenRuleCache
-import io.ktor.client.call.HttpClientCall
 import io.ktor.client.plugins.api.ClientPlugin
 import io.ktor.client.plugins.api.Send
 import io.ktor.client.plugins.api.SendingRequest
 import io.ktor.client.plugins.api.createClientPlugin
 import io.ktor.client.request.HttpRequestBuilder
 import io.ktor.http.content.OutgoingContent
-import io.ktor.util.AttributeKey
 
 /** What [RefreshKit] is installed with: the session whose token it sends. */
 class RefreshKitConfig {
@@ -56,8 +52,11 @@ class RefreshKitConfig {
  *   [requireToken] fails with `SessionException.NotSignedIn` or `SessionExpired`
  *   instead, and is not sent. Other session failures reach the caller as the session's
  *   typed `SessionException`.
- * - Bearer tokens only: a request with a DPoP-bound token fails with
- *   [UnsupportedOperationException] (the OkHttp interceptor sends those).
+ * - A DPoP-bound token (a session with a `DpopKey` whose server bound its tokens) goes
+ *   out with a proof the core makes for each hop, for that hop's method and URL. The
+ *   core reads every answer to such a request, learning the server's nonce and clock: a
+ *   proof refused for them is made again and sent once more with the same token, never
+ *   taken for an expired token.
  */
 val RefreshKit: ClientPlugin<RefreshKitConfig> = createClientPlugin("RefreshKit", ::RefreshKitConfig) {
     val session = requireNotNull(pluginConfig.session) { "RefreshKit: install it with session(...)" }
@@ -65,76 +64,60 @@ val RefreshKit: ClientPlugin<RefreshKitConfig> = createClientPlugin("RefreshKit"
     val rules = TokenRuleCache(session)
     val leases = Leases(session)
 
-    // Each hop, redirects included: the token only where it may go.
+    fun mayReceiveToken(request: HttpRequestBuilder, url: String) =
+        rules.mayReceiveToken(url, request.url.protocol.name == "https", request.url.host)
+
+    // Each hop, redirects included: the token only where it may go; a DPoP proof made
+    // for this hop's own method and URL.
     on(SendingRequest) { request, _ ->
         val attempt = request.attributes.getOrNull(AttemptKey) ?: return@on
-        attempt.added?.let { request.headers.remove(it.name) }
-        attempt.added = null
+        attempt.added.forEach { request.headers.remove(it.name) }
         val url = request.url.buildString()
-        val header = if (rules.mayReceiveToken(url, request.url.protocol.name == "https", request.url.host)) {
-            rules.header(url, attempt.token)
-        } else {
-            null
+        val headers = when {
+            !mayReceiveToken(request, url) -> emptyList()
+            attempt.needsProof -> session.tokenHeadersFor(request.method.value, url, attempt.token)
+            else -> listOfNotNull(rules.header(url, attempt.token))
         }
-        attempt.carried = header != null
-        if (header != null) {
-            request.headers[header.name] = header.value
-            attempt.added = header
-        }
+        headers.forEach { request.headers[it.name] = it.value }
+        attempt.added = headers
+        attempt.carried = headers.isNotEmpty()
     }
 
-    // The call: a token, and one refresh and replay when the last hop's answer says it expired.
+    // The call: a token; once more with a new proof when the server refused the last one
+    // for its nonce or clock; once more after one refresh when the token expired.
     on(Send) { request ->
-        val url = request.url.buildString()
-        if (!rules.mayReceiveToken(url, request.url.protocol.name == "https", request.url.host)) return@on proceed(request)
+        if (!mayReceiveToken(request, request.url.buildString())) return@on proceed(request)
         val lease = leases.current(request) ?: return@on proceed(request)
-        if (lease.needsProof) throw UnsupportedOperationException("refreshkit: the Ktor plugin sends Bearer tokens; use the OkHttp interceptor for DPoP")
-        val attempt = Attempt(lease.accessToken)
+        val attempt = Attempt(lease.accessToken, lease.needsProof)
         request.attributes.put(AttemptKey, attempt)
-        val first = judged(proceed(request), attempt, rules)
-        if (!first.expired || request.body is OutgoingContent.ReadChannelContent) return@on first.call
-        first.call.discard()
-        attempt.token = session.refreshAfterUnauthorized(lease.accessToken)
-        proceed(request)
+        val replayable = request.body !is OutgoingContent.ReadChannelContent
+        var proofMadeAgain = false
+        var refreshed = false
+        var call = proceed(request)
+        // Only an answer to a hop that carried the token can ask for another send.
+        while (attempt.carried) {
+            val judged = judged(call, attempt, replayable, session, rules)
+            call = judged.call
+            val again = replayable && when (judged.meaning) {
+                AnswerMeaning.NEW_PROOF -> !proofMadeAgain
+                AnswerMeaning.EXPIRED -> !refreshed
+                AnswerMeaning.SERVED -> false
+            }
+            if (!again) break
+            call.discard()
+            if (judged.meaning == AnswerMeaning.NEW_PROOF) {
+                proofMadeAgain = true // the same token; the next hop gets a proof with what the core learnt
+            } else {
+                refreshed = true
+                attempt.token = session.refreshAfterUnauthorized(attempt.token)
+            }
+            call = proceed(request)
+        }
+        call
     }
 }
 
 /** Marks this request as one that must carry the token: without a signed-in user it fails instead of going out without one. */
 fun HttpRequestBuilder.requireToken() {
     attributes.put(RequiresTokenKey, Unit)
-}
-
-private val RequiresTokenKey = AttributeKey<Unit>("dev.refreshkit.RequiresToken")
-private val AttemptKey = AttributeKey<Attempt>("dev.refreshkit.Attempt")
-
-/** One call's token, and what its hops did with it (a redirect's hop shares it). */
-private class Attempt(@Volatile var token: String) {
-    @Volatile var carried = false
-    @Volatile var added: dev.refreshkit.HttpHeader? = null
-}
-
-/** The last lease, reused while the core says its token is still the one to send. */
-private class Leases(private val session: SessionInterface) {
-    @Volatile private var lease: TokenLease? = null
-
-    /** The lease to send, or null when there is no user and [request] may go without a token. */
-    suspend fun current(request: HttpRequestBuilder): TokenLease? {
-        lease?.let { if (LeaseCheck.isCurrent(it)) return it }
-        return try {
-            session.accessTokenLease().also { lease = it }
-        } catch (e: SessionException) {
-            val noUser = e is SessionException.NotSignedIn || e is SessionException.SessionExpired
-            if (noUser && !request.attributes.contains(RequiresTokenKey)) null else throw e
-        }
-    }
-}
-
-private class Judged(val call: HttpClientCall, val expired: Boolean)
-
-/** Whether [call]'s answer says the token expired: only when its last hop carried the token. */
-private suspend fun judged(call: HttpClientCall, attempt: Attempt, rules: TokenRuleCache): Judged {
-    if (!attempt.carried) return Judged(call, false)
-    if (!rules.readsBody) return Judged(call, rules.isExpired(call.response.status.value, null))
-    val peeked = peekJson(call)
-    return Judged(peeked.call, rules.isExpired(call.response.status.value, peeked.body))
 }
