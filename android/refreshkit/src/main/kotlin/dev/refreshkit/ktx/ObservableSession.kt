@@ -13,6 +13,7 @@ import dev.refreshkit.SessionMetrics
 import dev.refreshkit.SessionState
 import dev.refreshkit.TokenStore
 import dev.refreshkit.Tokens
+import java.util.concurrent.CompletableFuture
 import java.util.concurrent.atomic.AtomicBoolean
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineExceptionHandler
@@ -29,6 +30,7 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asSharedFlow
 import kotlinx.coroutines.flow.filterIsInstance
 import kotlinx.coroutines.flow.map
+import kotlinx.coroutines.future.future
 
 /**
  * The session to start with, on Android and on the JVM: a [Session] for coroutine code,
@@ -72,6 +74,9 @@ class ObservableSession @JvmOverloads constructor(
      * session gone: nothing to publish then, so the error is dropped, not thrown at the app.
      */
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineExceptionHandler { _, _ -> })
+
+    /** Runs the Java futures; not [scope], so a call in flight at [close] still ends with its answer. */
+    private val javaCalls = CoroutineScope(SupervisorJob() + Dispatchers.Default)
 
     /**
      * The session's state, updated after every event and every call. It starts as
@@ -123,6 +128,22 @@ class ObservableSession @JvmOverloads constructor(
     fun executeBlocking(request: HttpRequest): HttpResponse = published { session.executeBlocking(request) }
 
     fun metrics(): SessionMetrics = open { session.metrics() }
+
+    // For Java, which cannot call suspend functions: each runs the call above and
+    // completes the future with its result or its error; cancelling the future gives up
+    // the wait (a refresh under way goes on for the other calls).
+
+    /** [restoredState] for Java. */
+    fun restoredStateAsync(): CompletableFuture<SessionState> = javaCalls.future { restoredState() }
+
+    /** [signIn] for Java. */
+    fun signInAsync(tokens: Tokens): CompletableFuture<Void?> = javaCalls.future { signIn(tokens); null }
+
+    /** [signOut] for Java. */
+    fun signOutAsync(): CompletableFuture<Void?> = javaCalls.future { signOut(); null }
+
+    /** [execute] for Java. */
+    fun executeAsync(request: HttpRequest): CompletableFuture<HttpResponse> = javaCalls.future { execute(request) }
 
     /**
      * Releases the native session once the calls in flight have ended; they get their

@@ -18,7 +18,11 @@ import dev.refreshkit.ktx.requestTimeout
 import dev.refreshkit.ktx.sessionConfig
 import dev.refreshkit.ktx.timeout
 import dev.refreshkit.ktx.withTimeout
+import dev.refreshkit.SessionException
+import dev.refreshkit.Tokens
 import java.lang.reflect.Modifier
+import java.util.concurrent.ExecutionException
+import java.util.concurrent.TimeUnit
 import kotlin.time.Duration
 import kotlin.time.Duration.Companion.milliseconds
 import kotlin.time.Duration.Companion.seconds
@@ -117,6 +121,23 @@ class KotlinApiTest {
                 assertTrue(echoed.contains("\"x-trace\":\"abc\""), "the map's header was sent")
             }
         }
+    }
+
+    @Test
+    fun `Java signs in, sends and signs out through ObservableSession's futures, and gets the typed error`() {
+        AuthServer().use { server ->
+            ObservableSession(SessionConfigBuilder(server.baseUrl).build(), FlakyStore()).use { session ->
+                assertEquals(SessionState.SIGNED_OUT, session.restoredStateAsync().get(10, TimeUnit.SECONDS))
+                session.signInAsync(server.login()).get(10, TimeUnit.SECONDS)
+                assertEquals(200, session.executeAsync(httpRequest("/api/resource")).get(10, TimeUnit.SECONDS).code)
+                session.signOutAsync().get(10, TimeUnit.SECONDS)
+                val failed = assertThrows<ExecutionException> { session.executeAsync(httpRequest("/api/resource")).get(10, TimeUnit.SECONDS) }
+                assertTrue(failed.cause is SessionException.NotSignedIn, "${failed.cause}")
+            }
+        }
+        // Plain methods for javac: no suspend, no inline-class parameters.
+        ObservableSession::class.java.getMethod("signInAsync", Tokens::class.java)
+        ObservableSession::class.java.getMethod("executeAsync", dev.refreshkit.HttpRequest::class.java)
     }
 
     @Test
