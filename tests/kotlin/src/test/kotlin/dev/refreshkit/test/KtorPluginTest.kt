@@ -103,6 +103,12 @@ class KtorPluginTest {
     }
 
     @Test
+    fun `installing the plugin without a session fails at once with IllegalArgumentException`() {
+        val error = assertThrows<IllegalArgumentException> { HttpClient(CIO) { install(RefreshKit) } }
+        assertEquals("RefreshKit: install it with session(...)", error.message)
+    }
+
+    @Test
     fun `signed out, requests go without a token unless marked requireToken`(): Unit = AuthServer().use { server ->
         runBlocking {
             ObservableSession(SessionConfig(baseUrl = server.baseUrl), FlakyStore()).use { session ->
