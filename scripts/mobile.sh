@@ -90,6 +90,7 @@ run_kotlin() {
   cargo build --quiet -p refreshkit -p auth-server
   bindings/generate-android.sh "$work/android-bindings"
   command -v mvn >/dev/null || { apt-get update -qq && apt-get install -y -qq maven >/dev/null; }
+  scripts/aar-classes.sh net.openid:appauth:0.11.1   # dev.refreshkit.appauth compiles against it
   mvn -B --no-transfer-progress -f tests/mobile/android/pom.xml verify
 }
 

@@ -34,6 +34,7 @@ print(next(pathlib.Path(pkg["manifest_path"]).parent.glob("maven/**/*.aar")))'
 
 # classes.jar: ours and the verifier's, one jar.
 bindings/generate-android.sh "$work/android-bindings"
+scripts/aar-classes.sh net.openid:appauth:0.11.1   # dev.refreshkit.appauth compiles against it
 mvn -B -q --no-transfer-progress -f release/android/pom.xml package
 rm -rf "$work/classes" && mkdir -p "$work/classes"
 unzip -q -o release/android/target/"$name".jar -d "$work/classes"

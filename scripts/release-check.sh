@@ -52,7 +52,8 @@ check_android() {
   classes=$(unzip -Z1 "$dir/classes.jar")
   for c in dev/refreshkit/Session dev/refreshkit/AndroidSystemCleaner dev/refreshkit/ktx/ObservableSession \
     dev/refreshkit/okhttp/RefreshKitInterceptor dev/refreshkit/android/KeystoreTokenStore \
-    dev/refreshkit/android/RefreshKitAndroid org/rustls/platformverifier/CertificateVerifier; do
+    dev/refreshkit/android/RefreshKitAndroid dev/refreshkit/ktor/RefreshKitPluginKt dev/refreshkit/appauth/AppAuthTokens \
+    org/rustls/platformverifier/CertificateVerifier; do
     grep -qx "$c.class" <<< "$classes" || fail "classes.jar has no $c"
   done
   local abis

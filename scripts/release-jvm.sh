@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The JVM jar of a release: the JVM bindings, ObservableSession and the OkHttp layer
+# The JVM jar of a release: the JVM bindings, ObservableSession and the OkHttp and Ktor layers
 # (release/jvm/pom.xml) with the Rust core for Linux x86_64 and arm64 as JNA resources,
 # so `Native.load` finds the library inside the jar on either machine.
 #   refreshkit-jvm-<version>.jar, refreshkit-jvm-<version>-sources.jar
@@ -30,6 +30,7 @@ rm -rf "$work/jvm-sources" && mkdir -p "$work/jvm-sources"
 cp -r bindings/kotlin/. "$work/jvm-sources/"
 mkdir -p "$work/jvm-sources/dev/refreshkit"
 cp -r android/refreshkit/src/main/kotlin/dev/refreshkit/ktx android/refreshkit/src/main/kotlin/dev/refreshkit/okhttp \
+  android/refreshkit/src/main/kotlin/dev/refreshkit/ktor \
   "$work/jvm-sources/dev/refreshkit/"
 deterministic_zip "$work/jvm-sources" "$out/$name-sources.jar"
 echo "$out/$name.jar"

@@ -1,5 +1,5 @@
 // The refreshkit Android library: the generated bindings (Android flavour), the Kotlin
-// layer (ObservableSession), the OkHttp integration, KeystoreTokenStore and the native
+// layer (ObservableSession), the OkHttp and Ktor integrations, KeystoreTokenStore and the native
 // library for arm64-v8a, armeabi-v7a and x86_64.
 import groovy.json.JsonSlurper
 
@@ -105,5 +105,9 @@ dependencies {
     // Packaged inside the AAR (see verifierClasses).
     implementation(files(layout.buildDirectory.file("verifier/rustls-platform-verifier-$verifierAndroid.jar")))
     compileOnly("com.squareup.okhttp3:okhttp:4.12.0")
+    // dev.refreshkit.ktor: apps that use Ktor bring it (3.3.3 is the newest on Kotlin 2.2).
+    compileOnly("io.ktor:ktor-client-core:3.3.3")
+    // dev.refreshkit.appauth: apps that log in with AppAuth-Android bring it.
+    compileOnly("net.openid:appauth:0.11.1")
     implementation("androidx.annotation:annotation:1.9.1")
 }

@@ -13,6 +13,7 @@ import dev.refreshkit.SessionMetrics
 import dev.refreshkit.SessionState
 import dev.refreshkit.TokenStore
 import dev.refreshkit.Tokens
+import java.util.concurrent.CompletableFuture
 import java.util.concurrent.atomic.AtomicBoolean
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineExceptionHandler
@@ -29,10 +30,14 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asSharedFlow
 import kotlinx.coroutines.flow.filterIsInstance
 import kotlinx.coroutines.flow.map
+import kotlinx.coroutines.future.future
 
 /**
- * A [Session] for coroutine code: its state as a [StateFlow] (for Compose or a
- * ViewModel), its events as a [Flow], and [close] to release the native session.
+ * The session to start with, on Android and on the JVM: a [Session] for coroutine code,
+ * its state as a [StateFlow] (for Compose or a ViewModel), its events as a [Flow], and
+ * [close] to release the native session. It sets up the bindings' threads itself (see
+ * [RefreshKitJvm]); code that wants the plain generated `Session` gets one from
+ * [RefreshKitJvm.session], which does the same.
  *
  * ```
  * val session = ObservableSession(SessionConfig(baseUrl = "https://api.example.com"), store)
@@ -45,10 +50,11 @@ import kotlinx.coroutines.flow.map
  * ends with its answer or its error as if nothing had happened (the native session lives
  * until the last one ends), and calls made after it fail with `SessionException.Cancelled`.
  */
-class ObservableSession(config: SessionConfig, store: TokenStore, dpopKey: DpopKey? = null) : AutoCloseable {
-    init {
-        RefreshKitJvm.keepCallbackThreadsAttached()
-    }
+class ObservableSession @JvmOverloads constructor(
+    config: SessionConfig,
+    store: TokenStore,
+    dpopKey: DpopKey? = null,
+) : AutoCloseable {
 
     private val relay = Relay()
 
@@ -60,8 +66,7 @@ class ObservableSession(config: SessionConfig, store: TokenStore, dpopKey: DpopK
      * DPoP session (`Session.withDpop`): tokens whose type is DPoP carry proofs signed by
      * the key; get the login call's proof from [dpopProof].
      */
-    val session: Session =
-        if (dpopKey == null) Session(config, store, relay) else Session.withDpop(config, store, dpopKey, relay)
+    val session: Session = RefreshKitJvm.session(config, store, relay, dpopKey)
 
     private val publisher = StatePublisher { session.state() }
 
@@ -70,6 +75,9 @@ class ObservableSession(config: SessionConfig, store: TokenStore, dpopKey: DpopK
      * session gone: nothing to publish then, so the error is dropped, not thrown at the app.
      */
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineExceptionHandler { _, _ -> })
+
+    /** Runs the Java futures; not [scope], so a call in flight at [close] still ends with its answer. */
+    private val javaCalls = CoroutineScope(SupervisorJob() + Dispatchers.Default)
 
     /**
      * The session's state, updated after every event and every call. It starts as
@@ -134,6 +142,22 @@ class ObservableSession(config: SessionConfig, store: TokenStore, dpopKey: DpopK
     fun executeBlocking(request: HttpRequest): HttpResponse = published { session.executeBlocking(request) }
 
     fun metrics(): SessionMetrics = open { session.metrics() }
+
+    // For Java, which cannot call suspend functions: each runs the call above and
+    // completes the future with its result or its error; cancelling the future gives up
+    // the wait (a refresh under way goes on for the other calls).
+
+    /** [restoredState] for Java. */
+    fun restoredStateAsync(): CompletableFuture<SessionState> = javaCalls.future { restoredState() }
+
+    /** [signIn] for Java. */
+    fun signInAsync(tokens: Tokens): CompletableFuture<Void?> = javaCalls.future { signIn(tokens); null }
+
+    /** [signOut] for Java. */
+    fun signOutAsync(): CompletableFuture<Void?> = javaCalls.future { signOut(); null }
+
+    /** [execute] for Java. */
+    fun executeAsync(request: HttpRequest): CompletableFuture<HttpResponse> = javaCalls.future { execute(request) }
 
     /**
      * Releases the native session once the calls in flight have ended; they get their

@@ -2,6 +2,11 @@ package dev.refreshkit.ktx
 
 import com.sun.jna.CallbackThreadInitializer
 import com.sun.jna.Native
+import dev.refreshkit.DpopKey
+import dev.refreshkit.Session
+import dev.refreshkit.SessionConfig
+import dev.refreshkit.SessionListener
+import dev.refreshkit.TokenStore
 import dev.refreshkit.uniffiRustFutureContinuationCallbackImpl
 
 /**
@@ -12,12 +17,32 @@ import dev.refreshkit.uniffiRustFutureContinuationCallbackImpl
  * refreshkit's few runtime threads attached (as daemons, detached when they exit)
  * removes that cost.
  *
- * [ObservableSession], `RefreshKitInterceptor` and `RefreshKitAndroid.initialize` call
- * this; call it once yourself if you use the generated `Session` directly.
+ * [ObservableSession], [session], `RefreshKitInterceptor` and `RefreshKitAndroid.initialize`
+ * do this for you. Build a plain `Session` with [session] rather than its constructor,
+ * which knows nothing of it.
  */
 object RefreshKitJvm {
     @Volatile private var tuned = false
 
+    /**
+     * A plain `Session` (no flows, no [ObservableSession.close] guard) with the callback
+     * threads kept attached first: the way to get one outside [ObservableSession]. With
+     * [dpopKey], a DPoP session (`Session.withDpop`). Close it when done.
+     */
+    @JvmStatic
+    @JvmOverloads
+    fun session(
+        config: SessionConfig,
+        store: TokenStore,
+        listener: SessionListener? = null,
+        dpopKey: DpopKey? = null,
+    ): Session {
+        keepCallbackThreadsAttached()
+        return if (dpopKey == null) Session(config, store, listener) else Session.withDpop(config, store, dpopKey, listener)
+    }
+
+    /** Keeps refreshkit's runtime threads attached to the JVM; only needed before a `Session(...)` built by hand. */
+    @JvmStatic
     @Synchronized
     fun keepCallbackThreadsAttached() {
         if (tuned) return

@@ -5,6 +5,7 @@ import dev.refreshkit.SessionException
 import dev.refreshkit.SessionInterface
 import dev.refreshkit.TokenLease
 import dev.refreshkit.ktx.ObservableSession
+import dev.refreshkit.ktx.LeaseCheck
 import dev.refreshkit.ktx.RefreshKitJvm
 import java.io.IOException
 import okhttp3.Interceptor

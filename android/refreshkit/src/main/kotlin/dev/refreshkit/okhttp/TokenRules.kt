@@ -4,7 +4,7 @@ import dev.refreshkit.AnswerMeaning
 import dev.refreshkit.HttpHeader
 import dev.refreshkit.SessionInterface
 import dev.refreshkit.TokenLease
-import java.util.concurrent.ConcurrentHashMap
+import dev.refreshkit.ktx.TokenRuleCache
 import okhttp3.Call
 import okhttp3.HttpUrl
 import okhttp3.Request
@@ -16,32 +16,16 @@ import okhttp3.Response
  * token crosses the bindings for none of them. A DPoP-bound token asks the core for each
  * request: its proof is made for one method, URL and moment.
  *
- * Remembering per scheme and host is safe because that is all the core's decision
- * reads (`tokenHosts`, plain http only to loopback).
+ * The Bearer rules are remembered in a [TokenRuleCache], shared with the Ktor plugin.
  */
 internal class TokenRules(private val session: SessionInterface) {
-    private val httpsHosts = ConcurrentHashMap<String, Boolean>()
-    private val httpHosts = ConcurrentHashMap<String, Boolean>()
-    private val expiredStatuses = ConcurrentHashMap<Int, Boolean>()
-    private val readsBody: Boolean by lazy { session.expiryReadsBody() }
+    private val cache = TokenRuleCache(session)
 
-    /** The header made for the last token seen: the same for every URL allowed to receive it. */
-    @Volatile private var lastHeader: Pair<String, HttpHeader?>? = null
-
-    fun mayReceiveToken(url: HttpUrl): Boolean {
-        val hosts = if (url.isHttps) httpsHosts else httpHosts
-        hosts[url.host]?.let { return it }
-        if (hosts.size > MAX_HOSTS) hosts.clear()
-        // The core's answer depends on the scheme and host alone, so it is kept per host.
-        return session.mayReceiveToken(url.toString()).also { hosts[url.host] = it }
-    }
+    fun mayReceiveToken(url: HttpUrl): Boolean = cache.mayReceiveToken(url.toString(), url.isHttps, url.host)
 
     /** The header carrying [token] to [url], or null when [url] may not receive it. */
-    fun header(url: HttpUrl, token: String): HttpHeader? {
-        if (!mayReceiveToken(url)) return null
-        lastHeader?.let { (seen, header) -> if (seen == token) return header }
-        return session.tokenHeaderFor(url.toString(), token).also { lastHeader = token to it }
-    }
+    fun header(url: HttpUrl, token: String): HttpHeader? =
+        if (mayReceiveToken(url)) cache.header(url.toString(), token) else null
 
     /** Every header carrying [lease]'s token on [request]; none when its URL may not receive it. */
     fun headersFor(call: Call, request: Request, lease: TokenLease): List<HttpHeader> =
@@ -66,18 +50,13 @@ internal class TokenRules(private val session: SessionInterface) {
      */
     fun meaning(response: Response, readBody: Boolean): AnswerMeaning {
         val headers = response.headers.map { (name, value) -> HttpHeader(name, value) }
-        val body = if (readBody && readsBody) peekJson(response) else ByteArray(0)
+        val body = if (readBody && cache.readsBody) peekJson(response) else ByteArray(0)
         return session.answerMeans(response.request.url.toString(), response.code.toUShort(), headers, body)
     }
 
     /** Whether [response] (to a request that carried the token) says the token expired. */
-    fun isExpired(response: Response): Boolean {
-        val code = response.code
-        if (!readsBody) {
-            return expiredStatuses.getOrPut(code) { session.isExpiredResponse(code.toUShort(), ByteArray(0)) }
-        }
-        return session.isExpiredResponse(code.toUShort(), peekJson(response))
-    }
+    fun isExpired(response: Response): Boolean =
+        cache.isExpired(response.code, if (cache.readsBody) peekJson(response) else null)
 
     /**
      * The body's first JSON value, left unread for the app: bytes are taken as they
@@ -88,18 +67,7 @@ internal class TokenRules(private val session: SessionInterface) {
     private fun peekJson(response: Response): ByteArray {
         val body = response.body ?: return ByteArray(0)
         val type = body.contentType()
-        if (type != null && !isJsonDocument(type.subtype)) return ByteArray(0)
-        return firstJsonValue(body.source().peek(), MAX_PEEKED_BYTES)
-    }
-
-    private companion object {
-        const val MAX_HOSTS = 256
-        const val MAX_PEEKED_BYTES = 64L * 1024
-
-        /** `json`, `problem+json`...; not the streaming kinds (`x-ndjson`, `json-seq`, `stream+json`, `jsonl`). */
-        fun isJsonDocument(subtype: String): Boolean {
-            val s = subtype.lowercase()
-            return (s == "json" || s.endsWith("+json")) && !s.startsWith("stream+") && !s.contains("ndjson")
-        }
+        if (type != null && !TokenRuleCache.isJsonDocument(type.subtype)) return ByteArray(0)
+        return firstJsonValue(body.source().peek(), TokenRuleCache.MAX_PEEKED_BYTES)
     }
 }

@@ -1,4 +1,4 @@
-package dev.refreshkit.okhttp
+package dev.refreshkit.ktx
 
 import com.sun.jna.Native
 import dev.refreshkit.TokenLease
