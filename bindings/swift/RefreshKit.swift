@@ -3267,8 +3267,8 @@ public func FfiConverterTypeSessionMetrics_lower(_ value: SessionMetrics) -> Rus
 
 
 /**
- * The access token and what identifies it. `Debug`, Kotlin's `toString()` and Swift's
- * `description` never show the token.
+ * The access token and what identifies it. Printing it (`Debug`, Kotlin's `toString()`, Swift's
+ * `description`) never shows the token.
  */
 public struct TokenLease: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
@@ -3382,8 +3382,8 @@ public func FfiConverterTypeTokenLease_lower(_ value: TokenLease) -> RustBuffer 
 
 /**
  * An access token, the refresh token that renews it, and when the access token expires.
- * `Debug` and `Display` never show the secrets; Kotlin's `toString()` and Swift's
- * `description` use them too.
+ * Printing it (Rust's `Debug` and `Display`, Kotlin's `toString()`, Swift's
+ * `description`, logs) never shows the secrets.
  */
 public struct Tokens: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**

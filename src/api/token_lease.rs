@@ -15,8 +15,8 @@ use crate::foundation::runtime::block_on;
 use crate::types::error::SessionError;
 use crate::types::tokens::Redacted;
 
-/// The access token and what identifies it. `Debug`, Kotlin's `toString()` and Swift's
-/// `description` never show the token.
+/// The access token and what identifies it. Printing it (`Debug`, Kotlin's `toString()`, Swift's
+/// `description`) never shows the token.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 #[uniffi::export(Debug, Display)]
 pub struct TokenLease {
@@ -42,9 +42,14 @@ impl fmt::Debug for TokenLease {
     }
 }
 
+/// What Kotlin's `toString()` and Swift's `description` show: no Rust notation, no secret.
 impl fmt::Display for TokenLease {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
+        write!(
+            f,
+            "TokenLease(accessToken=<redacted>, generation={}, sessionId={}, needsProof={})",
+            self.generation, self.session_id, self.needs_proof
+        )
     }
 }
 

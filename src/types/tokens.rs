@@ -6,8 +6,8 @@ use std::time::SystemTime;
 use crate::types::jwt;
 
 /// An access token, the refresh token that renews it, and when the access token expires.
-/// `Debug` and `Display` never show the secrets; Kotlin's `toString()` and Swift's
-/// `description` use them too.
+/// Printing it (Rust's `Debug` and `Display`, Kotlin's `toString()`, Swift's
+/// `description`, logs) never shows the secrets.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 #[uniffi::export(Debug, Display)]
 pub struct Tokens {
@@ -79,9 +79,20 @@ impl fmt::Debug for Tokens {
     }
 }
 
+/// What Kotlin's `toString()` and Swift's `description` show: no Rust notation, no secret.
 impl fmt::Display for Tokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
+        let secret = |field: &Option<String>| if field.is_some() { "<redacted>" } else { "none" };
+        let text = |field: &Option<String>| field.clone().unwrap_or_else(|| "none".into());
+        let expires_at = self.expires_at.map_or_else(|| "none".into(), httpdate::fmt_http_date);
+        write!(
+            f,
+            "Tokens(accessToken=<redacted>, refreshToken={}, expiresAt={expires_at}, idToken={}, scope={}, tokenType={})",
+            secret(&self.refresh_token),
+            secret(&self.id_token),
+            text(&self.scope),
+            text(&self.token_type),
+        )
     }
 }
 

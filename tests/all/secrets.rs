@@ -139,3 +139,24 @@ impl DpopKey for FailingKey {
         self.inner.sign(message)
     }
 }
+
+/// What Kotlin's `toString()` and Swift's `description` show (the `Display` form): the
+/// fields by their Kotlin and Swift names, no Rust notation, no secret.
+#[test]
+fn printed_tokens_show_no_secret_and_no_rust_notation() {
+    let tokens = refreshkit::Tokens {
+        access_token: "secret-access".into(),
+        refresh_token: Some("secret-refresh".into()),
+        expires_at: Some(std::time::UNIX_EPOCH + Duration::from_secs(1_900_000_000)),
+        id_token: None,
+        scope: Some("openid".into()),
+        token_type: None,
+    };
+    let shown = tokens.to_string();
+    assert!(!shown.contains("secret"), "{shown}");
+    for rust in ["Some(", "None", "SystemTime", "tv_sec", "access_token"] {
+        assert!(!shown.contains(rust), "{rust} in {shown}");
+    }
+    assert!(shown.contains("refreshToken=<redacted>") && shown.contains("idToken=none"), "{shown}");
+    assert!(shown.contains("expiresAt=Sun, 17 Mar 2030") && shown.contains("scope=openid"), "{shown}");
+}

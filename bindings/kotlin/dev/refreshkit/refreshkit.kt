@@ -5050,8 +5050,8 @@ public object FfiConverterTypeSessionMetrics: FfiConverterRustBuffer<SessionMetr
 
 
 /**
- * The access token and what identifies it. `Debug`, Kotlin's `toString()` and Swift's
- * `description` never show the token.
+ * The access token and what identifies it. Printing it (`Debug`, Kotlin's `toString()`, Swift's
+ * `description`) never shows the token.
  */
 data class TokenLease (
     /**
@@ -5125,8 +5125,8 @@ public object FfiConverterTypeTokenLease: FfiConverterRustBuffer<TokenLease> {
 
 /**
  * An access token, the refresh token that renews it, and when the access token expires.
- * `Debug` and `Display` never show the secrets; Kotlin's `toString()` and Swift's
- * `description` use them too.
+ * Printing it (Rust's `Debug` and `Display`, Kotlin's `toString()`, Swift's
+ * `description`, logs) never shows the secrets.
  */
 data class Tokens (
     /**
