@@ -11,17 +11,17 @@ use crate::types::http::{HttpRequest, HttpResponse};
 #[uniffi::export]
 impl Session {
     /// `execute`, blocking the calling thread until the response or the error. Bounded
-    /// by `request_timeout_ms` (and `refresh_timeout_ms` when a refresh is due).
+    /// by the request timeout (and the refresh timeout when a refresh is due).
     pub fn execute_blocking(&self, request: HttpRequest) -> Result<HttpResponse, SessionError> {
         block_on(self.execute_task(request))
     }
 
-    /// `access_token`, blocking the calling thread; returns at once while the token is valid.
+    /// `accessToken`, blocking the calling thread; returns at once while the token is valid.
     pub fn access_token_blocking(&self) -> Result<String, SessionError> {
         block_on(self.access_token_task())
     }
 
-    /// `refresh_after_unauthorized`, blocking the calling thread.
+    /// `refreshAfterUnauthorized`, blocking the calling thread.
     pub fn refresh_after_unauthorized_blocking(&self, rejected_access_token: String) -> Result<String, SessionError> {
         block_on(self.refresh_after_unauthorized_task(rejected_access_token))
     }

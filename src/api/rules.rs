@@ -10,9 +10,9 @@ use crate::types::http::HttpHeader;
 
 #[uniffi::export]
 impl Session {
-    /// The header carrying `access_token` for a request to `url`, or `None` when `url`
+    /// The header carrying `access_token` for a request to `url`, or nothing (null / nil) when `url`
     /// may not receive the token: another host, plain `http://` off loopback (unless
-    /// `allow_insecure_http`), a scheme other than http(s), or a value no header can carry.
+    /// `allowInsecureHttp`), a scheme other than http(s), or a value no header can carry.
     /// Ask it for every hop of a redirect too.
     pub fn token_header_for(&self, url: String, access_token: String) -> Option<HttpHeader> {
         let settings = &self.engine().settings;
@@ -25,7 +25,7 @@ impl Session {
     }
 
     /// Whether a request to `url` may carry the token: a token host, over https (or plain
-    /// http only to loopback, unless `allow_insecure_http`). Cheap; no token is fetched.
+    /// http only to loopback, unless `allowInsecureHttp`). Cheap; no token is fetched.
     pub fn may_receive_token(&self, url: String) -> bool {
         Url::parse(&url).is_ok_and(|url| self.engine().settings.transport.allows_token(&url))
     }
@@ -37,12 +37,12 @@ impl Session {
     }
 
     /// Whether an answer to a request that carried the token means the token expired:
-    /// one of `expired_statuses`, or a body matching `expired_body_rule`.
+    /// one of `expiredStatuses`, or a body matching `expiredBodyRule`.
     pub fn is_expired_response(&self, status: u16, body: Vec<u8>) -> bool {
         self.engine().settings.means_expired(status, &body)
     }
 
-    /// Whether `is_expired_response` looks at the body (an `expired_body_rule` is set):
+    /// Whether `isExpiredResponse` looks at the body (an `expiredBodyRule` is set):
     /// when false, layers need not read the body to decide.
     pub fn expiry_reads_body(&self) -> bool {
         self.engine().settings.expired_body_rule.is_some()

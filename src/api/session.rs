@@ -34,7 +34,7 @@ pub struct SessionMetrics {
     pub refreshes_discarded: u64,
     /// Calls waiting for a refresh right now.
     pub waiting_for_refresh: u64,
-    /// Requests waiting right now for a place among the `max_concurrent_requests` on
+    /// Requests waiting right now for a place among the `maxConcurrentRequests` on
     /// the wire.
     pub waiting_for_the_wire: u64,
 }
@@ -55,7 +55,7 @@ impl Session {
     /// Builds a session and starts reading the store in the background, so a user who
     /// signed in before is signed in again. Never reads the store on the calling thread:
     /// safe on the main thread. `state()` is `Loading` until the read ends; every call
-    /// waits for it (bounded by `store_timeout_ms`), and `restored_state()` says how it
+    /// waits for it (bounded by the store timeout), and `restoredState()` says how it
     /// ended.
     #[uniffi::constructor(default(listener = None))]
     pub fn new(
@@ -66,7 +66,7 @@ impl Session {
         Session::build(config, store, listener, None)
     }
 
-    /// A session whose tokens are bound to `dpop_key` (DPoP, RFC 9449): the refresh call
+    /// A session whose tokens are bound to the DPoP key (RFC 9449): the refresh call
     /// and every request with a token of type `DPoP` carry a proof signed by the key,
     /// and a server's nonce is learnt and used. Bearer tokens keep working as they are.
     #[uniffi::constructor(default(listener = None))]
@@ -136,17 +136,17 @@ impl Session {
         self.run(self.access_token_task()).await
     }
 
-    /// After the server answered 401 to `rejected_access_token`: a newer token. Refreshes
+    /// After the server answered 401 to the rejected access token: a newer token. Refreshes
     /// at most once per token generation; if the token was already replaced, returns
     /// the current one without refreshing.
     pub async fn refresh_after_unauthorized(&self, rejected_access_token: String) -> Result<String, SessionError> {
         self.run(self.refresh_after_unauthorized_task(rejected_access_token)).await
     }
 
-    /// Waits for the store read that `Session::new` started (bounded by
-    /// `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
+    /// Waits for the store read the session started when it was made (bounded by
+    /// the store timeout) and returns the state then: `Active` for a user who signed in
     /// before, `Locked` when the store could not be read. It never reads the store again
-    /// itself; the next call that needs the tokens does. Ask `needs_sign_in()` of it
+    /// itself; the next call that needs the tokens does. Ask `needsSignIn()` of it
     /// before showing a login screen: `Locked` is not signed out.
     pub async fn restored_state(&self) -> SessionState {
         let engine = Arc::clone(&self.engine);

@@ -24,9 +24,9 @@ pub struct TokenLease {
     pub access_token: String,
     /// Which token this is in the session's history of tokens.
     pub generation: u64,
-    /// Which session handed it out, for `refreshkit_token_lease_is_current`.
+    /// Which session handed it out, for the quick check that a lease is still current.
     pub session_id: u64,
-    /// A DPoP-bound token: every request needs its own headers from `token_headers_for`
+    /// A DPoP-bound token: every request needs its own headers from `tokenHeadersFor`
     /// (a proof is made for one request), so headers must not be reused.
     pub needs_proof: bool,
 }
@@ -55,7 +55,7 @@ impl fmt::Display for TokenLease {
 
 #[uniffi::export]
 impl Session {
-    /// `access_token_blocking`, with what `refreshkit_token_lease_is_current` needs to
+    /// `accessTokenBlocking`, with what `refreshkit_token_lease_is_current` needs to
     /// tell, cheaply, whether the token may still be sent.
     pub fn access_token_lease_blocking(&self) -> Result<TokenLease, SessionError> {
         let session_id = self.lease_id().get_or_register(self.engine());
@@ -63,7 +63,7 @@ impl Session {
         Ok(self.lease(&current, session_id))
     }
 
-    /// `access_token_lease_blocking` for async callers (a coroutine that may be
+    /// `accessTokenLeaseBlocking` for async callers (a coroutine that may be
     /// cancelled while a refresh is due).
     pub async fn access_token_lease(&self) -> Result<TokenLease, SessionError> {
         let session_id = self.lease_id().get_or_register(self.engine());

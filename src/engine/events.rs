@@ -9,7 +9,7 @@ use crate::types::error::{CallbackError, ExpiryReason};
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 /// Something that happened to the session, for the app's listener.
 pub enum SessionEvent {
-    /// `sign_in` saved the tokens; the session is active.
+    /// `signIn` saved the tokens; the session is active.
     SignedIn,
     /// New tokens were issued (or adopted from the store) and saved.
     Refreshed,
@@ -37,7 +37,7 @@ pub enum SessionEvent {
         /// What the store said.
         detail: String,
     },
-    /// `sign_out` cleared the store; nobody is signed in.
+    /// `signOut` cleared the store; nobody is signed in.
     SignedOut,
 }
 

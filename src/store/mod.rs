@@ -23,7 +23,7 @@ use crate::types::tokens::Tokens;
 /// session's async methods, or the call waits out the store timeout.
 #[uniffi::export(with_foreign)]
 pub trait TokenStore: Send + Sync {
-    /// The saved tokens, `None` when nobody is signed in. Fail with `StoreError::Locked`
+    /// The saved tokens, or nothing (null / nil) when nobody is signed in. Fail with `StoreError::Locked`
     /// (Kotlin `StoreException.Locked`, Swift `StoreError.locked`) when the store cannot be
     /// read now: the session then stays as it was (`Locked`, which does not need sign-in).
     fn load(&self) -> Result<Option<Tokens>, StoreError>;
@@ -32,7 +32,7 @@ pub trait TokenStore: Send + Sync {
     /// Removes the saved tokens.
     fn clear(&self) -> Result<(), StoreError>;
     /// The lock that processes sharing this store take around a refresh (see
-    /// `file_refresh_lock`), or `None`: then only one process may use the store, or two
+    /// `fileRefreshLock`), or nothing (null / nil): then only one process may use the store, or two
     /// may refresh at once and spend one refresh token twice.
     fn refresh_lock(&self) -> Option<Arc<dyn RefreshLock>>;
 }

@@ -19,7 +19,7 @@ use crate::types::error::StoreError;
 /// A lock shared by every process (and `Session`) that uses one token store.
 #[uniffi::export(with_foreign)]
 pub trait RefreshLock: Send + Sync {
-    /// Waits up to `timeout_ms` for the lock. True when this caller now holds it; false
+    /// Waits up to `timeoutMs` milliseconds for the lock. True when this caller now holds it; false
     /// when another holder kept it all that time.
     fn acquire(&self, timeout_ms: u64) -> Result<bool, StoreError>;
     /// Gives the lock up.

@@ -33,7 +33,7 @@ pub struct HttpRequest {
     #[uniffi(default)]
     pub body: Option<Vec<u8>>,
     /// This request's own bound, queueing and sending included, in place of the
-    /// session's `request_timeout_ms` (like OkHttp's `callTimeout`).
+    /// session's request timeout (like OkHttp's `callTimeout`).
     #[uniffi(default)]
     pub timeout_ms: Option<u64>,
 }
@@ -57,7 +57,7 @@ pub struct HttpResponse {
     pub status: u16,
     /// The response headers whose values are text.
     pub headers: Vec<HttpHeader>,
-    /// The body, at most `max_response_bytes`.
+    /// The body, at most the session's `maxResponseBytes` (10 MiB by default).
     pub body: Vec<u8>,
 }
 

@@ -3,7 +3,7 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 /// Where the session stands.
 pub enum SessionState {
-    /// The store is being read, just after `Session::new`; `restored_state()` waits for it.
+    /// The store is being read, just after the session was made; `restoredState()` waits for it.
     Loading,
     /// Nobody is signed in.
     SignedOut,
