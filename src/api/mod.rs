@@ -6,4 +6,5 @@ pub(crate) mod config;
 pub(crate) mod layer_dpop;
 pub(crate) mod rules;
 pub(crate) mod session;
+pub(crate) mod step_up;
 pub(crate) mod token_lease;

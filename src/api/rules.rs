@@ -37,7 +37,9 @@ impl Session {
     }
 
     /// Whether an answer to a request that carried the token means the token expired:
-    /// one of `expired_statuses`, or a body matching `expired_body_rule`.
+    /// one of `expired_statuses`, or a body matching `expired_body_rule`. It sees no
+    /// headers: ask `answer_means` for an answer with `WWW-Authenticate`, which may be a
+    /// step-up challenge instead.
     pub fn is_expired_response(&self, status: u16, body: Vec<u8>) -> bool {
         self.engine().settings.means_expired(status, &body)
     }
