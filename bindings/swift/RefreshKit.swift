@@ -1382,7 +1382,7 @@ public protocol SessionProtocol: AnyObject, Sendable {
     /**
      * What the answer to a request to `url` that carried the token means. A DPoP session
      * learns the server's nonce and clock from every answer given to it here; a proof
-     * the server refused is never an expired token.
+     * the server refused, or a step-up challenge, is never an expired token.
      */
     func answerMeans(url: String, status: UInt16, headers: [HttpHeader], body: Data)  -> AnswerMeaning
     
@@ -1402,7 +1402,9 @@ public protocol SessionProtocol: AnyObject, Sendable {
     
     /**
      * Whether an answer to a request that carried the token means the token expired:
-     * one of `expired_statuses`, or a body matching `expired_body_rule`.
+     * one of `expired_statuses`, or a body matching `expired_body_rule`. It sees no
+     * headers: ask `answer_means` for an answer with `WWW-Authenticate`, which may be a
+     * step-up challenge instead.
      */
     func isExpiredResponse(status: UInt16, body: Data)  -> Bool
     
@@ -1594,7 +1596,7 @@ public static func withDpop(config: SessionConfig, store: TokenStore, dpopKey: D
     /**
      * What the answer to a request to `url` that carried the token means. A DPoP session
      * learns the server's nonce and clock from every answer given to it here; a proof
-     * the server refused is never an expired token.
+     * the server refused, or a step-up challenge, is never an expired token.
      */
 open func answerMeans(url: String, status: UInt16, headers: [HttpHeader], body: Data) -> AnswerMeaning  {
     return try!  FfiConverterTypeAnswerMeaning_lift(try! rustCall() {
@@ -1647,7 +1649,9 @@ open func expiryReadsBody() -> Bool  {
     
     /**
      * Whether an answer to a request that carried the token means the token expired:
-     * one of `expired_statuses`, or a body matching `expired_body_rule`.
+     * one of `expired_statuses`, or a body matching `expired_body_rule`. It sees no
+     * headers: ask `answer_means` for an answer with `WWW-Authenticate`, which may be a
+     * step-up challenge instead.
      */
 open func isExpiredResponse(status: UInt16, body: Data) -> Bool  {
     return try!  FfiConverterBool.lift(try! rustCall() {
@@ -3267,6 +3271,101 @@ public func FfiConverterTypeSessionMetrics_lower(_ value: SessionMetrics) -> Rus
 
 
 /**
+ * A resource server's `WWW-Authenticate` challenge asking for a step-up login: pass its
+ * parameters to the authorization request of the app's login (`acr_values`, `max_age`,
+ * `scope`), then `sign_in` with the tokens it gives.
+ */
+public struct StepUpChallenge: Equatable, Hashable {
+    /**
+     * What the server wants.
+     */
+    public var reason: StepUpReason
+    /**
+     * The authentication context classes to ask for, space-separated, like
+     * `urn:example:mfa` (RFC 9470 `acr_values`).
+     */
+    public var acrValues: String?
+    /**
+     * The most seconds since the user last authenticated that the server accepts (RFC
+     * 9470 `max_age`).
+     */
+    public var maxAge: UInt64?
+    /**
+     * The scope the request needs, space-separated (RFC 6750 `scope`).
+     */
+    public var scope: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What the server wants.
+         */reason: StepUpReason, 
+        /**
+         * The authentication context classes to ask for, space-separated, like
+         * `urn:example:mfa` (RFC 9470 `acr_values`).
+         */acrValues: String?, 
+        /**
+         * The most seconds since the user last authenticated that the server accepts (RFC
+         * 9470 `max_age`).
+         */maxAge: UInt64?, 
+        /**
+         * The scope the request needs, space-separated (RFC 6750 `scope`).
+         */scope: String?) {
+        self.reason = reason
+        self.acrValues = acrValues
+        self.maxAge = maxAge
+        self.scope = scope
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StepUpChallenge: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStepUpChallenge: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StepUpChallenge {
+        return
+            try StepUpChallenge(
+                reason: FfiConverterTypeStepUpReason.read(from: &buf), 
+                acrValues: FfiConverterOptionString.read(from: &buf), 
+                maxAge: FfiConverterOptionUInt64.read(from: &buf), 
+                scope: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StepUpChallenge, into buf: inout [UInt8]) {
+        FfiConverterTypeStepUpReason.write(value.reason, into: &buf)
+        FfiConverterOptionString.write(value.acrValues, into: &buf)
+        FfiConverterOptionUInt64.write(value.maxAge, into: &buf)
+        FfiConverterOptionString.write(value.scope, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStepUpChallenge_lift(_ buf: RustBuffer) throws -> StepUpChallenge {
+    return try FfiConverterTypeStepUpChallenge.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStepUpChallenge_lower(_ value: StepUpChallenge) -> RustBuffer {
+    return FfiConverterTypeStepUpChallenge.lower(value)
+}
+
+
+/**
  * The access token and what identifies it. `Debug`, Kotlin's `toString()` and Swift's
  * `description` never show the token.
  */
@@ -3538,6 +3637,11 @@ public enum AnswerMeaning: Equatable, Hashable {
      * nonce, its clock): send once more, same token, with new `token_headers_for`.
      */
     case newProof
+    /**
+     * The server wants a step-up login (`parse_step_up_challenge` reads what it asks
+     * for): hand the answer over, refresh nothing, send nothing again.
+     */
+    case stepUp
 
 
 
@@ -3565,6 +3669,8 @@ public struct FfiConverterTypeAnswerMeaning: FfiConverterRustBuffer {
         
         case 3: return .newProof
         
+        case 4: return .stepUp
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -3583,6 +3689,10 @@ public struct FfiConverterTypeAnswerMeaning: FfiConverterRustBuffer {
         
         case .newProof:
             writeInt(&buf, Int32(3))
+        
+        
+        case .stepUp:
+            writeInt(&buf, Int32(4))
         
         }
     }
@@ -4218,6 +4328,17 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * What went wrong.
          */detail: String
     )
+    /**
+     * The resource server wants a step-up login (RFC 9470 `insufficient_user_authentication`,
+     * RFC 6750 `insufficient_scope`): run the app's login with the challenge's parameters,
+     * then `sign_in` with its tokens. Nothing was refreshed; the tokens and the session
+     * stay as they are.
+     */
+    case stepUpRequired(
+        /**
+         * What the server asked for.
+         */challenge: StepUpChallenge
+    )
 
     
     /**
@@ -4305,6 +4426,9 @@ public struct FfiConverterTypeSessionError: FfiConverterRustBuffer {
         case 15: return .internal(
             detail: try FfiConverterString.read(from: &buf)
             )
+        case 16: return .stepUpRequired(
+            challenge: try FfiConverterTypeStepUpChallenge.read(from: &buf)
+            )
 
          default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4385,6 +4509,11 @@ public struct FfiConverterTypeSessionError: FfiConverterRustBuffer {
         case let .internal(detail):
             writeInt(&buf, Int32(15))
             FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .stepUpRequired(challenge):
+            writeInt(&buf, Int32(16))
+            FfiConverterTypeStepUpChallenge.write(challenge, into: &buf)
             
         }
     }
@@ -4692,6 +4821,82 @@ public func FfiConverterTypeSessionState_lower(_ value: SessionState) -> RustBuf
 
 
 /**
+ * Why a resource server wants a step-up login: the `error` of its challenge.
+ */
+
+public enum StepUpReason: Equatable, Hashable {
+    
+    /**
+     * `insufficient_user_authentication` (RFC 9470): the user must authenticate again,
+     * more strongly (`acr_values`) or more recently (`max_age`).
+     */
+    case insufficientUserAuthentication
+    /**
+     * `insufficient_scope` (RFC 6750): the token lacks a scope the request needs (`scope`).
+     */
+    case insufficientScope
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension StepUpReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStepUpReason: FfiConverterRustBuffer {
+    typealias SwiftType = StepUpReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StepUpReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .insufficientUserAuthentication
+        
+        case 2: return .insufficientScope
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: StepUpReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .insufficientUserAuthentication:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .insufficientScope:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStepUpReason_lift(_ buf: RustBuffer) throws -> StepUpReason {
+    return try FfiConverterTypeStepUpReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStepUpReason_lower(_ value: StepUpReason) -> RustBuffer {
+    return FfiConverterTypeStepUpReason.lower(value)
+}
+
+
+
+/**
  * An error thrown by the app's `TokenStore`.
  */
 public 
@@ -4978,6 +5183,30 @@ fileprivate struct FfiConverterOptionTypeHttpHeader: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeStepUpChallenge: FfiConverterRustBuffer {
+    typealias SwiftType = StepUpChallenge?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeStepUpChallenge.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeStepUpChallenge.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeTokens: FfiConverterRustBuffer {
     typealias SwiftType = Tokens?
 
@@ -5213,6 +5442,22 @@ public func defaultSessionConfig(baseUrl: String) -> SessionConfig  {
 })
 }
 /**
+ * The step-up login a resource server asks for in an answer (its `status` and
+ * `headers`): a 401 or 403 whose Bearer or DPoP challenge in `WWW-Authenticate` says
+ * `insufficient_user_authentication` (RFC 9470) or `insufficient_scope` (RFC 6750).
+ * `None` for any other answer. `execute` reads it itself and fails with
+ * `StepUpRequired`.
+ */
+public func parseStepUpChallenge(status: UInt16, headers: [HttpHeader]) -> StepUpChallenge?  {
+    return try!  FfiConverterOptionTypeStepUpChallenge.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_func_parse_step_up_challenge(
+        FfiConverterUInt16.lower(status),
+        FfiConverterSequenceTypeHttpHeader.lower(headers),uniffiCallStatus
+    )
+})
+}
+/**
  * A new P-256 key in memory, for tests and Linux (`SoftwareDpopKey`).
  */
 public func softwareDpopKey() -> DpopKey  {
@@ -5268,6 +5513,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_func_default_session_config() != 53019) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_refreshkit_checksum_func_parse_step_up_challenge() != 16037) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_refreshkit_checksum_func_software_dpop_key() != 15910) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5277,7 +5525,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_func_file_refresh_lock() != 35045) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_answer_means() != 35414) {
+    if (uniffi_refreshkit_checksum_method_session_answer_means() != 57102) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_token_headers_for() != 49644) {
@@ -5286,7 +5534,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_session_expiry_reads_body() != 615) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_is_expired_response() != 57101) {
+    if (uniffi_refreshkit_checksum_method_session_is_expired_response() != 5548) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_may_receive_token() != 41725) {

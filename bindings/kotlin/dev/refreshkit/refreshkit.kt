@@ -824,6 +824,8 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_refreshkit_checksum_func_default_session_config(
     ): Int
+    external fun uniffi_refreshkit_checksum_func_parse_step_up_challenge(
+    ): Int
     external fun uniffi_refreshkit_checksum_func_software_dpop_key(
     ): Int
     external fun uniffi_refreshkit_checksum_func_install_logger(
@@ -1041,6 +1043,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_func_default_session_config(`baseUrl`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_func_parse_step_up_challenge(`status`: Short,`headers`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_func_software_dpop_key(uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_refreshkit_fn_func_install_logger(`logger`: Long,`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1169,6 +1173,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_func_default_session_config() and 0xFFFF) != 53019) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_refreshkit_checksum_func_parse_step_up_challenge() and 0xFFFF) != 16037) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_refreshkit_checksum_func_software_dpop_key() and 0xFFFF) != 15910) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1187,7 +1194,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking() and 0xFFFF) != 2300) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_answer_means() and 0xFFFF) != 35414) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_answer_means() and 0xFFFF) != 57102) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_token_headers_for() and 0xFFFF) != 49644) {
@@ -1199,7 +1206,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_session_expiry_reads_body() and 0xFFFF) != 615) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_is_expired_response() and 0xFFFF) != 57101) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_is_expired_response() and 0xFFFF) != 5548) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_may_receive_token() and 0xFFFF) != 41725) {
@@ -2919,7 +2926,7 @@ public interface SessionInterface {
     /**
      * What the answer to a request to `url` that carried the token means. A DPoP session
      * learns the server's nonce and clock from every answer given to it here; a proof
-     * the server refused is never an expired token.
+     * the server refused, or a step-up challenge, is never an expired token.
      */
     fun `answerMeans`(`url`: kotlin.String, `status`: kotlin.UShort, `headers`: List<HttpHeader>, `body`: kotlin.ByteArray): AnswerMeaning
     
@@ -2944,7 +2951,9 @@ public interface SessionInterface {
     
     /**
      * Whether an answer to a request that carried the token means the token expired:
-     * one of `expired_statuses`, or a body matching `expired_body_rule`.
+     * one of `expired_statuses`, or a body matching `expired_body_rule`. It sees no
+     * headers: ask `answer_means` for an answer with `WWW-Authenticate`, which may be a
+     * step-up challenge instead.
      */
     fun `isExpiredResponse`(`status`: kotlin.UShort, `body`: kotlin.ByteArray): kotlin.Boolean
     
@@ -3230,7 +3239,7 @@ open class Session: Disposable, AutoCloseable, SessionInterface
     /**
      * What the answer to a request to `url` that carried the token means. A DPoP session
      * learns the server's nonce and clock from every answer given to it here; a proof
-     * the server refused is never an expired token.
+     * the server refused, or a step-up challenge, is never an expired token.
      */override fun `answerMeans`(`url`: kotlin.String, `status`: kotlin.UShort, `headers`: List<HttpHeader>, `body`: kotlin.ByteArray): AnswerMeaning {
             return FfiConverterTypeAnswerMeaning.lift(
     callWithHandle {
@@ -3318,7 +3327,9 @@ open class Session: Disposable, AutoCloseable, SessionInterface
     
     /**
      * Whether an answer to a request that carried the token means the token expired:
-     * one of `expired_statuses`, or a body matching `expired_body_rule`.
+     * one of `expired_statuses`, or a body matching `expired_body_rule`. It sees no
+     * headers: ask `answer_means` for an answer with `WWW-Authenticate`, which may be a
+     * step-up challenge instead.
      */override fun `isExpiredResponse`(`status`: kotlin.UShort, `body`: kotlin.ByteArray): kotlin.Boolean {
             return FfiConverterBoolean.lift(
     callWithHandle {
@@ -5043,6 +5054,73 @@ public object FfiConverterTypeSessionMetrics: FfiConverterRustBuffer<SessionMetr
 
 
 /**
+ * A resource server's `WWW-Authenticate` challenge asking for a step-up login: pass its
+ * parameters to the authorization request of the app's login (`acr_values`, `max_age`,
+ * `scope`), then `sign_in` with the tokens it gives.
+ */
+data class StepUpChallenge (
+    /**
+     * What the server wants.
+     */
+    var `reason`: StepUpReason
+    , 
+    /**
+     * The authentication context classes to ask for, space-separated, like
+     * `urn:example:mfa` (RFC 9470 `acr_values`).
+     */
+    var `acrValues`: kotlin.String?
+    , 
+    /**
+     * The most seconds since the user last authenticated that the server accepts (RFC
+     * 9470 `max_age`).
+     */
+    var `maxAge`: kotlin.ULong?
+    , 
+    /**
+     * The scope the request needs, space-separated (RFC 6750 `scope`).
+     */
+    var `scope`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStepUpChallenge: FfiConverterRustBuffer<StepUpChallenge> {
+    override fun read(buf: ByteBuffer): StepUpChallenge {
+        return StepUpChallenge(
+            FfiConverterTypeStepUpReason.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StepUpChallenge) = (
+            FfiConverterTypeStepUpReason.allocationSize(value.`reason`) +
+            FfiConverterOptionalString.allocationSize(value.`acrValues`) +
+            FfiConverterOptionalULong.allocationSize(value.`maxAge`) +
+            FfiConverterOptionalString.allocationSize(value.`scope`)
+    )
+
+    override fun write(value: StepUpChallenge, buf: ByteBuffer) {
+            FfiConverterTypeStepUpReason.write(value.`reason`, buf)
+            FfiConverterOptionalString.write(value.`acrValues`, buf)
+            FfiConverterOptionalULong.write(value.`maxAge`, buf)
+            FfiConverterOptionalString.write(value.`scope`, buf)
+    }
+}
+
+
+
+/**
  * The access token and what identifies it. `Debug`, Kotlin's `toString()` and Swift's
  * `description` never show the token.
  */
@@ -5227,7 +5305,12 @@ enum class AnswerMeaning {
      * The server refused the DPoP proof, and its answer taught what a new proof needs (a
      * nonce, its clock): send once more, same token, with new `token_headers_for`.
      */
-    NEW_PROOF;
+    NEW_PROOF,
+    /**
+     * The server wants a step-up login (`parse_step_up_challenge` reads what it asks
+     * for): hand the answer over, refresh nothing, send nothing again.
+     */
+    STEP_UP;
 
     
 
@@ -5875,6 +5958,23 @@ sealed class SessionException: kotlin.Exception() {
             get() = toString()
     }
     
+    /**
+     * The resource server wants a step-up login (RFC 9470 `insufficient_user_authentication`,
+     * RFC 6750 `insufficient_scope`): run the app's login with the challenge's parameters,
+     * then `sign_in` with its tokens. Nothing was refreshed; the tokens and the session
+     * stay as they are.
+     */
+    class StepUpRequired(
+        
+        /**
+         * What the server asked for.
+         */
+        val `challenge`: StepUpChallenge
+        ) : SessionException() {
+        override val message
+            get() = toString()
+    }
+    
 
     
         /**
@@ -5950,6 +6050,9 @@ public object FfiConverterTypeSessionError : FfiConverterRustBuffer<SessionExcep
                 )
             15 -> SessionException.Internal(
                 FfiConverterString.read(buf),
+                )
+            16 -> SessionException.StepUpRequired(
+                FfiConverterTypeStepUpChallenge.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
@@ -6027,6 +6130,11 @@ public object FfiConverterTypeSessionError : FfiConverterRustBuffer<SessionExcep
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
             )
+            is SessionException.StepUpRequired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterTypeStepUpChallenge.allocationSize(value.`challenge`)
+            )
         }
     }
 
@@ -6100,6 +6208,11 @@ public object FfiConverterTypeSessionError : FfiConverterRustBuffer<SessionExcep
             is SessionException.Internal -> {
                 buf.putInt(15)
                 FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is SessionException.StepUpRequired -> {
+                buf.putInt(16)
+                FfiConverterTypeStepUpChallenge.write(value.`challenge`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -6394,6 +6507,50 @@ public object FfiConverterTypeSessionState: FfiConverterRustBuffer<SessionState>
     override fun allocationSize(value: SessionState) = 4UL
 
     override fun write(value: SessionState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why a resource server wants a step-up login: the `error` of its challenge.
+ */
+
+enum class StepUpReason {
+    
+    /**
+     * `insufficient_user_authentication` (RFC 9470): the user must authenticate again,
+     * more strongly (`acr_values`) or more recently (`max_age`).
+     */
+    INSUFFICIENT_USER_AUTHENTICATION,
+    /**
+     * `insufficient_scope` (RFC 6750): the token lacks a scope the request needs (`scope`).
+     */
+    INSUFFICIENT_SCOPE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStepUpReason: FfiConverterRustBuffer<StepUpReason> {
+    override fun read(buf: ByteBuffer) = try {
+        StepUpReason.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: StepUpReason) = 4UL
+
+    override fun write(value: StepUpReason, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -6751,6 +6908,38 @@ public object FfiConverterOptionalTypeHttpHeader: FfiConverterRustBuffer<HttpHea
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeStepUpChallenge: FfiConverterRustBuffer<StepUpChallenge?> {
+    override fun read(buf: ByteBuffer): StepUpChallenge? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeStepUpChallenge.read(buf)
+    }
+
+    override fun allocationSize(value: StepUpChallenge?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeStepUpChallenge.allocationSize(value)
+        }
+    }
+
+    override fun write(value: StepUpChallenge?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeStepUpChallenge.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeTokens: FfiConverterRustBuffer<Tokens?> {
     override fun read(buf: ByteBuffer): Tokens? {
         if (buf.get().toInt() == 0) {
@@ -6981,6 +7170,25 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
     
         
         FfiConverterString.lower(`baseUrl`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The step-up login a resource server asks for in an answer (its `status` and
+         * `headers`): a 401 or 403 whose Bearer or DPoP challenge in `WWW-Authenticate` says
+         * `insufficient_user_authentication` (RFC 9470) or `insufficient_scope` (RFC 6750).
+         * `None` for any other answer. `execute` reads it itself and fails with
+         * `StepUpRequired`.
+         */ fun `parseStepUpChallenge`(`status`: kotlin.UShort, `headers`: List<HttpHeader>): StepUpChallenge? {
+            return FfiConverterOptionalTypeStepUpChallenge.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_func_parse_step_up_challenge(
+    
+        
+        FfiConverterUShort.lower(`status`),
+        FfiConverterSequenceTypeHttpHeader.lower(`headers`),_status)
 }
     )
     }
