@@ -72,7 +72,10 @@ mod tests {
 
     #[test]
     fn a_challenge_after_others_in_any_field_is_found() {
-        let fields = [r#"Basic realm="x""#, r#"Bearer realm="api", DPoP algs="ES256", error="insufficient_scope", scope="read write""#];
+        let fields = [
+            r#"Basic realm="x""#,
+            r#"Bearer realm="api", DPoP algs="ES256", error="insufficient_scope", scope="read write""#,
+        ];
         let found = read(403, &fields).unwrap();
         assert_eq!((found.reason, found.scope.as_deref()), (StepUpReason::InsufficientScope, Some("read write")));
     }

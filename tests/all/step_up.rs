@@ -13,8 +13,7 @@ use reqwest::Url;
 
 use crate::helpers::{session_with, AuthServer, MemoryStore};
 
-const STRONGER_LOGIN: &str =
-    r#"Bearer error="insufficient_user_authentication", error_description="MFA needed", acr_values="urn:example:mfa", max_age=300"#;
+const STRONGER_LOGIN: &str = r#"Bearer error="insufficient_user_authentication", error_description="MFA needed", acr_values="urn:example:mfa", max_age=300"#;
 
 async fn signed_in(server: &AuthServer) -> (Arc<Session>, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::default());
@@ -85,7 +84,8 @@ async fn insufficient_scope_in_a_403_or_a_401_fails_with_step_up_required_and_th
 async fn a_step_up_challenge_after_other_challenges_and_fields_is_found() {
     let server = AuthServer::start();
     let (session, _) = signed_in(&server).await;
-    let fields = [r#"Basic realm="api""#, r#"Newauth, DPoP algs="ES256", error="insufficient_user_authentication", max_age=0"#];
+    let fields =
+        [r#"Basic realm="api""#, r#"Newauth, DPoP algs="ES256", error="insufficient_user_authentication", max_age=0"#];
 
     let result = session.execute(HttpRequest::get(challenge_url(&server, 401, &fields))).await;
 
@@ -145,6 +145,9 @@ async fn a_layer_is_told_a_step_up_answer_is_no_expired_token_and_reads_its_chal
     let challenge = refreshkit::parse_step_up_challenge(status, headers).unwrap();
     assert_eq!((challenge.acr_values.as_deref(), challenge.max_age), (Some("urn:example:mfa"), Some(300)));
     let plain = vec![HttpHeader { name: "WWW-Authenticate".into(), value: r#"Bearer error="invalid_token""#.into() }];
-    assert_eq!(session.answer_means("http://127.0.0.1/".into(), 401, plain.clone(), Vec::new()), AnswerMeaning::Expired);
+    assert_eq!(
+        session.answer_means("http://127.0.0.1/".into(), 401, plain.clone(), Vec::new()),
+        AnswerMeaning::Expired
+    );
     assert_eq!(refreshkit::parse_step_up_challenge(401, plain), None);
 }
