@@ -1,7 +1,7 @@
 //! A resource server's step-up challenge (RFC 9470 section 3, RFC 6750 section 3.1):
 //! a 401 or 403 whose Bearer or DPoP challenge says `insufficient_user_authentication`
-//! or `insufficient_scope`. It is no expired token: the token is the user's, the login
-//! behind it is not enough.
+//! or `insufficient_scope`. It is no expired token: the server took the token, and wants
+//! more of the login (or the grant) behind it.
 
 use crate::net::challenge::{challenges, Challenge};
 use crate::types::http::{HttpHeader, HttpResponse};

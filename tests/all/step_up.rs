@@ -7,7 +7,8 @@
 use std::sync::Arc;
 
 use refreshkit::{
-    AnswerMeaning, HttpHeader, HttpRequest, Session, SessionError, SessionState, StepUpChallenge, StepUpReason,
+    software_dpop_key, AnswerMeaning, HttpHeader, HttpRequest, Session, SessionConfig, SessionError, SessionState,
+    StepUpChallenge, StepUpReason,
 };
 use reqwest::Url;
 
@@ -150,4 +151,24 @@ async fn a_layer_is_told_a_step_up_answer_is_no_expired_token_and_reads_its_chal
         AnswerMeaning::Expired
     );
     assert_eq!(refreshkit::parse_step_up_challenge(401, plain), None);
+}
+
+/// A DPoP-bound request first meets the resource's nonce (a refused proof, made again),
+/// then the step-up challenge, in a `DPoP` challenge (RFC 9449 section 7.1). Fails when
+/// the step-up is looked for in Bearer challenges only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dpop_bound_request_asked_for_a_step_up_after_a_nonce_fails_with_step_up_required() {
+    let server = AuthServer::start_with(&["--dpop-nonce"]);
+    let store = Arc::new(MemoryStore::default());
+    let session = Session::with_dpop(SessionConfig::new(server.base_url()), store, software_dpop_key(), None).unwrap();
+    session.sign_in(server.login_with_proof(&session).await).await.unwrap();
+    let field = r#"DPoP algs="ES256", error="insufficient_user_authentication", acr_values="urn:example:mfa""#;
+    server.post_json("/control/dpop-rotate-nonce", serde_json::Value::Null).await;
+
+    let result = session.execute(HttpRequest::get(challenge_url(&server, 401, &[field]))).await;
+
+    assert_eq!(result, Err(step_up(StepUpReason::InsufficientUserAuthentication, Some("urn:example:mfa"), None, None)));
+    assert_eq!(server.stat("resource_nonce_challenges").await, 1, "the resource's nonce, learnt once");
+    assert_eq!(server.stat("refresh_requests").await, 0);
+    assert_eq!(server.stat("step_up_challenges").await, 1);
 }
