@@ -28,9 +28,10 @@ pub fn jwt_expiry(token: &str) {
     let _ = crate::types::jwt::expiry_of(token);
 }
 
-/// `WWW-Authenticate` fields, one a line.
+/// `WWW-Authenticate` fields, one a line: their challenges, and a step-up among them.
 pub fn www_authenticate(fields: &str) {
     let _ = crate::net::challenge::challenges(fields.split('\n'));
+    let _ = crate::net::step_up::step_up_challenge(401, fields.split('\n'));
 }
 
 /// The "expired" body rule against a response body.

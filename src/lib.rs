@@ -51,6 +51,7 @@ mod types;
 pub use api::config::{default_session_config, SessionConfig};
 pub use api::layer_dpop::AnswerMeaning;
 pub use api::session::{Session, SessionMetrics};
+pub use api::step_up::parse_step_up_challenge;
 pub use api::token_lease::{refreshkit_token_lease_is_current, TokenLease};
 pub use api::token_response::tokens_from_token_response;
 pub use dpop::key::{software_dpop_key, DpopKey, DpopKeyError, SoftwareDpopKey};
@@ -63,6 +64,7 @@ pub use store::TokenStore;
 pub use types::error::{CallbackError, ExpiryReason, SessionError, StoreError};
 pub use types::http::{HttpHeader, HttpRequest, HttpResponse};
 pub use types::state::SessionState;
+pub use types::step_up::{StepUpChallenge, StepUpReason};
 pub use types::tokens::Tokens;
 
 uniffi::setup_scaffolding!();

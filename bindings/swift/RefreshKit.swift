@@ -1125,7 +1125,7 @@ public func FfiConverterTypeLogger_lower(_ value: Logger) -> UInt64 {
 public protocol RefreshLock: AnyObject, Sendable {
     
     /**
-     * Waits up to `timeout_ms` for the lock. True when this caller now holds it; false
+     * Waits up to `timeoutMs` milliseconds for the lock. True when this caller now holds it; false
      * when another holder kept it all that time.
      */
     func acquire(timeoutMs: UInt64) throws  -> Bool
@@ -1193,7 +1193,7 @@ open class RefreshLockImpl: RefreshLock, @unchecked Sendable {
 
     
     /**
-     * Waits up to `timeout_ms` for the lock. True when this caller now holds it; false
+     * Waits up to `timeoutMs` milliseconds for the lock. True when this caller now holds it; false
      * when another holder kept it all that time.
      */
 open func acquire(timeoutMs: UInt64)throws  -> Bool  {
@@ -1382,7 +1382,7 @@ public protocol SessionProtocol: AnyObject, Sendable {
     /**
      * What the answer to a request to `url` that carried the token means. A DPoP session
      * learns the server's nonce and clock from every answer given to it here; a proof
-     * the server refused is never an expired token.
+     * the server refused, or a step-up challenge, is never an expired token.
      */
     func answerMeans(url: String, status: UInt16, headers: [HttpHeader], body: Data)  -> AnswerMeaning
     
@@ -1395,27 +1395,29 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func tokenHeadersFor(method: String, url: String, accessToken: String) async throws  -> [HttpHeader]
     
     /**
-     * Whether `is_expired_response` looks at the body (an `expired_body_rule` is set):
+     * Whether `isExpiredResponse` looks at the body (an `expiredBodyRule` is set):
      * when false, layers need not read the body to decide.
      */
     func expiryReadsBody()  -> Bool
     
     /**
      * Whether an answer to a request that carried the token means the token expired:
-     * one of `expired_statuses`, or a body matching `expired_body_rule`.
+     * one of `expiredStatuses`, or a body matching `expiredBodyRule`. It sees no
+     * headers: ask `answerMeans` for an answer with `WWW-Authenticate`, which may be a
+     * step-up challenge instead.
      */
     func isExpiredResponse(status: UInt16, body: Data)  -> Bool
     
     /**
      * Whether a request to `url` may carry the token: a token host, over https (or plain
-     * http only to loopback, unless `allow_insecure_http`). Cheap; no token is fetched.
+     * http only to loopback, unless `allowInsecureHttp`). Cheap; no token is fetched.
      */
     func mayReceiveToken(url: String)  -> Bool
     
     /**
-     * The header carrying `access_token` for a request to `url`, or `None` when `url`
+     * The header carrying `access_token` for a request to `url`, or nothing (null / nil) when `url`
      * may not receive the token: another host, plain `http://` off loopback (unless
-     * `allow_insecure_http`), a scheme other than http(s), or a value no header can carry.
+     * `allowInsecureHttp`), a scheme other than http(s), or a value no header can carry.
      * Ask it for every hop of a redirect too.
      */
     func tokenHeaderFor(url: String, accessToken: String)  -> HttpHeader?
@@ -1453,17 +1455,17 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func metrics()  -> SessionMetrics
     
     /**
-     * After the server answered 401 to `rejected_access_token`: a newer token. Refreshes
+     * After the server answered 401 to the rejected access token: a newer token. Refreshes
      * at most once per token generation; if the token was already replaced, returns
      * the current one without refreshing.
      */
     func refreshAfterUnauthorized(rejectedAccessToken: String) async throws  -> String
     
     /**
-     * Waits for the store read that `Session::new` started (bounded by
-     * `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
+     * Waits for the store read the session started when it was made (bounded by
+     * the store timeout) and returns the state then: `Active` for a user who signed in
      * before, `Locked` when the store could not be read. It never reads the store again
-     * itself; the next call that needs the tokens does. Ask `needs_sign_in()` of it
+     * itself; the next call that needs the tokens does. Ask `needsSignIn()` of it
      * before showing a login screen: `Locked` is not signed out.
      */
     func restoredState() async  -> SessionState
@@ -1492,7 +1494,7 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func state()  -> SessionState
     
     /**
-     * `access_token_lease_blocking` for async callers (a coroutine that may be
+     * `accessTokenLeaseBlocking` for async callers (a coroutine that may be
      * cancelled while a refresh is due).
      */
     func accessTokenLease() async throws  -> TokenLease
@@ -1546,7 +1548,7 @@ open class Session: SessionProtocol, @unchecked Sendable {
      * Builds a session and starts reading the store in the background, so a user who
      * signed in before is signed in again. Never reads the store on the calling thread:
      * safe on the main thread. `state()` is `Loading` until the read ends; every call
-     * waits for it (bounded by `store_timeout_ms`), and `restored_state()` says how it
+     * waits for it (bounded by the store timeout), and `restoredState()` says how it
      * ended.
      */
 public convenience init(config: SessionConfig, store: TokenStore, listener: SessionListener? = nil)throws  {
@@ -1573,7 +1575,7 @@ public convenience init(config: SessionConfig, store: TokenStore, listener: Sess
 
     
     /**
-     * A session whose tokens are bound to `dpop_key` (DPoP, RFC 9449): the refresh call
+     * A session whose tokens are bound to the DPoP key (RFC 9449): the refresh call
      * and every request with a token of type `DPoP` carry a proof signed by the key,
      * and a server's nonce is learnt and used. Bearer tokens keep working as they are.
      */
@@ -1594,7 +1596,7 @@ public static func withDpop(config: SessionConfig, store: TokenStore, dpopKey: D
     /**
      * What the answer to a request to `url` that carried the token means. A DPoP session
      * learns the server's nonce and clock from every answer given to it here; a proof
-     * the server refused is never an expired token.
+     * the server refused, or a step-up challenge, is never an expired token.
      */
 open func answerMeans(url: String, status: UInt16, headers: [HttpHeader], body: Data) -> AnswerMeaning  {
     return try!  FfiConverterTypeAnswerMeaning_lift(try! rustCall() {
@@ -1633,7 +1635,7 @@ open func tokenHeadersFor(method: String, url: String, accessToken: String)async
 }
     
     /**
-     * Whether `is_expired_response` looks at the body (an `expired_body_rule` is set):
+     * Whether `isExpiredResponse` looks at the body (an `expiredBodyRule` is set):
      * when false, layers need not read the body to decide.
      */
 open func expiryReadsBody() -> Bool  {
@@ -1647,7 +1649,9 @@ open func expiryReadsBody() -> Bool  {
     
     /**
      * Whether an answer to a request that carried the token means the token expired:
-     * one of `expired_statuses`, or a body matching `expired_body_rule`.
+     * one of `expiredStatuses`, or a body matching `expiredBodyRule`. It sees no
+     * headers: ask `answerMeans` for an answer with `WWW-Authenticate`, which may be a
+     * step-up challenge instead.
      */
 open func isExpiredResponse(status: UInt16, body: Data) -> Bool  {
     return try!  FfiConverterBool.lift(try! rustCall() {
@@ -1662,7 +1666,7 @@ open func isExpiredResponse(status: UInt16, body: Data) -> Bool  {
     
     /**
      * Whether a request to `url` may carry the token: a token host, over https (or plain
-     * http only to loopback, unless `allow_insecure_http`). Cheap; no token is fetched.
+     * http only to loopback, unless `allowInsecureHttp`). Cheap; no token is fetched.
      */
 open func mayReceiveToken(url: String) -> Bool  {
     return try!  FfiConverterBool.lift(try! rustCall() {
@@ -1675,9 +1679,9 @@ open func mayReceiveToken(url: String) -> Bool  {
 }
     
     /**
-     * The header carrying `access_token` for a request to `url`, or `None` when `url`
+     * The header carrying `access_token` for a request to `url`, or nothing (null / nil) when `url`
      * may not receive the token: another host, plain `http://` off loopback (unless
-     * `allow_insecure_http`), a scheme other than http(s), or a value no header can carry.
+     * `allowInsecureHttp`), a scheme other than http(s), or a value no header can carry.
      * Ask it for every hop of a redirect too.
      */
 open func tokenHeaderFor(url: String, accessToken: String) -> HttpHeader?  {
@@ -1783,7 +1787,7 @@ open func metrics() -> SessionMetrics  {
 }
     
     /**
-     * After the server answered 401 to `rejected_access_token`: a newer token. Refreshes
+     * After the server answered 401 to the rejected access token: a newer token. Refreshes
      * at most once per token generation; if the token was already replaced, returns
      * the current one without refreshing.
      */
@@ -1805,10 +1809,10 @@ open func refreshAfterUnauthorized(rejectedAccessToken: String)async throws  -> 
 }
     
     /**
-     * Waits for the store read that `Session::new` started (bounded by
-     * `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
+     * Waits for the store read the session started when it was made (bounded by
+     * the store timeout) and returns the state then: `Active` for a user who signed in
      * before, `Locked` when the store could not be read. It never reads the store again
-     * itself; the next call that needs the tokens does. Ask `needs_sign_in()` of it
+     * itself; the next call that needs the tokens does. Ask `needsSignIn()` of it
      * before showing a login screen: `Locked` is not signed out.
      */
 open func restoredState()async  -> SessionState  {
@@ -1890,7 +1894,7 @@ open func state() -> SessionState  {
 }
     
     /**
-     * `access_token_lease_blocking` for async callers (a coroutine that may be
+     * `accessTokenLeaseBlocking` for async callers (a coroutine that may be
      * cancelled while a refresh is due).
      */
 open func accessTokenLease()async throws  -> TokenLease  {
@@ -2182,7 +2186,7 @@ public func FfiConverterTypeSessionListener_lower(_ value: SessionListener) -> U
 public protocol TokenStore: AnyObject, Sendable {
     
     /**
-     * The saved tokens, `None` when nobody is signed in. Fail with `StoreError::Locked`
+     * The saved tokens, or nothing (null / nil) when nobody is signed in. Fail with `StoreError::Locked`
      * (Kotlin `StoreException.locked`, Swift `StoreError.locked`) when the store cannot be
      * read now: the session then stays as it was (`Locked`, which does not need sign-in).
      */
@@ -2200,7 +2204,7 @@ public protocol TokenStore: AnyObject, Sendable {
     
     /**
      * The lock that processes sharing this store take around a refresh (see
-     * `file_refresh_lock`), or `None`: then only one process may use the store, or two
+     * `fileRefreshLock`), or nothing (null / nil): then only one process may use the store, or two
      * may refresh at once and spend one refresh token twice.
      */
     func refreshLock()  -> RefreshLock?
@@ -2266,7 +2270,7 @@ open class TokenStoreImpl: TokenStore, @unchecked Sendable {
 
     
     /**
-     * The saved tokens, `None` when nobody is signed in. Fail with `StoreError::Locked`
+     * The saved tokens, or nothing (null / nil) when nobody is signed in. Fail with `StoreError::Locked`
      * (Kotlin `StoreException.locked`, Swift `StoreError.locked`) when the store cannot be
      * read now: the session then stays as it was (`Locked`, which does not need sign-in).
      */
@@ -2304,7 +2308,7 @@ open func clear()throws   {try rustCallWithError(FfiConverterTypeStoreError_lift
     
     /**
      * The lock that processes sharing this store take around a refresh (see
-     * `file_refresh_lock`), or `None`: then only one process may use the store, or two
+     * `fileRefreshLock`), or nothing (null / nil): then only one process may use the store, or two
      * may refresh at once and spend one refresh token twice.
      */
 open func refreshLock() -> RefreshLock?  {
@@ -2675,7 +2679,7 @@ public struct HttpRequest: Equatable, Hashable {
     public var body: Data?
     /**
      * This request's own bound, queueing and sending included, in place of the
-     * session's `request_timeout_ms` (like OkHttp's `callTimeout`).
+     * session's request timeout (like OkHttp's `callTimeout`).
      */
     public var timeoutMs: UInt64?
 
@@ -2696,7 +2700,7 @@ public struct HttpRequest: Equatable, Hashable {
          */body: Data? = nil, 
         /**
          * This request's own bound, queueing and sending included, in place of the
-         * session's `request_timeout_ms` (like OkHttp's `callTimeout`).
+         * session's request timeout (like OkHttp's `callTimeout`).
          */timeoutMs: UInt64? = nil) {
         self.method = method
         self.url = url
@@ -2767,7 +2771,7 @@ public struct HttpResponse: Equatable, Hashable {
      */
     public var headers: [HttpHeader]
     /**
-     * The body, at most `max_response_bytes`.
+     * The body, at most the session's `maxResponseBytes` (10 MiB by default).
      */
     public var body: Data
 
@@ -2781,7 +2785,7 @@ public struct HttpResponse: Equatable, Hashable {
          * The response headers whose values are text.
          */headers: [HttpHeader], 
         /**
-         * The body, at most `max_response_bytes`.
+         * The body, at most the session's `maxResponseBytes` (10 MiB by default).
          */body: Data) {
         self.status = status
         self.headers = headers
@@ -3173,7 +3177,7 @@ public struct SessionMetrics: Equatable, Hashable {
      */
     public var waitingForRefresh: UInt64
     /**
-     * Requests waiting right now for a place among the `max_concurrent_requests` on
+     * Requests waiting right now for a place among the `maxConcurrentRequests` on
      * the wire.
      */
     public var waitingForTheWire: UInt64
@@ -3201,7 +3205,7 @@ public struct SessionMetrics: Equatable, Hashable {
          * Calls waiting for a refresh right now.
          */waitingForRefresh: UInt64, 
         /**
-         * Requests waiting right now for a place among the `max_concurrent_requests` on
+         * Requests waiting right now for a place among the `maxConcurrentRequests` on
          * the wire.
          */waitingForTheWire: UInt64) {
         self.requests = requests
@@ -3267,6 +3271,101 @@ public func FfiConverterTypeSessionMetrics_lower(_ value: SessionMetrics) -> Rus
 
 
 /**
+ * A resource server's `WWW-Authenticate` challenge asking for a step-up login: pass its
+ * parameters to the authorization request of the app's login (`acr_values`, `max_age`,
+ * `scope`), then `sign_in` with the tokens it gives.
+ */
+public struct StepUpChallenge: Equatable, Hashable {
+    /**
+     * What the server wants.
+     */
+    public var reason: StepUpReason
+    /**
+     * The authentication context classes to ask for, space-separated, like
+     * `urn:example:mfa` (RFC 9470 `acr_values`).
+     */
+    public var acrValues: String?
+    /**
+     * The most seconds since the user last authenticated that the server accepts (RFC
+     * 9470 `max_age`).
+     */
+    public var maxAge: UInt64?
+    /**
+     * The scope the request needs, space-separated (RFC 6750 `scope`).
+     */
+    public var scope: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What the server wants.
+         */reason: StepUpReason, 
+        /**
+         * The authentication context classes to ask for, space-separated, like
+         * `urn:example:mfa` (RFC 9470 `acr_values`).
+         */acrValues: String?, 
+        /**
+         * The most seconds since the user last authenticated that the server accepts (RFC
+         * 9470 `max_age`).
+         */maxAge: UInt64?, 
+        /**
+         * The scope the request needs, space-separated (RFC 6750 `scope`).
+         */scope: String?) {
+        self.reason = reason
+        self.acrValues = acrValues
+        self.maxAge = maxAge
+        self.scope = scope
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StepUpChallenge: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStepUpChallenge: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StepUpChallenge {
+        return
+            try StepUpChallenge(
+                reason: FfiConverterTypeStepUpReason.read(from: &buf), 
+                acrValues: FfiConverterOptionString.read(from: &buf), 
+                maxAge: FfiConverterOptionUInt64.read(from: &buf), 
+                scope: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StepUpChallenge, into buf: inout [UInt8]) {
+        FfiConverterTypeStepUpReason.write(value.reason, into: &buf)
+        FfiConverterOptionString.write(value.acrValues, into: &buf)
+        FfiConverterOptionUInt64.write(value.maxAge, into: &buf)
+        FfiConverterOptionString.write(value.scope, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStepUpChallenge_lift(_ buf: RustBuffer) throws -> StepUpChallenge {
+    return try FfiConverterTypeStepUpChallenge.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStepUpChallenge_lower(_ value: StepUpChallenge) -> RustBuffer {
+    return FfiConverterTypeStepUpChallenge.lower(value)
+}
+
+
+/**
  * The access token and what identifies it. Printing it (`Debug`, Kotlin's `toString()`, Swift's
  * `description`) never shows the token.
  */
@@ -3280,11 +3379,11 @@ public struct TokenLease: Equatable, Hashable, CustomDebugStringConvertible, Cus
      */
     public var generation: UInt64
     /**
-     * Which session handed it out, for `refreshkit_token_lease_is_current`.
+     * Which session handed it out, for the quick check that a lease is still current.
      */
     public var sessionId: UInt64
     /**
-     * A DPoP-bound token: every request needs its own headers from `token_headers_for`
+     * A DPoP-bound token: every request needs its own headers from `tokenHeadersFor`
      * (a proof is made for one request), so headers must not be reused.
      */
     public var needsProof: Bool
@@ -3299,10 +3398,10 @@ public struct TokenLease: Equatable, Hashable, CustomDebugStringConvertible, Cus
          * Which token this is in the session's history of tokens.
          */generation: UInt64, 
         /**
-         * Which session handed it out, for `refreshkit_token_lease_is_current`.
+         * Which session handed it out, for the quick check that a lease is still current.
          */sessionId: UInt64, 
         /**
-         * A DPoP-bound token: every request needs its own headers from `token_headers_for`
+         * A DPoP-bound token: every request needs its own headers from `tokenHeadersFor`
          * (a proof is made for one request), so headers must not be reused.
          */needsProof: Bool) {
         self.accessToken = accessToken
@@ -3538,6 +3637,11 @@ public enum AnswerMeaning: Equatable, Hashable {
      * nonce, its clock): send once more, same token, with new `token_headers_for`.
      */
     case newProof
+    /**
+     * The server wants a step-up login (`parse_step_up_challenge` reads what it asks
+     * for): hand the answer over, refresh nothing, send nothing again.
+     */
+    case stepUp
 
 
 
@@ -3565,6 +3669,8 @@ public struct FfiConverterTypeAnswerMeaning: FfiConverterRustBuffer {
         
         case 3: return .newProof
         
+        case 4: return .stepUp
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -3583,6 +3689,10 @@ public struct FfiConverterTypeAnswerMeaning: FfiConverterRustBuffer {
         
         case .newProof:
             writeInt(&buf, Int32(3))
+        
+        
+        case .stepUp:
+            writeInt(&buf, Int32(4))
         
         }
     }
@@ -4218,6 +4328,17 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * What went wrong.
          */detail: String
     )
+    /**
+     * The resource server wants a step-up login (RFC 9470 `insufficient_user_authentication`,
+     * RFC 6750 `insufficient_scope`): run the app's login with the challenge's parameters,
+     * then `sign_in` with its tokens. Nothing was refreshed; the tokens and the session
+     * stay as they are.
+     */
+    case stepUpRequired(
+        /**
+         * What the server asked for.
+         */challenge: StepUpChallenge
+    )
 
     
     /**
@@ -4305,6 +4426,9 @@ public struct FfiConverterTypeSessionError: FfiConverterRustBuffer {
         case 15: return .internal(
             detail: try FfiConverterString.read(from: &buf)
             )
+        case 16: return .stepUpRequired(
+            challenge: try FfiConverterTypeStepUpChallenge.read(from: &buf)
+            )
 
          default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4386,6 +4510,11 @@ public struct FfiConverterTypeSessionError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(15))
             FfiConverterString.write(detail, into: &buf)
             
+        
+        case let .stepUpRequired(challenge):
+            writeInt(&buf, Int32(16))
+            FfiConverterTypeStepUpChallenge.write(challenge, into: &buf)
+            
         }
     }
 }
@@ -4413,7 +4542,7 @@ public func FfiConverterTypeSessionError_lower(_ value: SessionError) -> RustBuf
 public enum SessionEvent: Equatable, Hashable {
     
     /**
-     * `sign_in` saved the tokens; the session is active.
+     * `signIn` saved the tokens; the session is active.
      */
     case signedIn
     /**
@@ -4458,7 +4587,7 @@ public enum SessionEvent: Equatable, Hashable {
          */detail: String
     )
     /**
-     * `sign_out` cleared the store; nobody is signed in.
+     * `signOut` cleared the store; nobody is signed in.
      */
     case signedOut
 
@@ -4568,7 +4697,7 @@ public func FfiConverterTypeSessionEvent_lower(_ value: SessionEvent) -> RustBuf
 public enum SessionState: Equatable, Hashable {
     
     /**
-     * The store is being read, just after `Session::new`; `restored_state()` waits for it.
+     * The store is being read, just after the session was made; `restoredState()` waits for it.
      */
     case loading
     /**
@@ -4687,6 +4816,82 @@ public func FfiConverterTypeSessionState_lift(_ buf: RustBuffer) throws -> Sessi
 #endif
 public func FfiConverterTypeSessionState_lower(_ value: SessionState) -> RustBuffer {
     return FfiConverterTypeSessionState.lower(value)
+}
+
+
+
+/**
+ * Why a resource server wants a step-up login: the `error` of its challenge.
+ */
+
+public enum StepUpReason: Equatable, Hashable {
+    
+    /**
+     * `insufficient_user_authentication` (RFC 9470): the user must authenticate again,
+     * more strongly (`acr_values`) or more recently (`max_age`).
+     */
+    case insufficientUserAuthentication
+    /**
+     * `insufficient_scope` (RFC 6750): the token lacks a scope the request needs (`scope`).
+     */
+    case insufficientScope
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension StepUpReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStepUpReason: FfiConverterRustBuffer {
+    typealias SwiftType = StepUpReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StepUpReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .insufficientUserAuthentication
+        
+        case 2: return .insufficientScope
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: StepUpReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .insufficientUserAuthentication:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .insufficientScope:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStepUpReason_lift(_ buf: RustBuffer) throws -> StepUpReason {
+    return try FfiConverterTypeStepUpReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStepUpReason_lower(_ value: StepUpReason) -> RustBuffer {
+    return FfiConverterTypeStepUpReason.lower(value)
 }
 
 
@@ -4978,6 +5183,30 @@ fileprivate struct FfiConverterOptionTypeHttpHeader: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeStepUpChallenge: FfiConverterRustBuffer {
+    typealias SwiftType = StepUpChallenge?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeStepUpChallenge.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeStepUpChallenge.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeTokens: FfiConverterRustBuffer {
     typealias SwiftType = Tokens?
 
@@ -5213,6 +5442,22 @@ public func defaultSessionConfig(baseUrl: String) -> SessionConfig  {
 })
 }
 /**
+ * The step-up login a resource server asks for in an answer (its `status` and
+ * `headers`): a 401 or 403 whose Bearer or DPoP challenge in `WWW-Authenticate` says
+ * `insufficient_user_authentication` (RFC 9470) or `insufficient_scope` (RFC 6750).
+ * `None` for any other answer. `execute` reads it itself and fails with
+ * `StepUpRequired`.
+ */
+public func parseStepUpChallenge(status: UInt16, headers: [HttpHeader]) -> StepUpChallenge?  {
+    return try!  FfiConverterOptionTypeStepUpChallenge.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_refreshkit_fn_func_parse_step_up_challenge(
+        FfiConverterUInt16.lower(status),
+        FfiConverterSequenceTypeHttpHeader.lower(headers),uniffiCallStatus
+    )
+})
+}
+/**
  * The tokens of a token endpoint's success answer (RFC 6749 section 5.1): `access_token`,
  * `refresh_token`, `expires_in` (a number or a numeric string, counted from now: call
  * this when the answer arrives), `id_token`, `scope` and `token_type`. `body` is the
@@ -5284,6 +5529,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_func_default_session_config() != 53019) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_refreshkit_checksum_func_parse_step_up_challenge() != 16037) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_refreshkit_checksum_func_tokens_from_token_response() != 23111) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5296,22 +5544,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_func_file_refresh_lock() != 35045) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_answer_means() != 35414) {
+    if (uniffi_refreshkit_checksum_method_session_answer_means() != 57102) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_token_headers_for() != 49644) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_expiry_reads_body() != 615) {
+    if (uniffi_refreshkit_checksum_method_session_expiry_reads_body() != 11849) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_is_expired_response() != 57101) {
+    if (uniffi_refreshkit_checksum_method_session_is_expired_response() != 23879) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_may_receive_token() != 41725) {
+    if (uniffi_refreshkit_checksum_method_session_may_receive_token() != 32144) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_token_header_for() != 23397) {
+    if (uniffi_refreshkit_checksum_method_session_token_header_for() != 51941) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_token_header_name() != 18524) {
@@ -5329,10 +5577,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_session_metrics() != 13374) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized() != 26264) {
+    if (uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized() != 50965) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_restored_state() != 24184) {
+    if (uniffi_refreshkit_checksum_method_session_restored_state() != 39044) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_sign_in() != 36526) {
@@ -5344,7 +5592,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_session_state() != 2927) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_access_token_lease() != 30885) {
+    if (uniffi_refreshkit_checksum_method_session_access_token_lease() != 29492) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_dpopkey_public_jwk() != 20546) {
@@ -5359,7 +5607,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_logger_log() != 44904) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_tokenstore_load() != 11580) {
+    if (uniffi_refreshkit_checksum_method_tokenstore_load() != 27386) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_tokenstore_save() != 39973) {
@@ -5368,19 +5616,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_tokenstore_clear() != 7214) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_tokenstore_refresh_lock() != 17696) {
+    if (uniffi_refreshkit_checksum_method_tokenstore_refresh_lock() != 42215) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_refreshlock_acquire() != 40143) {
+    if (uniffi_refreshkit_checksum_method_refreshlock_acquire() != 11579) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_refreshlock_release() != 57577) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_constructor_session_new() != 17394) {
+    if (uniffi_refreshkit_checksum_constructor_session_new() != 65141) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_constructor_session_with_dpop() != 31366) {
+    if (uniffi_refreshkit_checksum_constructor_session_with_dpop() != 47378) {
         return InitializationResult.apiChecksumMismatch
     }
 

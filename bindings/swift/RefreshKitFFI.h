@@ -633,6 +633,11 @@ RustBuffer uniffi_refreshkit_fn_method_tokens_uniffi_trait_display(RustBuffer pt
 RustBuffer uniffi_refreshkit_fn_func_default_session_config(RustBuffer base_url, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_PARSE_STEP_UP_CHALLENGE
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_PARSE_STEP_UP_CHALLENGE
+RustBuffer uniffi_refreshkit_fn_func_parse_step_up_challenge(uint16_t status, RustBuffer headers, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_TOKENS_FROM_TOKEN_RESPONSE
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_FN_FUNC_TOKENS_FROM_TOKEN_RESPONSE
 RustBuffer uniffi_refreshkit_fn_func_tokens_from_token_response(RustBuffer body, RustCallStatus *_Nonnull out_status
@@ -917,6 +922,12 @@ void ffi_refreshkit_rust_future_complete_void(uint64_t handle, RustCallStatus *_
 #ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_FUNC_DEFAULT_SESSION_CONFIG
 #define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_FUNC_DEFAULT_SESSION_CONFIG
 uint16_t uniffi_refreshkit_checksum_func_default_session_config(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_FUNC_PARSE_STEP_UP_CHALLENGE
+#define UNIFFI_FFIDEF_UNIFFI_REFRESHKIT_CHECKSUM_FUNC_PARSE_STEP_UP_CHALLENGE
+uint16_t uniffi_refreshkit_checksum_func_parse_step_up_challenge(void
     
 );
 #endif

@@ -10,6 +10,7 @@ use reqwest::Url;
 use crate::api::session::Session;
 use crate::dpop::state::{resource_refused_proof, NonceFor};
 use crate::foundation::runtime::block_on;
+use crate::net::step_up::step_up_challenge_in;
 use crate::types::error::SessionError;
 use crate::types::http::HttpHeader;
 
@@ -23,6 +24,9 @@ pub enum AnswerMeaning {
     /// The server refused the DPoP proof, and its answer taught what a new proof needs (a
     /// nonce, its clock): send once more, same token, with new `token_headers_for`.
     NewProof,
+    /// The server wants a step-up login (`parse_step_up_challenge` reads what it asks
+    /// for): hand the answer over, refresh nothing, send nothing again.
+    StepUp,
 }
 
 #[uniffi::export]
@@ -54,9 +58,10 @@ impl Session {
 
     /// What the answer to a request to `url` that carried the token means. A DPoP session
     /// learns the server's nonce and clock from every answer given to it here; a proof
-    /// the server refused is never an expired token.
+    /// the server refused, or a step-up challenge, is never an expired token.
     pub fn answer_means(&self, url: String, status: u16, headers: Vec<HttpHeader>, body: Vec<u8>) -> AnswerMeaning {
         let engine = self.engine();
+        let step_up = step_up_challenge_in(status, &headers).is_some();
         let headers = header_map(&headers);
         let learnt = match (&engine.dpop, Url::parse(&url)) {
             (Some(dpop), Ok(url)) => dpop.learn(&url, NonceFor::ResourceServer, &headers, None),
@@ -64,6 +69,9 @@ impl Session {
         };
         if resource_refused_proof(status, &headers) {
             return if learnt { AnswerMeaning::NewProof } else { AnswerMeaning::Served };
+        }
+        if step_up {
+            return AnswerMeaning::StepUp;
         }
         if engine.settings.means_expired(status, &body) {
             AnswerMeaning::Expired

@@ -6,5 +6,6 @@ pub(crate) mod config;
 pub(crate) mod layer_dpop;
 pub(crate) mod rules;
 pub(crate) mod session;
+pub(crate) mod step_up;
 pub(crate) mod token_lease;
 pub(crate) mod token_response;

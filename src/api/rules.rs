@@ -37,7 +37,9 @@ impl Session {
     }
 
     /// Whether an answer to a request that carried the token means the token expired:
-    /// one of `expiredStatuses`, or a body matching `expiredBodyRule`.
+    /// one of `expiredStatuses`, or a body matching `expiredBodyRule`. It sees no
+    /// headers: ask `answerMeans` for an answer with `WWW-Authenticate`, which may be a
+    /// step-up challenge instead.
     pub fn is_expired_response(&self, status: u16, body: Vec<u8>) -> bool {
         self.engine().settings.means_expired(status, &body)
     }

@@ -1,6 +1,7 @@
-//! Sending a request with the session's token: attach, send, detect expiry, wait for
-//! the one refresh, replay once. A replay that fails again goes back to the caller as
-//! it is, so there are no loops; the refresh call never passes through here.
+//! Sending a request with the session's token: attach, send, detect expiry (a step-up
+//! challenge is none), wait for the one refresh, replay once. A replay that fails again
+//! goes back to the caller as it is, so there are no loops; the refresh call never
+//! passes through here.
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ use crate::engine::{bump, Counted, Engine, Need};
 use crate::foundation::clock::Instant;
 use crate::net::redirect;
 use crate::net::redirect::{Hop, MAX_REDIRECTS};
+use crate::net::step_up::step_up_challenge_of;
 use crate::net::wire::WireError;
 use crate::types::error::ExpiryReason;
 use crate::types::error::SessionError;
@@ -41,6 +43,7 @@ impl Engine {
             // A DPoP proof the server did not take says nothing of the token's age.
             return Ok(response);
         }
+        self.step_up(used.generation, &response)?;
         if !self.settings.means_expired(response.status, &response.body) {
             self.served(used.generation);
             return Ok(response);
@@ -49,10 +52,20 @@ impl Engine {
         bump(&self.metrics.replays);
         let need = Need::Replacing(used.generation);
         let (again, replayed) = self.send_with_token(&prepared, need, Some(used.epoch)).await?;
+        self.step_up(again.generation, &replayed)?;
         if !self.settings.means_expired(replayed.status, &replayed.body) {
             self.served(again.generation);
         }
         Ok(replayed)
+    }
+
+    /// A step-up challenge goes to the app as an error it can match: the server took the
+    /// token (so it served) and wants more of the login behind it, which no refresh gives,
+    /// even when its status is one of `expired_statuses`.
+    fn step_up(&self, generation: u64, response: &HttpResponse) -> Result<(), SessionError> {
+        let Some(challenge) = step_up_challenge_of(response) else { return Ok(()) };
+        self.served(generation);
+        Err(SessionError::StepUpRequired { challenge })
     }
 
     /// Waits for a usable token (and so for a refresh), then for a place among the

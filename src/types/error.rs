@@ -1,6 +1,8 @@
 //! The public error is small and says what the app should do; no token ever appears in
 //! its text. Internal failures are mapped to it in one place per source.
 
+use crate::types::step_up::StepUpChallenge;
+
 /// Why the session is over and the user must sign in again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum ExpiryReason {
@@ -111,6 +113,15 @@ pub enum SessionError {
     Internal {
         /// What went wrong.
         detail: String,
+    },
+    /// The resource server wants a step-up login (RFC 9470 `insufficient_user_authentication`,
+    /// RFC 6750 `insufficient_scope`): run the app's login with the challenge's parameters,
+    /// then `sign_in` with its tokens. Nothing was refreshed; the tokens and the session
+    /// stay as they are.
+    #[error("the server wants a step-up login: {}", challenge.reason)]
+    StepUpRequired {
+        /// What the server asked for.
+        challenge: StepUpChallenge,
     },
 }
 

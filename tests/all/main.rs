@@ -27,6 +27,7 @@ mod queue;
 mod secrets;
 mod shared_store;
 mod sign_out;
+mod step_up;
 mod store_order;
 mod stores;
 mod tls;

@@ -21,6 +21,11 @@ import FoundationNetworking
 /// - A proof the server refused (`WWW-Authenticate: DPoP error="use_dpop_nonce"`) whose
 ///   answer taught a nonce or the server's clock is never an expired token: the request
 ///   is sent once more with the same token and a new proof (not a streamed body).
+/// - An answer asking for a step-up login (`WWW-Authenticate: Bearer
+///   error="insufficient_user_authentication"`, RFC 9470, or `error="insufficient_scope"`,
+///   RFC 6750) is no expired token, even as a 401 in `expiredStatuses`: it is returned as
+///   it is, nothing refreshed or sent again, and `HTTPURLResponse.stepUpChallenge` reads
+///   what it asks for.
 /// - Requests the token may not go to are sent exactly as given, with the app's headers.
 /// - Cancelling the calling Task cancels the data task and throws `CancellationError`.
 /// - A background URLSession (`URLSessionConfiguration.background(withIdentifier:)`) is

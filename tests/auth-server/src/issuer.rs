@@ -39,6 +39,8 @@ pub struct Stats {
     pub token_nonce_challenges: u64,
     /// Of those, requests to resources.
     pub resource_nonce_challenges: u64,
+    /// Requests to `/api/challenge` answered with the challenge they asked for.
+    pub step_up_challenges: u64,
 }
 
 struct Access {

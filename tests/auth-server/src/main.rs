@@ -3,6 +3,7 @@
 //!
 //! Usage: auth-server [--port N] [--access-ttl-ms N] [--client-credential S] [--basic-client ID:SECRET] [--opaque-tokens] [--dpop | --dpop-nonce] [--exit-on-stdin-eof]
 
+mod challenge;
 mod chunks;
 mod dpop;
 mod dpop_http;

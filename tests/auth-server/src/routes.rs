@@ -1,5 +1,6 @@
 //! The HTTP surface: login, both refresh protocols, protected resources in both expiry
-//! styles, and control endpoints for tests (faults, counters, forced expiry).
+//! styles (and one asking for a step-up login, challenge.rs), and control endpoints for
+//! tests (faults, counters, forced expiry).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,6 +35,7 @@ pub fn router(state: Shared) -> Router {
         .route("/oauth/token", post(oauth_refresh))
         .route("/app/renewal", post(json_refresh))
         .route("/api/resource", get(api_resource).post(api_resource))
+        .route("/api/challenge", get(crate::challenge::challenge).post(crate::challenge::challenge))
         .route("/app/resource", get(app_resource).post(app_resource))
         .route("/echo", get(echo).post(echo))
         .route("/redirect", get(redirect).post(redirect))
@@ -223,7 +225,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// A protected resource in the OAuth style: 401 once the token has expired. With
 /// `--dpop`, a DPoP-bound token needs the `DPoP` scheme and a proof by its key.
-async fn api_resource(
+pub async fn api_resource(
     State(state): State<Shared>,
     method: Method,
     OriginalUri(uri): OriginalUri,

@@ -824,6 +824,8 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_refreshkit_checksum_func_default_session_config(
     ): Int
+    external fun uniffi_refreshkit_checksum_func_parse_step_up_challenge(
+    ): Int
     external fun uniffi_refreshkit_checksum_func_tokens_from_token_response(
     ): Int
     external fun uniffi_refreshkit_checksum_func_software_dpop_key(
@@ -1043,6 +1045,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_func_default_session_config(`baseUrl`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_func_parse_step_up_challenge(`status`: Short,`headers`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_func_tokens_from_token_response(`body`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_func_software_dpop_key(uniffi_out_err: UniffiRustCallStatus, 
@@ -1173,6 +1177,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_func_default_session_config() and 0xFFFF) != 53019) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_refreshkit_checksum_func_parse_step_up_challenge() and 0xFFFF) != 16037) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_refreshkit_checksum_func_tokens_from_token_response() and 0xFFFF) != 23111) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1185,16 +1192,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_func_file_refresh_lock() and 0xFFFF) != 35045) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_access_token_blocking() and 0xFFFF) != 23716) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_access_token_blocking() and 0xFFFF) != 64745) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_execute_blocking() and 0xFFFF) != 42052) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_execute_blocking() and 0xFFFF) != 48300) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking() and 0xFFFF) != 2300) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking() and 0xFFFF) != 52396) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_answer_means() and 0xFFFF) != 35414) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_answer_means() and 0xFFFF) != 57102) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_token_headers_for() and 0xFFFF) != 49644) {
@@ -1203,16 +1210,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_session_token_headers_for_blocking() and 0xFFFF) != 33174) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_expiry_reads_body() and 0xFFFF) != 615) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_expiry_reads_body() and 0xFFFF) != 11849) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_is_expired_response() and 0xFFFF) != 57101) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_is_expired_response() and 0xFFFF) != 23879) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_may_receive_token() and 0xFFFF) != 41725) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_may_receive_token() and 0xFFFF) != 32144) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_token_header_for() and 0xFFFF) != 23397) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_token_header_for() and 0xFFFF) != 51941) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_token_header_name() and 0xFFFF) != 18524) {
@@ -1230,10 +1237,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_session_metrics() and 0xFFFF) != 13374) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized() and 0xFFFF) != 26264) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized() and 0xFFFF) != 50965) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_restored_state() and 0xFFFF) != 24184) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_restored_state() and 0xFFFF) != 39044) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_sign_in() and 0xFFFF) != 36526) {
@@ -1245,10 +1252,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_session_state() and 0xFFFF) != 2927) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_access_token_lease() and 0xFFFF) != 30885) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_access_token_lease() and 0xFFFF) != 29492) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_access_token_lease_blocking() and 0xFFFF) != 59846) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_access_token_lease_blocking() and 0xFFFF) != 41697) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_dpopkey_public_jwk() and 0xFFFF) != 20546) {
@@ -1263,7 +1270,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_logger_log() and 0xFFFF) != 44904) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_tokenstore_load() and 0xFFFF) != 11580) {
+    if ((lib.uniffi_refreshkit_checksum_method_tokenstore_load() and 0xFFFF) != 27386) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_tokenstore_save() and 0xFFFF) != 39973) {
@@ -1272,19 +1279,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_tokenstore_clear() and 0xFFFF) != 7214) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_tokenstore_refresh_lock() and 0xFFFF) != 17696) {
+    if ((lib.uniffi_refreshkit_checksum_method_tokenstore_refresh_lock() and 0xFFFF) != 42215) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_refreshlock_acquire() and 0xFFFF) != 40143) {
+    if ((lib.uniffi_refreshkit_checksum_method_refreshlock_acquire() and 0xFFFF) != 11579) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_refreshlock_release() and 0xFFFF) != 57577) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_constructor_session_new() and 0xFFFF) != 17394) {
+    if ((lib.uniffi_refreshkit_checksum_constructor_session_new() and 0xFFFF) != 65141) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_constructor_session_with_dpop() and 0xFFFF) != 31366) {
+    if ((lib.uniffi_refreshkit_checksum_constructor_session_with_dpop() and 0xFFFF) != 47378) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -2536,7 +2543,7 @@ public object FfiConverterTypeLogger: FfiConverter<Logger, Long> {
 public interface RefreshLock {
     
     /**
-     * Waits up to `timeout_ms` for the lock. True when this caller now holds it; false
+     * Waits up to `timeoutMs` milliseconds for the lock. True when this caller now holds it; false
      * when another holder kept it all that time.
      */
     fun `acquire`(`timeoutMs`: kotlin.ULong): kotlin.Boolean
@@ -2655,7 +2662,7 @@ open class RefreshLockImpl: Disposable, AutoCloseable, RefreshLock
 
     
     /**
-     * Waits up to `timeout_ms` for the lock. True when this caller now holds it; false
+     * Waits up to `timeoutMs` milliseconds for the lock. True when this caller now holds it; false
      * when another holder kept it all that time.
      */
     @Throws(StoreException::class)override fun `acquire`(`timeoutMs`: kotlin.ULong): kotlin.Boolean {
@@ -2908,25 +2915,25 @@ public object FfiConverterTypeRefreshLock: FfiConverter<RefreshLock, Long> {
 public interface SessionInterface {
     
     /**
-     * `access_token`, blocking the calling thread; returns at once while the token is valid.
+     * `accessToken`, blocking the calling thread; returns at once while the token is valid.
      */
     fun `accessTokenBlocking`(): kotlin.String
     
     /**
      * `execute`, blocking the calling thread until the response or the error. Bounded
-     * by `request_timeout_ms` (and `refresh_timeout_ms` when a refresh is due).
+     * by the request timeout (and the refresh timeout when a refresh is due).
      */
     fun `executeBlocking`(`request`: HttpRequest): HttpResponse
     
     /**
-     * `refresh_after_unauthorized`, blocking the calling thread.
+     * `refreshAfterUnauthorized`, blocking the calling thread.
      */
     fun `refreshAfterUnauthorizedBlocking`(`rejectedAccessToken`: kotlin.String): kotlin.String
     
     /**
      * What the answer to a request to `url` that carried the token means. A DPoP session
      * learns the server's nonce and clock from every answer given to it here; a proof
-     * the server refused is never an expired token.
+     * the server refused, or a step-up challenge, is never an expired token.
      */
     fun `answerMeans`(`url`: kotlin.String, `status`: kotlin.UShort, `headers`: List<HttpHeader>, `body`: kotlin.ByteArray): AnswerMeaning
     
@@ -2944,27 +2951,29 @@ public interface SessionInterface {
     fun `tokenHeadersForBlocking`(`method`: kotlin.String, `url`: kotlin.String, `accessToken`: kotlin.String): List<HttpHeader>
     
     /**
-     * Whether `is_expired_response` looks at the body (an `expired_body_rule` is set):
+     * Whether `isExpiredResponse` looks at the body (an `expiredBodyRule` is set):
      * when false, layers need not read the body to decide.
      */
     fun `expiryReadsBody`(): kotlin.Boolean
     
     /**
      * Whether an answer to a request that carried the token means the token expired:
-     * one of `expired_statuses`, or a body matching `expired_body_rule`.
+     * one of `expiredStatuses`, or a body matching `expiredBodyRule`. It sees no
+     * headers: ask `answerMeans` for an answer with `WWW-Authenticate`, which may be a
+     * step-up challenge instead.
      */
     fun `isExpiredResponse`(`status`: kotlin.UShort, `body`: kotlin.ByteArray): kotlin.Boolean
     
     /**
      * Whether a request to `url` may carry the token: a token host, over https (or plain
-     * http only to loopback, unless `allow_insecure_http`). Cheap; no token is fetched.
+     * http only to loopback, unless `allowInsecureHttp`). Cheap; no token is fetched.
      */
     fun `mayReceiveToken`(`url`: kotlin.String): kotlin.Boolean
     
     /**
-     * The header carrying `access_token` for a request to `url`, or `None` when `url`
+     * The header carrying `access_token` for a request to `url`, or nothing (null / nil) when `url`
      * may not receive the token: another host, plain `http://` off loopback (unless
-     * `allow_insecure_http`), a scheme other than http(s), or a value no header can carry.
+     * `allowInsecureHttp`), a scheme other than http(s), or a value no header can carry.
      * Ask it for every hop of a redirect too.
      */
     fun `tokenHeaderFor`(`url`: kotlin.String, `accessToken`: kotlin.String): HttpHeader?
@@ -3002,17 +3011,17 @@ public interface SessionInterface {
     fun `metrics`(): SessionMetrics
     
     /**
-     * After the server answered 401 to `rejected_access_token`: a newer token. Refreshes
+     * After the server answered 401 to the rejected access token: a newer token. Refreshes
      * at most once per token generation; if the token was already replaced, returns
      * the current one without refreshing.
      */
     suspend fun `refreshAfterUnauthorized`(`rejectedAccessToken`: kotlin.String): kotlin.String
     
     /**
-     * Waits for the store read that `Session::new` started (bounded by
-     * `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
+     * Waits for the store read the session started when it was made (bounded by
+     * the store timeout) and returns the state then: `Active` for a user who signed in
      * before, `Locked` when the store could not be read. It never reads the store again
-     * itself; the next call that needs the tokens does. Ask `needs_sign_in()` of it
+     * itself; the next call that needs the tokens does. Ask `needsSignIn()` of it
      * before showing a login screen: `Locked` is not signed out.
      */
     suspend fun `restoredState`(): SessionState
@@ -3041,13 +3050,13 @@ public interface SessionInterface {
     fun `state`(): SessionState
     
     /**
-     * `access_token_lease_blocking` for async callers (a coroutine that may be
+     * `accessTokenLeaseBlocking` for async callers (a coroutine that may be
      * cancelled while a refresh is due).
      */
     suspend fun `accessTokenLease`(): TokenLease
     
     /**
-     * `access_token_blocking`, with what `refreshkit_token_lease_is_current` needs to
+     * `accessTokenBlocking`, with what `refreshkit_token_lease_is_current` needs to
      * tell, cheaply, whether the token may still be sent.
      */
     fun `accessTokenLeaseBlocking`(): TokenLease
@@ -3088,7 +3097,7 @@ open class Session: Disposable, AutoCloseable, SessionInterface
      * Builds a session and starts reading the store in the background, so a user who
      * signed in before is signed in again. Never reads the store on the calling thread:
      * safe on the main thread. `state()` is `Loading` until the read ends; every call
-     * waits for it (bounded by `store_timeout_ms`), and `restored_state()` says how it
+     * waits for it (bounded by the store timeout), and `restoredState()` says how it
      * ended.
      */
     constructor(`config`: SessionConfig, `store`: TokenStore, `listener`: SessionListener? = null) :
@@ -3181,7 +3190,7 @@ open class Session: Disposable, AutoCloseable, SessionInterface
 
     
     /**
-     * `access_token`, blocking the calling thread; returns at once while the token is valid.
+     * `accessToken`, blocking the calling thread; returns at once while the token is valid.
      */
     @Throws(SessionException::class)override fun `accessTokenBlocking`(): kotlin.String {
             return FfiConverterString.lift(
@@ -3199,7 +3208,7 @@ open class Session: Disposable, AutoCloseable, SessionInterface
     
     /**
      * `execute`, blocking the calling thread until the response or the error. Bounded
-     * by `request_timeout_ms` (and `refresh_timeout_ms` when a refresh is due).
+     * by the request timeout (and the refresh timeout when a refresh is due).
      */
     @Throws(SessionException::class)override fun `executeBlocking`(`request`: HttpRequest): HttpResponse {
             return FfiConverterTypeHttpResponse.lift(
@@ -3217,7 +3226,7 @@ open class Session: Disposable, AutoCloseable, SessionInterface
 
     
     /**
-     * `refresh_after_unauthorized`, blocking the calling thread.
+     * `refreshAfterUnauthorized`, blocking the calling thread.
      */
     @Throws(SessionException::class)override fun `refreshAfterUnauthorizedBlocking`(`rejectedAccessToken`: kotlin.String): kotlin.String {
             return FfiConverterString.lift(
@@ -3237,7 +3246,7 @@ open class Session: Disposable, AutoCloseable, SessionInterface
     /**
      * What the answer to a request to `url` that carried the token means. A DPoP session
      * learns the server's nonce and clock from every answer given to it here; a proof
-     * the server refused is never an expired token.
+     * the server refused, or a step-up challenge, is never an expired token.
      */override fun `answerMeans`(`url`: kotlin.String, `status`: kotlin.UShort, `headers`: List<HttpHeader>, `body`: kotlin.ByteArray): AnswerMeaning {
             return FfiConverterTypeAnswerMeaning.lift(
     callWithHandle {
@@ -3307,7 +3316,7 @@ open class Session: Disposable, AutoCloseable, SessionInterface
 
     
     /**
-     * Whether `is_expired_response` looks at the body (an `expired_body_rule` is set):
+     * Whether `isExpiredResponse` looks at the body (an `expiredBodyRule` is set):
      * when false, layers need not read the body to decide.
      */override fun `expiryReadsBody`(): kotlin.Boolean {
             return FfiConverterBoolean.lift(
@@ -3325,7 +3334,9 @@ open class Session: Disposable, AutoCloseable, SessionInterface
     
     /**
      * Whether an answer to a request that carried the token means the token expired:
-     * one of `expired_statuses`, or a body matching `expired_body_rule`.
+     * one of `expiredStatuses`, or a body matching `expiredBodyRule`. It sees no
+     * headers: ask `answerMeans` for an answer with `WWW-Authenticate`, which may be a
+     * step-up challenge instead.
      */override fun `isExpiredResponse`(`status`: kotlin.UShort, `body`: kotlin.ByteArray): kotlin.Boolean {
             return FfiConverterBoolean.lift(
     callWithHandle {
@@ -3344,7 +3355,7 @@ open class Session: Disposable, AutoCloseable, SessionInterface
     
     /**
      * Whether a request to `url` may carry the token: a token host, over https (or plain
-     * http only to loopback, unless `allow_insecure_http`). Cheap; no token is fetched.
+     * http only to loopback, unless `allowInsecureHttp`). Cheap; no token is fetched.
      */override fun `mayReceiveToken`(`url`: kotlin.String): kotlin.Boolean {
             return FfiConverterBoolean.lift(
     callWithHandle {
@@ -3361,9 +3372,9 @@ open class Session: Disposable, AutoCloseable, SessionInterface
 
     
     /**
-     * The header carrying `access_token` for a request to `url`, or `None` when `url`
+     * The header carrying `access_token` for a request to `url`, or nothing (null / nil) when `url`
      * may not receive the token: another host, plain `http://` off loopback (unless
-     * `allow_insecure_http`), a scheme other than http(s), or a value no header can carry.
+     * `allowInsecureHttp`), a scheme other than http(s), or a value no header can carry.
      * Ask it for every hop of a redirect too.
      */override fun `tokenHeaderFor`(`url`: kotlin.String, `accessToken`: kotlin.String): HttpHeader? {
             return FfiConverterOptionalTypeHttpHeader.lift(
@@ -3497,7 +3508,7 @@ open class Session: Disposable, AutoCloseable, SessionInterface
 
     
     /**
-     * After the server answered 401 to `rejected_access_token`: a newer token. Refreshes
+     * After the server answered 401 to the rejected access token: a newer token. Refreshes
      * at most once per token generation; if the token was already replaced, returns
      * the current one without refreshing.
      */
@@ -3524,10 +3535,10 @@ open class Session: Disposable, AutoCloseable, SessionInterface
 
     
     /**
-     * Waits for the store read that `Session::new` started (bounded by
-     * `store_timeout_ms`) and returns the state then: `Active` for a user who signed in
+     * Waits for the store read the session started when it was made (bounded by
+     * the store timeout) and returns the state then: `Active` for a user who signed in
      * before, `Locked` when the store could not be read. It never reads the store again
-     * itself; the next call that needs the tokens does. Ask `needs_sign_in()` of it
+     * itself; the next call that needs the tokens does. Ask `needsSignIn()` of it
      * before showing a login screen: `Locked` is not signed out.
      */
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -3626,7 +3637,7 @@ open class Session: Disposable, AutoCloseable, SessionInterface
 
     
     /**
-     * `access_token_lease_blocking` for async callers (a coroutine that may be
+     * `accessTokenLeaseBlocking` for async callers (a coroutine that may be
      * cancelled while a refresh is due).
      */
     @Throws(SessionException::class)
@@ -3651,7 +3662,7 @@ open class Session: Disposable, AutoCloseable, SessionInterface
 
     
     /**
-     * `access_token_blocking`, with what `refreshkit_token_lease_is_current` needs to
+     * `accessTokenBlocking`, with what `refreshkit_token_lease_is_current` needs to
      * tell, cheaply, whether the token may still be sent.
      */
     @Throws(SessionException::class)override fun `accessTokenLeaseBlocking`(): TokenLease {
@@ -3676,7 +3687,7 @@ open class Session: Disposable, AutoCloseable, SessionInterface
     companion object {
         
     /**
-     * A session whose tokens are bound to `dpop_key` (DPoP, RFC 9449): the refresh call
+     * A session whose tokens are bound to the DPoP key (RFC 9449): the refresh call
      * and every request with a token of type `DPoP` carry a proof signed by the key,
      * and a server's nonce is learnt and used. Bearer tokens keep working as they are.
      */
@@ -4160,7 +4171,7 @@ public object FfiConverterTypeSessionListener: FfiConverter<SessionListener, Lon
 public interface TokenStore {
     
     /**
-     * The saved tokens, `None` when nobody is signed in. Fail with `StoreError::Locked`
+     * The saved tokens, or nothing (null / nil) when nobody is signed in. Fail with `StoreError::Locked`
      * (Kotlin `StoreException.Locked`, Swift `StoreError.locked`) when the store cannot be
      * read now: the session then stays as it was (`Locked`, which does not need sign-in).
      */
@@ -4178,7 +4189,7 @@ public interface TokenStore {
     
     /**
      * The lock that processes sharing this store take around a refresh (see
-     * `file_refresh_lock`), or `None`: then only one process may use the store, or two
+     * `fileRefreshLock`), or nothing (null / nil): then only one process may use the store, or two
      * may refresh at once and spend one refresh token twice.
      */
     fun `refreshLock`(): RefreshLock?
@@ -4295,7 +4306,7 @@ open class TokenStoreImpl: Disposable, AutoCloseable, TokenStore
 
     
     /**
-     * The saved tokens, `None` when nobody is signed in. Fail with `StoreError::Locked`
+     * The saved tokens, or nothing (null / nil) when nobody is signed in. Fail with `StoreError::Locked`
      * (Kotlin `StoreException.Locked`, Swift `StoreError.locked`) when the store cannot be
      * read now: the session then stays as it was (`Locked`, which does not need sign-in).
      */
@@ -4348,7 +4359,7 @@ open class TokenStoreImpl: Disposable, AutoCloseable, TokenStore
     
     /**
      * The lock that processes sharing this store take around a refresh (see
-     * `file_refresh_lock`), or `None`: then only one process may use the store, or two
+     * `fileRefreshLock`), or nothing (null / nil): then only one process may use the store, or two
      * may refresh at once and spend one refresh token twice.
      */override fun `refreshLock`(): RefreshLock? {
             return FfiConverterOptionalTypeRefreshLock.lift(
@@ -4631,7 +4642,7 @@ data class HttpRequest (
     , 
     /**
      * This request's own bound, queueing and sending included, in place of the
-     * session's `request_timeout_ms` (like OkHttp's `callTimeout`).
+     * session's request timeout (like OkHttp's `callTimeout`).
      */
     var `timeoutMs`: kotlin.ULong? = null 
     
@@ -4692,7 +4703,7 @@ data class HttpResponse (
     var `headers`: List<HttpHeader>
     , 
     /**
-     * The body, at most `max_response_bytes`.
+     * The body, at most the session's `maxResponseBytes` (10 MiB by default).
      */
     var `body`: kotlin.ByteArray
     
@@ -4996,7 +5007,7 @@ data class SessionMetrics (
     var `waitingForRefresh`: kotlin.ULong
     , 
     /**
-     * Requests waiting right now for a place among the `max_concurrent_requests` on
+     * Requests waiting right now for a place among the `maxConcurrentRequests` on
      * the wire.
      */
     var `waitingForTheWire`: kotlin.ULong
@@ -5050,6 +5061,73 @@ public object FfiConverterTypeSessionMetrics: FfiConverterRustBuffer<SessionMetr
 
 
 /**
+ * A resource server's `WWW-Authenticate` challenge asking for a step-up login: pass its
+ * parameters to the authorization request of the app's login (`acr_values`, `max_age`,
+ * `scope`), then `sign_in` with the tokens it gives.
+ */
+data class StepUpChallenge (
+    /**
+     * What the server wants.
+     */
+    var `reason`: StepUpReason
+    , 
+    /**
+     * The authentication context classes to ask for, space-separated, like
+     * `urn:example:mfa` (RFC 9470 `acr_values`).
+     */
+    var `acrValues`: kotlin.String?
+    , 
+    /**
+     * The most seconds since the user last authenticated that the server accepts (RFC
+     * 9470 `max_age`).
+     */
+    var `maxAge`: kotlin.ULong?
+    , 
+    /**
+     * The scope the request needs, space-separated (RFC 6750 `scope`).
+     */
+    var `scope`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStepUpChallenge: FfiConverterRustBuffer<StepUpChallenge> {
+    override fun read(buf: ByteBuffer): StepUpChallenge {
+        return StepUpChallenge(
+            FfiConverterTypeStepUpReason.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StepUpChallenge) = (
+            FfiConverterTypeStepUpReason.allocationSize(value.`reason`) +
+            FfiConverterOptionalString.allocationSize(value.`acrValues`) +
+            FfiConverterOptionalULong.allocationSize(value.`maxAge`) +
+            FfiConverterOptionalString.allocationSize(value.`scope`)
+    )
+
+    override fun write(value: StepUpChallenge, buf: ByteBuffer) {
+            FfiConverterTypeStepUpReason.write(value.`reason`, buf)
+            FfiConverterOptionalString.write(value.`acrValues`, buf)
+            FfiConverterOptionalULong.write(value.`maxAge`, buf)
+            FfiConverterOptionalString.write(value.`scope`, buf)
+    }
+}
+
+
+
+/**
  * The access token and what identifies it. Printing it (`Debug`, Kotlin's `toString()`, Swift's
  * `description`) never shows the token.
  */
@@ -5065,12 +5143,12 @@ data class TokenLease (
     var `generation`: kotlin.ULong
     , 
     /**
-     * Which session handed it out, for `refreshkit_token_lease_is_current`.
+     * Which session handed it out, for the quick check that a lease is still current.
      */
     var `sessionId`: kotlin.ULong
     , 
     /**
-     * A DPoP-bound token: every request needs its own headers from `token_headers_for`
+     * A DPoP-bound token: every request needs its own headers from `tokenHeadersFor`
      * (a proof is made for one request), so headers must not be reused.
      */
     var `needsProof`: kotlin.Boolean
@@ -5234,7 +5312,12 @@ enum class AnswerMeaning {
      * The server refused the DPoP proof, and its answer taught what a new proof needs (a
      * nonce, its clock): send once more, same token, with new `token_headers_for`.
      */
-    NEW_PROOF;
+    NEW_PROOF,
+    /**
+     * The server wants a step-up login (`parse_step_up_challenge` reads what it asks
+     * for): hand the answer over, refresh nothing, send nothing again.
+     */
+    STEP_UP;
 
     
 
@@ -5882,6 +5965,23 @@ sealed class SessionException: kotlin.Exception() {
             get() = toString()
     }
     
+    /**
+     * The resource server wants a step-up login (RFC 9470 `insufficient_user_authentication`,
+     * RFC 6750 `insufficient_scope`): run the app's login with the challenge's parameters,
+     * then `sign_in` with its tokens. Nothing was refreshed; the tokens and the session
+     * stay as they are.
+     */
+    class StepUpRequired(
+        
+        /**
+         * What the server asked for.
+         */
+        val `challenge`: StepUpChallenge
+        ) : SessionException() {
+        override val message
+            get() = toString()
+    }
+    
 
     
         /**
@@ -5957,6 +6057,9 @@ public object FfiConverterTypeSessionError : FfiConverterRustBuffer<SessionExcep
                 )
             15 -> SessionException.Internal(
                 FfiConverterString.read(buf),
+                )
+            16 -> SessionException.StepUpRequired(
+                FfiConverterTypeStepUpChallenge.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
@@ -6034,6 +6137,11 @@ public object FfiConverterTypeSessionError : FfiConverterRustBuffer<SessionExcep
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
             )
+            is SessionException.StepUpRequired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterTypeStepUpChallenge.allocationSize(value.`challenge`)
+            )
         }
     }
 
@@ -6109,6 +6217,11 @@ public object FfiConverterTypeSessionError : FfiConverterRustBuffer<SessionExcep
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
+            is SessionException.StepUpRequired -> {
+                buf.putInt(16)
+                FfiConverterTypeStepUpChallenge.write(value.`challenge`, buf)
+                Unit
+            }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 
@@ -6122,7 +6235,7 @@ public object FfiConverterTypeSessionError : FfiConverterRustBuffer<SessionExcep
 sealed class SessionEvent {
     
     /**
-     * `sign_in` saved the tokens; the session is active.
+     * `signIn` saved the tokens; the session is active.
      */
     object SignedIn : SessionEvent()
     
@@ -6200,7 +6313,7 @@ sealed class SessionEvent {
     }
     
     /**
-     * `sign_out` cleared the store; nobody is signed in.
+     * `signOut` cleared the store; nobody is signed in.
      */
     object SignedOut : SessionEvent()
     
@@ -6341,7 +6454,7 @@ public object FfiConverterTypeSessionEvent : FfiConverterRustBuffer<SessionEvent
 enum class SessionState {
     
     /**
-     * The store is being read, just after `Session::new`; `restored_state()` waits for it.
+     * The store is being read, just after the session was made; `restoredState()` waits for it.
      */
     LOADING,
     /**
@@ -6401,6 +6514,50 @@ public object FfiConverterTypeSessionState: FfiConverterRustBuffer<SessionState>
     override fun allocationSize(value: SessionState) = 4UL
 
     override fun write(value: SessionState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why a resource server wants a step-up login: the `error` of its challenge.
+ */
+
+enum class StepUpReason {
+    
+    /**
+     * `insufficient_user_authentication` (RFC 9470): the user must authenticate again,
+     * more strongly (`acr_values`) or more recently (`max_age`).
+     */
+    INSUFFICIENT_USER_AUTHENTICATION,
+    /**
+     * `insufficient_scope` (RFC 6750): the token lacks a scope the request needs (`scope`).
+     */
+    INSUFFICIENT_SCOPE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStepUpReason: FfiConverterRustBuffer<StepUpReason> {
+    override fun read(buf: ByteBuffer) = try {
+        StepUpReason.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: StepUpReason) = 4UL
+
+    override fun write(value: StepUpReason, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -6758,6 +6915,38 @@ public object FfiConverterOptionalTypeHttpHeader: FfiConverterRustBuffer<HttpHea
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeStepUpChallenge: FfiConverterRustBuffer<StepUpChallenge?> {
+    override fun read(buf: ByteBuffer): StepUpChallenge? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeStepUpChallenge.read(buf)
+    }
+
+    override fun allocationSize(value: StepUpChallenge?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeStepUpChallenge.allocationSize(value)
+        }
+    }
+
+    override fun write(value: StepUpChallenge?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeStepUpChallenge.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeTokens: FfiConverterRustBuffer<Tokens?> {
     override fun read(buf: ByteBuffer): Tokens? {
         if (buf.get().toInt() == 0) {
@@ -6988,6 +7177,25 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
     
         
         FfiConverterString.lower(`baseUrl`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The step-up login a resource server asks for in an answer (its `status` and
+         * `headers`): a 401 or 403 whose Bearer or DPoP challenge in `WWW-Authenticate` says
+         * `insufficient_user_authentication` (RFC 9470) or `insufficient_scope` (RFC 6750).
+         * `None` for any other answer. `execute` reads it itself and fails with
+         * `StepUpRequired`.
+         */ fun `parseStepUpChallenge`(`status`: kotlin.UShort, `headers`: List<HttpHeader>): StepUpChallenge? {
+            return FfiConverterOptionalTypeStepUpChallenge.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_func_parse_step_up_challenge(
+    
+        
+        FfiConverterUShort.lower(`status`),
+        FfiConverterSequenceTypeHttpHeader.lower(`headers`),_status)
 }
     )
     }

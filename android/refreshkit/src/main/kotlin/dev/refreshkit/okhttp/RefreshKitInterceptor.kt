@@ -41,6 +41,11 @@ import okhttp3.internal.connection.RealCall
  * token never went to refreshes nothing. A request whose body is one-shot is never sent
  * again.
  *
+ * An answer asking for a step-up login (`WWW-Authenticate: Bearer
+ * error="insufficient_user_authentication"`, RFC 9470, or `error="insufficient_scope"`,
+ * RFC 6750) is no expired token, even as a 401 in `expiredStatuses`: it is handed over as
+ * it is, nothing refreshed or sent again, and [stepUpChallenge] reads what it asks for.
+ *
  * Every wait in this layer (for a refresh, or for a DPoP proof from a key that takes
  * seconds to sign) ends when the call is cancelled or its `callTimeout` passes; the
  * refresh goes on for the other requests. A dispatcher full of waiting calls cannot starve
@@ -87,7 +92,7 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
             val again = replayable && when (meaning) {
                 AnswerMeaning.NEW_PROOF -> !proofMadeAgain
                 AnswerMeaning.EXPIRED -> !refreshed
-                AnswerMeaning.SERVED -> false
+                AnswerMeaning.SERVED, AnswerMeaning.STEP_UP -> false
             }
             if (!again) return attempt.response
             attempt.response.close()
@@ -143,13 +148,16 @@ class RefreshKitInterceptor(private val session: SessionInterface) : Interceptor
 
     /**
      * What the answer to a hop that carried the token means: the core's reading for a
-     * DPoP-bound token (it learns from each such answer, even one never sent again);
-     * the remembered rules for a Bearer token.
+     * DPoP-bound token (it learns from each such answer, even one never sent again) and
+     * for an answer with a challenge; the remembered rules for a Bearer token.
      */
     private fun meaning(response: Response, lease: TokenLease, replayable: Boolean): AnswerMeaning =
         try {
             when {
                 lease.needsProof -> guarded { rules.meaning(response, readBody = replayable) }
+                // A challenge may ask for a step-up login, which is no expired token: the core reads it.
+                response.headers("WWW-Authenticate").isNotEmpty() ->
+                    guarded { rules.meaning(response, readBody = replayable) }
                 replayable && guarded { rules.isExpired(response) } -> AnswerMeaning.EXPIRED
                 else -> AnswerMeaning.SERVED
             }

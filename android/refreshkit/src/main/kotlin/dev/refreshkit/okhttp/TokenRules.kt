@@ -44,9 +44,10 @@ internal class TokenRules(private val session: SessionInterface) {
     }
 
     /**
-     * What [response] (to a request that carried a DPoP-bound token) means. The core learns
-     * the server's nonce and clock from it, so every such answer is given to it; the body
-     * is read only for a body rule, and only when [readBody].
+     * What [response] (to a request that carried the token) means. The core learns a DPoP
+     * server's nonce and clock from it, so every such answer is given to it, and tells a
+     * step-up challenge from an expired token; the body is read only for a body rule, and
+     * only when [readBody].
      */
     fun meaning(response: Response, readBody: Boolean): AnswerMeaning {
         val headers = response.headers.map { (name, value) -> HttpHeader(name, value) }
