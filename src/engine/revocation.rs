@@ -86,9 +86,9 @@ mod tests {
 
     #[test]
     fn the_refresh_token_is_revoked_and_the_access_token_only_without_one() {
-        let with_refresh = Tokens::new("at".into(), Some("rt".into()), None);
+        let with_refresh = Tokens::new("at", Some("rt".into()), None);
         assert_eq!(token_to_revoke(&with_refresh), ("rt", "refresh_token"));
-        let access_only = Tokens::new("at".into(), None, None);
+        let access_only = Tokens::new("at", None, None);
         assert_eq!(token_to_revoke(&access_only), ("at", "access_token"));
     }
 
