@@ -2990,6 +2990,13 @@ public struct SessionConfig: Equatable, Hashable {
      * `ResponseTooLarge`. 10 MiB by default.
      */
     public var maxResponseBytes: UInt64
+    /**
+     * Path (or absolute URL) of the revocation endpoint (RFC 7009), like
+     * `/oauth/revoke`: `sign_out` then also revokes the refresh token there, in the
+     * background, once the local sign-out is done. `None`: no revocation. Needs the
+     * OAuth 2.0 refresh protocol, whose client authentication it uses.
+     */
+    public var revocationPath: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3050,7 +3057,13 @@ public struct SessionConfig: Equatable, Hashable {
         /**
          * The largest response body `execute` reads; a larger one fails with
          * `ResponseTooLarge`. 10 MiB by default.
-         */maxResponseBytes: UInt64 = UInt64(10485760)) {
+         */maxResponseBytes: UInt64 = UInt64(10485760), 
+        /**
+         * Path (or absolute URL) of the revocation endpoint (RFC 7009), like
+         * `/oauth/revoke`: `sign_out` then also revokes the refresh token there, in the
+         * background, once the local sign-out is done. `None`: no revocation. Needs the
+         * OAuth 2.0 refresh protocol, whose client authentication it uses.
+         */revocationPath: String? = nil) {
         self.baseUrl = baseUrl
         self.refreshPath = refreshPath
         self.requestTimeoutMs = requestTimeoutMs
@@ -3068,6 +3081,7 @@ public struct SessionConfig: Equatable, Hashable {
         self.refreshWindowMs = refreshWindowMs
         self.maxConcurrentRequests = maxConcurrentRequests
         self.maxResponseBytes = maxResponseBytes
+        self.revocationPath = revocationPath
     }
 
     
@@ -3102,7 +3116,8 @@ public struct FfiConverterTypeSessionConfig: FfiConverterRustBuffer {
                 maxRefreshesPerWindow: FfiConverterUInt32.read(from: &buf), 
                 refreshWindowMs: FfiConverterUInt64.read(from: &buf), 
                 maxConcurrentRequests: FfiConverterUInt32.read(from: &buf), 
-                maxResponseBytes: FfiConverterUInt64.read(from: &buf)
+                maxResponseBytes: FfiConverterUInt64.read(from: &buf), 
+                revocationPath: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -3124,6 +3139,7 @@ public struct FfiConverterTypeSessionConfig: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.refreshWindowMs, into: &buf)
         FfiConverterUInt32.write(value.maxConcurrentRequests, into: &buf)
         FfiConverterUInt64.write(value.maxResponseBytes, into: &buf)
+        FfiConverterOptionString.write(value.revocationPath, into: &buf)
     }
 }
 
@@ -4461,6 +4477,16 @@ public enum SessionEvent: Equatable, Hashable {
      * `sign_out` cleared the store; nobody is signed in.
      */
     case signedOut
+    /**
+     * After a sign-out, revoking its tokens at the revocation endpoint (RFC 7009)
+     * failed; the sign-out itself stands. The provider may keep the refresh token valid
+     * until it expires.
+     */
+    case revocationFailed(
+        /**
+         * What failed, never a token.
+         */detail: String
+    )
 
 
 
@@ -4499,6 +4525,9 @@ public struct FfiConverterTypeSessionEvent: FfiConverterRustBuffer {
         )
         
         case 7: return .signedOut
+        
+        case 8: return .revocationFailed(detail: try FfiConverterString.read(from: &buf)
+        )
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4540,6 +4569,11 @@ public struct FfiConverterTypeSessionEvent: FfiConverterRustBuffer {
         case .signedOut:
             writeInt(&buf, Int32(7))
         
+        
+        case let .revocationFailed(detail):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(detail, into: &buf)
+            
         }
     }
 }

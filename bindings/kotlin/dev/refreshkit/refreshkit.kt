@@ -4874,6 +4874,14 @@ data class SessionConfig (
      * `ResponseTooLarge`. 10 MiB by default.
      */
     var `maxResponseBytes`: kotlin.ULong = 10485760uL 
+    , 
+    /**
+     * Path (or absolute URL) of the revocation endpoint (RFC 7009), like
+     * `/oauth/revoke`: `sign_out` then also revokes the refresh token there, in the
+     * background, once the local sign-out is done. `None`: no revocation. Needs the
+     * OAuth 2.0 refresh protocol, whose client authentication it uses.
+     */
+    var `revocationPath`: kotlin.String? = null 
     
 ){
     
@@ -4907,6 +4915,7 @@ public object FfiConverterTypeSessionConfig: FfiConverterRustBuffer<SessionConfi
             FfiConverterULong.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -4927,7 +4936,8 @@ public object FfiConverterTypeSessionConfig: FfiConverterRustBuffer<SessionConfi
             FfiConverterUInt.allocationSize(value.`maxRefreshesPerWindow`) +
             FfiConverterULong.allocationSize(value.`refreshWindowMs`) +
             FfiConverterUInt.allocationSize(value.`maxConcurrentRequests`) +
-            FfiConverterULong.allocationSize(value.`maxResponseBytes`)
+            FfiConverterULong.allocationSize(value.`maxResponseBytes`) +
+            FfiConverterOptionalString.allocationSize(value.`revocationPath`)
     )
 
     override fun write(value: SessionConfig, buf: ByteBuffer) {
@@ -4948,6 +4958,7 @@ public object FfiConverterTypeSessionConfig: FfiConverterRustBuffer<SessionConfi
             FfiConverterULong.write(value.`refreshWindowMs`, buf)
             FfiConverterUInt.write(value.`maxConcurrentRequests`, buf)
             FfiConverterULong.write(value.`maxResponseBytes`, buf)
+            FfiConverterOptionalString.write(value.`revocationPath`, buf)
     }
 }
 
@@ -6198,6 +6209,23 @@ sealed class SessionEvent {
     object SignedOut : SessionEvent()
     
     
+    /**
+     * After a sign-out, revoking its tokens at the revocation endpoint (RFC 7009)
+     * failed; the sign-out itself stands. The provider may keep the refresh token valid
+     * until it expires.
+     */
+    data class RevocationFailed(
+        /**
+         * What failed, never a token.
+         */
+        val `detail`: kotlin.String) : SessionEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
 
     
 
@@ -6230,6 +6258,9 @@ public object FfiConverterTypeSessionEvent : FfiConverterRustBuffer<SessionEvent
                 FfiConverterString.read(buf),
                 )
             7 -> SessionEvent.SignedOut
+            8 -> SessionEvent.RevocationFailed(
+                FfiConverterString.read(buf),
+                )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -6282,6 +6313,13 @@ public object FfiConverterTypeSessionEvent : FfiConverterRustBuffer<SessionEvent
                 4UL
             )
         }
+        is SessionEvent.RevocationFailed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+        }
     }
 
     override fun write(value: SessionEvent, buf: ByteBuffer) {
@@ -6317,6 +6355,11 @@ public object FfiConverterTypeSessionEvent : FfiConverterRustBuffer<SessionEvent
             }
             is SessionEvent.SignedOut -> {
                 buf.putInt(7)
+                Unit
+            }
+            is SessionEvent.RevocationFailed -> {
+                buf.putInt(8)
+                FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
