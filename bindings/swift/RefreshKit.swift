@@ -1482,7 +1482,9 @@ public protocol SessionProtocol: AnyObject, Sendable {
      * Clears the store, then signs out; a refresh still in flight, in this process or
      * another on the same store, never writes its tokens back. If the store fails,
      * nothing changes; a clear that outlives the store timeout and still succeeds signs
-     * out then, with its `SignedOut` event.
+     * out then, with its `SignedOut` event. With a `revocation_path`, the tokens signed
+     * out are then revoked at the provider in the background (RFC 7009): that never
+     * delays or changes this call's result, and a failure comes as `RevocationFailed`.
      */
     func signOut() async throws 
     
@@ -1858,7 +1860,9 @@ open func signIn(tokens: Tokens)async throws   {
      * Clears the store, then signs out; a refresh still in flight, in this process or
      * another on the same store, never writes its tokens back. If the store fails,
      * nothing changes; a clear that outlives the store timeout and still succeeds signs
-     * out then, with its `SignedOut` event.
+     * out then, with its `SignedOut` event. With a `revocation_path`, the tokens signed
+     * out are then revoked at the provider in the background (RFC 7009): that never
+     * delays or changes this call's result, and a failure comes as `RevocationFailed`.
      */
 open func signOut()async throws   {
     return
@@ -5353,7 +5357,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_session_sign_in() != 36526) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_sign_out() != 42789) {
+    if (uniffi_refreshkit_checksum_method_session_sign_out() != 64475) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_state() != 2927) {

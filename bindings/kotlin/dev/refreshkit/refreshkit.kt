@@ -1232,7 +1232,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_session_sign_in() and 0xFFFF) != 36526) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_sign_out() and 0xFFFF) != 42789) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_sign_out() and 0xFFFF) != 64475) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_state() and 0xFFFF) != 2927) {
@@ -3024,7 +3024,9 @@ public interface SessionInterface {
      * Clears the store, then signs out; a refresh still in flight, in this process or
      * another on the same store, never writes its tokens back. If the store fails,
      * nothing changes; a clear that outlives the store timeout and still succeeds signs
-     * out then, with its `SignedOut` event.
+     * out then, with its `SignedOut` event. With a `revocation_path`, the tokens signed
+     * out are then revoked at the provider in the background (RFC 7009): that never
+     * delays or changes this call's result, and a failure comes as `RevocationFailed`.
      */
     suspend fun `signOut`()
     
@@ -3578,7 +3580,9 @@ open class Session: Disposable, AutoCloseable, SessionInterface
      * Clears the store, then signs out; a refresh still in flight, in this process or
      * another on the same store, never writes its tokens back. If the store fails,
      * nothing changes; a clear that outlives the store timeout and still succeeds signs
-     * out then, with its `SignedOut` event.
+     * out then, with its `SignedOut` event. With a `revocation_path`, the tokens signed
+     * out are then revoked at the provider in the background (RFC 7009): that never
+     * delays or changes this call's result, and a failure comes as `RevocationFailed`.
      */
     @Throws(SessionException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
