@@ -1484,7 +1484,9 @@ public protocol SessionProtocol: AnyObject, Sendable {
      * Clears the store, then signs out; a refresh still in flight, in this process or
      * another on the same store, never writes its tokens back. If the store fails,
      * nothing changes; a clear that outlives the store timeout and still succeeds signs
-     * out then, with its `SignedOut` event.
+     * out then, with its `SignedOut` event. With a `revocation_path`, the tokens signed
+     * out are then revoked at the provider in the background (RFC 7009): that never
+     * delays or changes this call's result, and a failure comes as `RevocationFailed`.
      */
     func signOut() async throws 
     
@@ -1862,7 +1864,9 @@ open func signIn(tokens: Tokens)async throws   {
      * Clears the store, then signs out; a refresh still in flight, in this process or
      * another on the same store, never writes its tokens back. If the store fails,
      * nothing changes; a clear that outlives the store timeout and still succeeds signs
-     * out then, with its `SignedOut` event.
+     * out then, with its `SignedOut` event. With a `revocation_path`, the tokens signed
+     * out are then revoked at the provider in the background (RFC 7009): that never
+     * delays or changes this call's result, and a failure comes as `RevocationFailed`.
      */
 open func signOut()async throws   {
     return
@@ -2994,6 +2998,13 @@ public struct SessionConfig: Equatable, Hashable {
      * `ResponseTooLarge`. 10 MiB by default.
      */
     public var maxResponseBytes: UInt64
+    /**
+     * Path (or absolute URL) of the revocation endpoint (RFC 7009), like
+     * `/oauth/revoke`: `sign_out` then also revokes the refresh token there, in the
+     * background, once the local sign-out is done. `None`: no revocation. Needs the
+     * OAuth 2.0 refresh protocol, whose client authentication it uses.
+     */
+    public var revocationPath: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3054,7 +3065,13 @@ public struct SessionConfig: Equatable, Hashable {
         /**
          * The largest response body `execute` reads; a larger one fails with
          * `ResponseTooLarge`. 10 MiB by default.
-         */maxResponseBytes: UInt64 = UInt64(10485760)) {
+         */maxResponseBytes: UInt64 = UInt64(10485760), 
+        /**
+         * Path (or absolute URL) of the revocation endpoint (RFC 7009), like
+         * `/oauth/revoke`: `sign_out` then also revokes the refresh token there, in the
+         * background, once the local sign-out is done. `None`: no revocation. Needs the
+         * OAuth 2.0 refresh protocol, whose client authentication it uses.
+         */revocationPath: String? = nil) {
         self.baseUrl = baseUrl
         self.refreshPath = refreshPath
         self.requestTimeoutMs = requestTimeoutMs
@@ -3072,6 +3089,7 @@ public struct SessionConfig: Equatable, Hashable {
         self.refreshWindowMs = refreshWindowMs
         self.maxConcurrentRequests = maxConcurrentRequests
         self.maxResponseBytes = maxResponseBytes
+        self.revocationPath = revocationPath
     }
 
     
@@ -3106,7 +3124,8 @@ public struct FfiConverterTypeSessionConfig: FfiConverterRustBuffer {
                 maxRefreshesPerWindow: FfiConverterUInt32.read(from: &buf), 
                 refreshWindowMs: FfiConverterUInt64.read(from: &buf), 
                 maxConcurrentRequests: FfiConverterUInt32.read(from: &buf), 
-                maxResponseBytes: FfiConverterUInt64.read(from: &buf)
+                maxResponseBytes: FfiConverterUInt64.read(from: &buf), 
+                revocationPath: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -3128,6 +3147,7 @@ public struct FfiConverterTypeSessionConfig: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.refreshWindowMs, into: &buf)
         FfiConverterUInt32.write(value.maxConcurrentRequests, into: &buf)
         FfiConverterUInt64.write(value.maxResponseBytes, into: &buf)
+        FfiConverterOptionString.write(value.revocationPath, into: &buf)
     }
 }
 
@@ -4590,6 +4610,16 @@ public enum SessionEvent: Equatable, Hashable {
      * `signOut` cleared the store; nobody is signed in.
      */
     case signedOut
+    /**
+     * After a sign-out, revoking its tokens at the revocation endpoint (RFC 7009)
+     * failed; the sign-out itself stands. The provider may keep the refresh token valid
+     * until it expires.
+     */
+    case revocationFailed(
+        /**
+         * What failed, never a token.
+         */detail: String
+    )
 
 
 
@@ -4628,6 +4658,9 @@ public struct FfiConverterTypeSessionEvent: FfiConverterRustBuffer {
         )
         
         case 7: return .signedOut
+        
+        case 8: return .revocationFailed(detail: try FfiConverterString.read(from: &buf)
+        )
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4669,6 +4702,11 @@ public struct FfiConverterTypeSessionEvent: FfiConverterRustBuffer {
         case .signedOut:
             writeInt(&buf, Int32(7))
         
+        
+        case let .revocationFailed(detail):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(detail, into: &buf)
+            
         }
     }
 }
@@ -5586,7 +5624,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_refreshkit_checksum_method_session_sign_in() != 36526) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_refreshkit_checksum_method_session_sign_out() != 42789) {
+    if (uniffi_refreshkit_checksum_method_session_sign_out() != 64475) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_method_session_state() != 2927) {

@@ -68,6 +68,12 @@ pub struct SessionConfig {
     /// `ResponseTooLarge`. 10 MiB by default.
     #[uniffi(default = 10485760)]
     pub max_response_bytes: u64,
+    /// Path (or absolute URL) of the revocation endpoint (RFC 7009), like
+    /// `/oauth/revoke`: `sign_out` then also revokes the refresh token there, in the
+    /// background, once the local sign-out is done. `None`: no revocation. Needs the
+    /// OAuth 2.0 refresh protocol, whose client authentication it uses.
+    #[uniffi(default)]
+    pub revocation_path: Option<String>,
 }
 
 impl SessionConfig {
@@ -91,6 +97,7 @@ impl SessionConfig {
             refresh_window_ms: 30_000,
             max_concurrent_requests: 64,
             max_response_bytes: 10 * 1024 * 1024,
+            revocation_path: None,
         }
     }
 }
@@ -105,6 +112,10 @@ impl SessionConfig {
         let c = self;
         let base_url = Url::parse(&c.base_url).map_err(|e| invalid(format!("base_url: {e}")))?;
         let refresh_url = base_url.join(&c.refresh_path).map_err(|e| invalid(format!("refresh_path: {e}")))?;
+        let revocation_url = match &c.revocation_path {
+            Some(path) => Some(base_url.join(path).map_err(|e| invalid(format!("revocation_path: {e}")))?),
+            None => None,
+        };
         for (name, ms) in [
             ("request_timeout_ms", c.request_timeout_ms),
             ("refresh_timeout_ms", c.refresh_timeout_ms),
@@ -151,6 +162,9 @@ impl SessionConfig {
             for p in [refresh_token_pointer, expires_in_pointer].into_iter().flatten() {
                 check_pointer("refresh/expires pointer", p)?;
             }
+            if revocation_url.is_some() {
+                return Err(invalid("revocation_path needs the OAuth 2.0 refresh protocol (RFC 7009 is OAuth's)"));
+            }
         }
         let base_host = base_url.host_str().ok_or_else(|| invalid("base_url has no host"))?;
         let mut token_hosts: Vec<String> =
@@ -174,6 +188,7 @@ impl SessionConfig {
             refresh_window: Duration::from_millis(c.refresh_window_ms),
             max_concurrent_requests: c.max_concurrent_requests as usize,
             max_response_bytes: c.max_response_bytes,
+            revocation_url,
         };
         if has_userinfo(&settings.base_url) || has_userinfo(&settings.refresh_url) {
             return Err(invalid("base_url and refresh_path must not have a user name or password"));
@@ -182,6 +197,12 @@ impl SessionConfig {
             invalid("base_url must be https:// (plain http:// only on loopback or with allow_insecure_http)")
         })?;
         settings.check_transport(&settings.refresh_url).map_err(|_| invalid("refresh URL must be https://"))?;
+        if let Some(url) = &settings.revocation_url {
+            if has_userinfo(url) {
+                return Err(invalid("revocation_path must not have a user name or password"));
+            }
+            settings.check_transport(url).map_err(|_| invalid("revocation URL must be https://"))?;
+        }
         Ok(settings)
     }
 }

@@ -118,7 +118,9 @@ impl Session {
     /// Clears the store, then signs out; a refresh still in flight, in this process or
     /// another on the same store, never writes its tokens back. If the store fails,
     /// nothing changes; a clear that outlives the store timeout and still succeeds signs
-    /// out then, with its `SignedOut` event.
+    /// out then, with its `SignedOut` event. With a `revocation_path`, the tokens signed
+    /// out are then revoked at the provider in the background (RFC 7009): that never
+    /// delays or changes this call's result, and a failure comes as `RevocationFailed`.
     pub async fn sign_out(&self) -> Result<(), SessionError> {
         let engine = Arc::clone(&self.engine);
         self.run(async move { engine.sign_out().await }).await

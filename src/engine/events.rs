@@ -39,6 +39,13 @@ pub enum SessionEvent {
     },
     /// `signOut` cleared the store; nobody is signed in.
     SignedOut,
+    /// After a sign-out, revoking its tokens at the revocation endpoint (RFC 7009)
+    /// failed; the sign-out itself stands. The provider may keep the refresh token valid
+    /// until it expires.
+    RevocationFailed {
+        /// What failed, never a token.
+        detail: String,
+    },
 }
 
 /// Hears session events. Called on a background thread, one event at a time, in order.

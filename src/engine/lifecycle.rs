@@ -55,14 +55,29 @@ impl Engine {
 
     /// Signs out once the store is cleared. When the store fails, nothing changes: the
     /// user is still signed in (here and at the next launch), and the error says so. A
-    /// clear that lands after the store timeout signs out then, as `sign_in` does.
+    /// clear that lands after the store timeout signs out then, as `sign_in` does. With a
+    /// revocation endpoint, the tokens signed out are then revoked in the background.
     pub async fn sign_out(self: &Arc<Self>) -> Result<(), SessionError> {
         let lock = self.lock_for_decision().await?;
         let _writes = self.store_decisions_in_time().await?;
         let engine = Arc::clone(self);
         let commit = move || {
-            engine.lock().new_epoch(Phase::SignedOut, SessionError::NotSignedIn);
+            let signed_out = {
+                let mut st = engine.lock();
+                let revoking = engine.settings.revocation_url.is_some();
+                let current = match &st.phase {
+                    Phase::Active(ts) if revoking => Some(ts.tokens.clone()),
+                    _ => None,
+                };
+                st.new_epoch(Phase::SignedOut, SessionError::NotSignedIn);
+                current
+            };
             engine.events.emit(SessionEvent::SignedOut);
+            // After the local sign-out, never instead of it: the provider is told in the
+            // background (revocation.rs).
+            if let Some(tokens) = signed_out {
+                engine.revoke_in_background(tokens);
+            }
         };
         self.store.clear(Write { lock: Some(lock), then: Some(Box::new(commit)), ..Write::default() }).await
     }

@@ -7,7 +7,8 @@
 //! `impl Engine` is split by concern: the state and the one freshness decision here;
 //! the refresh and the expiry in refresh.rs (the call itself in protocol.rs); sending
 //! and replaying in execute.rs; the store's first read, sign-in, sign-out and re-saves
-//! in lifecycle.rs; the layers' headers in layer_headers.rs.
+//! in lifecycle.rs (the revocation after a sign-out in revocation.rs); the layers'
+//! headers in layer_headers.rs.
 
 pub(crate) mod events;
 pub(crate) mod execute;
@@ -18,6 +19,7 @@ pub(crate) mod lifecycle;
 pub(crate) mod protocol;
 pub(crate) mod refresh;
 pub(crate) mod request;
+pub(crate) mod revocation;
 pub(crate) mod settings;
 pub(crate) mod token_set;
 

@@ -3,12 +3,13 @@
 
 use std::time::{Duration, SystemTime};
 
+use reqwest::Url;
 use serde_json::Value;
 
 use crate::dpop::key::DpopKeyError;
 use crate::dpop::state::{key_failed, token_endpoint_refused_proof, Dpop, NonceFor, DPOP_ERRORS};
 use crate::engine::settings::{RefreshProtocol, Settings};
-use crate::net::wire::{Wire, WireError};
+use crate::net::wire::{Received, Wire, WireError};
 use crate::types::error::SessionError;
 use crate::types::tokens::{check_usable, Tokens};
 
@@ -43,30 +44,53 @@ pub(crate) async fn refresh(
     refresh_token: &str,
     dpop: Option<&Dpop>,
 ) -> Result<Tokens, RefreshFailure> {
+    let build = |client: &reqwest::Client| {
+        refresh_request(client, settings, refresh_token).timeout(settings.refresh_call_limit())
+    };
+    let within = settings.refresh_call_limit();
+    let (status, _, body) =
+        post_with_proof(wire, &settings.refresh_url, dpop, within, build).await.map_err(|e| match e {
+            PostFailure::Key(DpopKeyError::Gone) => RefreshFailure::KeyGone,
+            PostFailure::Key(other) => RefreshFailure::Transient(key_failed(other)),
+            PostFailure::Wire(WireError::TooLarge) => malformed("the answer is larger than 64 KiB"),
+            PostFailure::Wire(WireError::Failed(e)) => RefreshFailure::Transient(e),
+        })?;
+    parse_answer(&settings.protocol, status, &body, crate::foundation::clock::now())
+}
+
+/// Why a POST to the authorization server got no answer to read.
+pub(crate) enum PostFailure {
+    /// The DPoP key did not sign the proof.
+    Key(DpopKeyError),
+    Wire(WireError),
+}
+
+/// POSTs the request `build` makes to `url`, an authorization server's endpoint (the
+/// refresh, the revocation), and reads its answer (at most 64 KiB). With `dpop`, it
+/// carries a proof signed within `within`; a proof refused for a nonce or a clock the
+/// answer taught gets one more try, with a new proof.
+pub(crate) async fn post_with_proof(
+    wire: &Wire,
+    url: &Url,
+    dpop: Option<&Dpop>,
+    within: Duration,
+    build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+) -> Result<Received, PostFailure> {
     let mut retried = false;
     loop {
-        let client = wire.client().map_err(RefreshFailure::Transient)?;
-        let mut request = refresh_request(&client, settings, refresh_token);
+        let client = wire.client().map_err(|e| PostFailure::Wire(WireError::Failed(e)))?;
+        let mut request = build(&client);
         if let Some(dpop) = dpop {
-            let within = settings.refresh_call_limit();
-            let proof = dpop.proof("POST", &settings.refresh_url, None, within).await.map_err(|e| match e {
-                DpopKeyError::Gone => RefreshFailure::KeyGone,
-                other => RefreshFailure::Transient(key_failed(other)),
-            })?;
-            request = request.header("DPoP", proof);
+            request = request.header("DPoP", dpop.proof("POST", url, None, within).await.map_err(PostFailure::Key)?);
         }
         let sent = crate::foundation::clock::now();
-        let (status, headers, body) = wire.send(request, MAX_ANSWER).await.map_err(|e| match e {
-            WireError::TooLarge => malformed("the answer is larger than 64 KiB"),
-            WireError::Failed(e) => RefreshFailure::Transient(e),
-        })?;
-        let learnt =
-            dpop.is_some_and(|d| d.learn(&settings.refresh_url, NonceFor::AuthorizationServer, &headers, Some(sent)));
+        let (status, headers, body) = wire.send(request, MAX_ANSWER).await.map_err(PostFailure::Wire)?;
+        let learnt = dpop.is_some_and(|d| d.learn(url, NonceFor::AuthorizationServer, &headers, Some(sent)));
         if learnt && !retried && token_endpoint_refused_proof(status, &body) {
             retried = true;
             continue;
         }
-        return parse_answer(&settings.protocol, status, &body, crate::foundation::clock::now());
+        return Ok((status, headers, body));
     }
 }
 
@@ -75,20 +99,11 @@ fn refresh_request(client: &reqwest::Client, settings: &Settings, refresh_token:
     let request = match &settings.protocol {
         RefreshProtocol::OAuth2 { client_id, client_secret, scope, basic_auth } => {
             let mut form: Vec<(&str, &str)> = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
-            // With Basic, the client's credentials go in the header, not the form.
-            let in_form = [("client_id", client_id), ("client_secret", client_secret), ("scope", scope)];
-            for (key, value) in in_form {
-                if let (false, Some(v)) = (*basic_auth && key != "scope", value) {
-                    form.push((key, v));
-                }
+            if let Some(scope) = scope {
+                form.push(("scope", scope));
             }
-            let request = client.post(settings.refresh_url.clone()).form(&form);
-            match (basic_auth, client_id) {
-                (true, Some(id)) => {
-                    request.header(reqwest::header::AUTHORIZATION, basic_credentials(id, client_secret))
-                }
-                _ => request,
-            }
+            let client_auth = ClientAuth { client_id, client_secret, basic_auth: *basic_auth };
+            client_auth.form_post(client, &settings.refresh_url, form)
         }
         RefreshProtocol::Json { refresh_token_field, extra_fields, .. } => {
             let mut body = serde_json::Map::new();
@@ -102,7 +117,52 @@ fn refresh_request(client: &reqwest::Client, settings: &Settings, refresh_token:
                 .body(Value::Object(body).to_string())
         }
     };
-    request.header(reqwest::header::ACCEPT, "application/json").timeout(settings.refresh_call_limit())
+    request.header(reqwest::header::ACCEPT, "application/json")
+}
+
+/// How the app's OAuth client authenticates at the authorization server.
+pub(crate) struct ClientAuth<'a> {
+    pub client_id: &'a Option<String>,
+    pub client_secret: &'a Option<String>,
+    /// HTTP Basic instead of the form.
+    pub basic_auth: bool,
+}
+
+impl<'a> ClientAuth<'a> {
+    /// The client of an OAuth 2.0 protocol; `None` for the JSON one, which has no clients.
+    pub fn of(protocol: &'a RefreshProtocol) -> Option<Self> {
+        match protocol {
+            RefreshProtocol::OAuth2 { client_id, client_secret, basic_auth, .. } => {
+                Some(ClientAuth { client_id, client_secret, basic_auth: *basic_auth })
+            }
+            RefreshProtocol::Json { .. } => None,
+        }
+    }
+
+    /// A form POST of `form` to `url`, authenticated as RFC 6749 section 2.3.1 says:
+    /// `client_id` (and `client_secret`) in the form, or with `basic_auth` in an HTTP
+    /// Basic header. The refresh and the revocation (RFC 7009 section 2.1) both use it.
+    pub fn form_post(
+        &self,
+        client: &reqwest::Client,
+        url: &Url,
+        mut form: Vec<(&'a str, &'a str)>,
+    ) -> reqwest::RequestBuilder {
+        if !self.basic_auth {
+            for (key, value) in [("client_id", self.client_id), ("client_secret", self.client_secret)] {
+                if let Some(value) = value {
+                    form.push((key, value));
+                }
+            }
+        }
+        let request = client.post(url.clone()).form(&form);
+        match (self.basic_auth, self.client_id) {
+            (true, Some(id)) => {
+                request.header(reqwest::header::AUTHORIZATION, basic_credentials(id, self.client_secret))
+            }
+            _ => request,
+        }
+    }
 }
 
 /// Reads the refresh endpoint's answer. Public to the crate for tests and fuzzing.
@@ -206,7 +266,7 @@ fn malformed(detail: &str) -> RefreshFailure {
 }
 
 /// Error codes are echoed into messages; keep them short and printable.
-fn short(code: &str) -> String {
+pub(crate) fn short(code: &str) -> String {
     code.chars().filter(|c| c.is_ascii_graphic()).take(64).collect()
 }
 

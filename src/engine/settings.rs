@@ -100,6 +100,8 @@ pub(crate) struct Settings {
     pub refresh_window: Duration,
     pub max_concurrent_requests: usize,
     pub max_response_bytes: u64,
+    /// Where `sign_out` revokes the refresh token (RFC 7009); `None`: nowhere.
+    pub revocation_url: Option<Url>,
 }
 
 impl Settings {

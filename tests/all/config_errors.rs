@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use refreshkit::{BodyRule, HttpRequest, Session, SessionConfig, SessionError};
+use refreshkit::{BodyRule, HttpRequest, RefreshProtocol, Session, SessionConfig, SessionError};
 
 use crate::helpers::{session_with, AuthServer, MemoryStore};
 
@@ -30,6 +30,29 @@ fn bad_configurations_get_a_typed_error() {
     let mut c = SessionConfig::new("https://example.com");
     c.expired_statuses = Some(vec![99]);
     assert!(invalid_config(c));
+}
+
+#[test]
+fn a_revocation_path_is_checked_like_the_refresh_path_and_needs_oauth() {
+    let revoking_at = |path: &str| {
+        let mut c = SessionConfig::new("https://example.com");
+        c.revocation_path = Some(path.into());
+        c
+    };
+    assert!(build(revoking_at("/oauth/revoke")).is_ok());
+    assert!(build(revoking_at("https://auth.example.com/revoke")).is_ok());
+    assert!(invalid_config(revoking_at("http://example.com/revoke")), "plain http to a remote host");
+    assert!(invalid_config(revoking_at("https://user:pw@example.com/revoke")));
+    assert!(invalid_config(revoking_at("http://[bad")));
+    let mut json = revoking_at("/oauth/revoke");
+    json.refresh_protocol = Some(RefreshProtocol::Json {
+        refresh_token_field: "refreshToken".into(),
+        extra_fields: Default::default(),
+        access_token_pointer: "/token".into(),
+        refresh_token_pointer: None,
+        expires_in_pointer: None,
+    });
+    assert!(invalid_config(json), "RFC 7009 has no JSON dialect");
 }
 
 #[test]

@@ -24,6 +24,7 @@ mod oidc_provider;
 mod proactive;
 mod processes;
 mod queue;
+mod revocation;
 mod secrets;
 mod shared_store;
 mod sign_out;

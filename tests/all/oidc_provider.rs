@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use refreshkit::{
-    software_dpop_key, DpopKey, ExpiryReason, HttpRequest, Session, SessionError, SessionEvent, SessionState, Tokens,
+    software_dpop_key, DpopKey, ExpiryReason, HttpRequest, Session, SessionConfig, SessionError, SessionEvent,
+    SessionState, Tokens,
 };
 use serde_json::Value;
 
@@ -20,9 +21,17 @@ async fn signed_in(
     provider: &OidcProvider,
     key: Arc<dyn DpopKey>,
 ) -> (Arc<Session>, Arc<MemoryStore>, Arc<Recorder>, Tokens) {
+    signed_in_with(provider, provider.config(), key).await
+}
+
+async fn signed_in_with(
+    provider: &OidcProvider,
+    config: SessionConfig,
+    key: Arc<dyn DpopKey>,
+) -> (Arc<Session>, Arc<MemoryStore>, Arc<Recorder>, Tokens) {
     let store = Arc::new(MemoryStore::default());
     let recorder = Arc::new(Recorder::default());
-    let session = Session::with_dpop(provider.config(), store.clone(), key, Some(recorder.clone())).unwrap();
+    let session = Session::with_dpop(config, store.clone(), key, Some(recorder.clone())).unwrap();
     let tokens = provider.log_in(&session).await;
     assert_eq!(tokens.token_type.as_deref(), Some("DPoP"), "the provider bound the tokens to the key");
     assert!(tokens.refresh_token.is_some(), "offline_access gave a refresh token");
@@ -216,4 +225,47 @@ async fn a_grant_revoked_at_oidc_provider_ends_the_dpop_session_after_one_refuse
     recorder
         .wait_until(|events| events.contains(&SessionEvent::Expired { reason: ExpiryReason::RefreshRejected }))
         .await;
+}
+
+/// A refresh at the provider with `tokens`, as a new session over `key` makes it: the new
+/// access token, or why the provider refused.
+async fn refreshed_with(
+    provider: &OidcProvider,
+    tokens: &Tokens,
+    key: Arc<dyn DpopKey>,
+) -> Result<String, SessionError> {
+    let session = Session::with_dpop(provider.config(), Arc::new(MemoryStore::default()), key, None).unwrap();
+    session.sign_in(tokens.clone()).await.unwrap();
+    session.refresh_after_unauthorized(tokens.access_token.clone()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_out_with_a_revocation_path_revokes_at_oidc_provider_and_without_one_the_refresh_token_still_works() {
+    let Some(provider) = OidcProvider::start() else { return };
+    let key = software_dpop_key();
+    let (kept, _, _, kept_tokens) = signed_in(&provider, key.clone()).await;
+    let mut config = provider.config();
+    config.revocation_path = Some("/token/revocation".into());
+    let (revoking, store, recorder, revoked_tokens) = signed_in_with(&provider, config, key.clone()).await;
+
+    kept.sign_out().await.unwrap();
+    revoking.sign_out().await.unwrap();
+    assert_eq!((revoking.state(), store.get()), (SessionState::SignedOut, None));
+    eventually("the provider to revoke", || async { provider.stats().await.contains_key("revocation 200") }).await;
+
+    let before = provider.stats().await;
+    assert_eq!(
+        refreshed_with(&provider, &revoked_tokens, key.clone()).await,
+        Err(SessionError::SessionExpired { reason: ExpiryReason::RefreshRejected }),
+        "the revoked refresh token is refused"
+    );
+    let changed = since(&before, &provider.stats().await);
+    assert_eq!(changed.get("token refresh_token 400 invalid_grant"), Some(&1), "{changed:?}");
+    let fresh = refreshed_with(&provider, &kept_tokens, key).await.expect("the refresh token not revoked still works");
+    assert!(fresh != kept_tokens.access_token);
+    let stats = provider.stats().await;
+    assert_eq!(stats.get("revocation 200"), Some(&1), "one revocation, by the session configured for it: {stats:?}");
+    assert!(stats.keys().all(|k| !k.starts_with("revocation 4")), "{stats:?}");
+    let events = recorder.events.lock().unwrap().clone();
+    assert_eq!(events, vec![SessionEvent::SignedIn, SessionEvent::SignedOut], "no RevocationFailed");
 }

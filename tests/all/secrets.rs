@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use refreshkit::{
     install_logger, software_dpop_key, CallbackError, DpopKey, DpopKeyError, HttpRequest, LogLevel, LogRecord, Logger,
-    RefreshProtocol, Session, SessionConfig, SessionError, SoftwareDpopKey,
+    RefreshProtocol, Session, SessionConfig, SessionError, SessionEvent::RevocationFailed, SoftwareDpopKey,
 };
 use serde_json::json;
 
-use crate::helpers::{session_with, AuthServer, MemoryStore};
+use crate::helpers::{eventually, session_with, AuthServer, MemoryStore};
 
 /// Keeps every line; like an app's logger that shows the session's state beside each
 /// line, it calls the session back, which must not deadlock with a record logged while
@@ -83,6 +83,9 @@ async fn check_logs_debug_output_and_errors() {
     let (dpop_texts, dpop_secrets) = dpop_session_under_the_same_logger().await;
     texts.extend(dpop_texts);
     secrets.extend(dpop_secrets);
+    let (revoking_texts, revoking_secrets) = revocations_under_the_same_logger().await;
+    texts.extend(revoking_texts);
+    secrets.extend(revoking_secrets);
 
     log::logger().flush();
     let lines = capture.lines.lock().unwrap().clone();
@@ -119,6 +122,35 @@ async fn dpop_session_under_the_same_logger() -> (Vec<String>, Vec<String>) {
     let error = session.execute(HttpRequest::get("/api/resource")).await.unwrap_err();
     assert!(matches!(error, SessionError::DpopKey { .. }), "{error:?}");
     let texts = vec![format!("{error} {error:?}"), format!("{:?}", SoftwareDpopKey::generate())];
+    (texts, secrets)
+}
+
+/// Sign-outs that revoke (RFC 7009): one revoked, one refused with 500, one that never
+/// answers in time. Their texts (events) and secrets (the tokens they revoked).
+async fn revocations_under_the_same_logger() -> (Vec<String>, Vec<String>) {
+    let server = AuthServer::start();
+    let (session, recorder) = session_with(&server, Arc::new(MemoryStore::default()), |c| {
+        c.revocation_path = Some("/oauth/revoke".into());
+        c.request_timeout_ms = 500;
+    });
+    let mut secrets = Vec::new();
+    let faults = [None, Some(json!({"kind": "status", "status": 500})), Some(json!({"kind": "delay", "ms": 60_000}))];
+    for (done, fault) in faults.into_iter().enumerate() {
+        let tokens = server.login().await;
+        secrets.extend([tokens.access_token.clone(), tokens.refresh_token.clone().unwrap()]);
+        session.sign_in(tokens).await.unwrap();
+        if let Some(fault) = fault {
+            server.revocation_fault(fault).await;
+        }
+        session.sign_out().await.unwrap();
+        eventually("the revocation to end", || async {
+            let failed =
+                recorder.events.lock().unwrap().iter().filter(|e| matches!(e, RevocationFailed { .. })).count();
+            server.stat("revoked_refresh_tokens").await + failed as u64 == done as u64 + 1
+        })
+        .await;
+    }
+    let texts = recorder.events.lock().unwrap().iter().map(|e| format!("{e:?}")).collect();
     (texts, secrets)
 }
 

@@ -9,8 +9,9 @@
 // oidc-provider's own: /auth, /token, /token/revocation and /me (userinfo, which checks
 // DPoP-bound tokens: key binding, `ath`, nonce, replay).
 //
-// GET /control/stats counts the answers of /token and /me by grant type, status and
-// error code, so a test can tell how many refreshes the provider really served;
+// GET /control/stats counts the answers of /token (by grant type), /token/revocation and
+// /me, by status and error code, so a test can tell how many refreshes the provider
+// really served;
 // POST /control/expire ends the access token in its body before its time, and
 // POST /control/access-ttl sets the lifetime in seconds of the access tokens issued next
 // (300 at first).
@@ -92,7 +93,7 @@ provider.use(async (ctx, next) => {
   await next();
   // After oidc-provider's own error handling: the status and error code it answered.
   const route = ctx.oidc?.route;
-  if (route === 'token' || route === 'userinfo') {
+  if (route === 'token' || route === 'userinfo' || route === 'revocation') {
     const error = typeof ctx.body === 'object' && ctx.body?.error;
     const grant = route === 'token' ? ` ${ctx.oidc.params?.grant_type ?? '?'}` : '';
     count(`${route}${grant} ${ctx.status}${error ? ` ${error}` : ''}`);

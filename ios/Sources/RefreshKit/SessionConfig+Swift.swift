@@ -33,7 +33,8 @@ extension SessionConfig {
         maxRefreshesPerWindow: UInt32? = nil,
         refreshWindow: Duration? = nil,
         maxConcurrentRequests: UInt32? = nil,
-        maxResponseBytes: UInt64? = nil
+        maxResponseBytes: UInt64? = nil,
+        revocationPath: String? = nil
     ) {
         self.init(baseUrl: baseURL.absoluteString)
         if let refreshPath { self.refreshPath = refreshPath }
@@ -52,6 +53,7 @@ extension SessionConfig {
         if let refreshWindow { self.refreshWindow = refreshWindow }
         if let maxConcurrentRequests { self.maxConcurrentRequests = maxConcurrentRequests }
         if let maxResponseBytes { self.maxResponseBytes = maxResponseBytes }
+        self.revocationPath = revocationPath
     }
 
     /// `baseUrl` as a `URL`; nil when the text is no URL (the session refuses it then).

@@ -102,6 +102,24 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(kept, [.signedIn, .refreshed, .expired(reason: .refreshRejected), .signedOut])
     }
 
+    func testSignOutWithARevocationPathRevokesTheRefreshTokenAtTheAuthServer() async throws {
+        let server = try AuthServer()
+        let recorder = Recorder()
+        var config = SessionConfig(baseUrl: server.baseURL)
+        config.revocationPath = "/oauth/revoke"
+        let session = try Session(config: config, store: FlakyStore(), listener: recorder)
+        try await session.signIn(tokens: try await server.login())
+
+        try await session.signOut()
+
+        XCTAssertEqual(session.state(), .signedOut, "signed out here before the provider is told")
+        try await eventually("the auth server to revoke") { try await server.stat("revoked_refresh_tokens") == 1 }
+        let revocationRequests = try await server.stat("revocation_requests")
+        XCTAssertEqual(revocationRequests, 1)
+        let events = try await recorder.wait { $0.contains(.signedOut) }
+        XCTAssertEqual(events, [.signedIn, .signedOut], "no revocationFailed")
+    }
+
     func testTheCode1002JsonProtocolWorksFromSwift() async throws {
         let server = try AuthServer()
         let session = try Session(config: recipeConfig(server.baseURL), store: FlakyStore())

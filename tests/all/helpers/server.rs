@@ -122,6 +122,18 @@ impl AuthServer {
         assert!(r.status().is_success(), "fault refused: {}", r.text().await.unwrap());
     }
 
+    /// Queues a fault for the next call of the revocation endpoint (`/oauth/revoke`).
+    pub async fn revocation_fault(&self, fault: Value) {
+        let r = self.post("/control/revocation-fault", fault).await;
+        assert!(r.status().is_success(), "fault refused: {}", r.text().await.unwrap());
+    }
+
+    /// Whether the protected resource takes `access_token` now (as a bearer token).
+    pub async fn accepts(&self, access_token: &str) -> bool {
+        let url = format!("{}/api/resource", self.base_url());
+        self.http.get(url).bearer_auth(access_token).send().await.unwrap().status().is_success()
+    }
+
     pub async fn expire_all(&self) {
         self.post("/control/expire-all", json!({})).await;
     }

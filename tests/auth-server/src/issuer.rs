@@ -41,6 +41,14 @@ pub struct Stats {
     pub resource_nonce_challenges: u64,
     /// Requests to `/api/challenge` answered with the challenge they asked for.
     pub step_up_challenges: u64,
+    /// Calls to the revocation endpoint, whatever their outcome.
+    pub revocation_requests: u64,
+    /// Refresh tokens revoked there (with their family).
+    pub revoked_refresh_tokens: u64,
+    /// Access tokens revoked there (with their family).
+    pub revoked_access_tokens: u64,
+    /// Revocation calls that carried a `DPoP` header.
+    pub revocations_with_proof: u64,
 }
 
 struct Access {
@@ -88,6 +96,8 @@ pub struct Issuer {
     pub credential: String,
     pub stats: Stats,
     pub faults: Vec<QueuedFault>,
+    /// Faults of the revocation endpoint, one per call, apart from the refresh's.
+    pub revocation_faults: Vec<QueuedFault>,
     /// Opens gated faults; a release before the wait is kept for it.
     pub gate: std::sync::Arc<tokio::sync::Notify>,
     /// Opens the requests waiting at `/held`.
@@ -112,6 +122,7 @@ impl Issuer {
             credential,
             stats: Stats::default(),
             faults: Vec::new(),
+            revocation_faults: Vec::new(),
             gate: Default::default(),
             held_gate: Default::default(),
             dpop: None,
@@ -188,6 +199,24 @@ impl Issuer {
         valid
     }
 
+    /// RFC 7009: revokes `token` and the rest of its family, if it is one of ours.
+    /// `hint` says where to look first; an unknown token is no error (section 2.2).
+    pub fn revoke(&mut self, token: &str, hint: Option<&str>) {
+        let refresh = self.refresh.get(token).map(|r| r.family);
+        let access = self.access.get(token).map(|a| a.family);
+        let found = match hint {
+            Some("access_token") => access.map(|f| (f, false)).or(refresh.map(|f| (f, true))),
+            _ => refresh.map(|f| (f, true)).or(access.map(|f| (f, false))),
+        };
+        let Some((family, is_refresh)) = found else { return };
+        if is_refresh {
+            self.stats.revoked_refresh_tokens += 1;
+        } else {
+            self.stats.revoked_access_tokens += 1;
+        }
+        self.revoked.insert(family);
+    }
+
     /// Makes every access token issued so far expired, without the client knowing.
     pub fn expire_all(&mut self) {
         let past = SystemTime::now() - Duration::from_secs(1);
@@ -199,6 +228,7 @@ impl Issuer {
     pub fn reset_stats(&mut self) {
         self.stats = Stats::default();
         self.faults.clear();
+        self.revocation_faults.clear();
     }
 
     fn issue(&mut self, user: &str, family: u64) -> Issued {

@@ -1,6 +1,6 @@
-//! The HTTP surface: login, both refresh protocols, protected resources in both expiry
-//! styles (and one asking for a step-up login, challenge.rs), and control endpoints for
-//! tests (faults, counters, forced expiry).
+//! The HTTP surface: login, both refresh protocols, revocation (RFC 7009), protected
+//! resources in both expiry styles (and one asking for a step-up login, challenge.rs), and
+//! control endpoints for tests (faults, counters, forced expiry).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -33,6 +33,7 @@ pub fn router(state: Shared) -> Router {
     Router::new()
         .route("/login", post(login))
         .route("/oauth/token", post(oauth_refresh))
+        .route("/oauth/revoke", post(oauth_revoke))
         .route("/app/renewal", post(json_refresh))
         .route("/api/resource", get(api_resource).post(api_resource))
         .route("/api/challenge", get(crate::challenge::challenge).post(crate::challenge::challenge))
@@ -45,6 +46,7 @@ pub fn router(state: Shared) -> Router {
         .route("/control/release-held", post(release_held))
         .route("/control/stats", get(stats))
         .route("/control/fault", post(add_fault))
+        .route("/control/revocation-fault", post(add_revocation_fault))
         .route("/control/expire-all", post(expire_all))
         .route("/control/reset", post(reset))
         .route("/control/release", post(release))
@@ -159,19 +161,67 @@ async fn with_faults(state: &Shared, answer: impl FnOnce() -> Response) -> Respo
     response
 }
 
+/// Whether the request authenticates as the `--basic-client` when there is one; any
+/// client otherwise (a public client sends its `client_id` in the form).
+fn client_authenticated(state: &Shared, headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
+    let Some(expected) = lock(state).basic_client.clone() else { return true };
+    let sent = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "));
+    let decoded = sent.and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
+    decoded.as_deref() == Some(expected.as_bytes()) && !form.contains_key("client_secret")
+}
+
+fn invalid_client() -> Response {
+    (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_client" }))).into_response()
+}
+
+/// `POST /oauth/revoke` (RFC 7009): revokes the token's family, answers 200 for known
+/// and unknown tokens alike; its own queued faults (`/control/revocation-fault`) replace
+/// or hold the answer. A `DPoP` header is counted, not checked.
+async fn oauth_revoke(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let fault = {
+        let mut issuer = lock(&state);
+        issuer.stats.revocation_requests += 1;
+        if headers.contains_key("dpop") {
+            issuer.stats.revocations_with_proof += 1;
+        }
+        (!issuer.revocation_faults.is_empty()).then(|| issuer.revocation_faults.remove(0))
+    };
+    if let Some(fault) = fault {
+        if fault.gated {
+            let gate = lock(&state).gate.clone();
+            gate.notified().await;
+        }
+        tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+        match fault.fault {
+            Fault::Delay { ms } => tokio::time::sleep(Duration::from_millis(ms)).await,
+            other => {
+                if let Some(answer) = fault_answer(other) {
+                    return answer;
+                }
+            }
+        }
+    }
+    if !client_authenticated(&state, &headers, &form) {
+        return invalid_client();
+    }
+    let Some(token) = form.get("token") else {
+        return (StatusCode::BAD_REQUEST, Json(json!({ "error": "invalid_request" }))).into_response();
+    };
+    lock(&state).revoke(token, form.get("token_type_hint").map(String::as_str));
+    StatusCode::OK.into_response()
+}
+
 async fn oauth_refresh(
     State(state): State<Shared>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let expected = lock(&state).basic_client.clone();
-    if let Some(expected) = expected {
-        let sent =
-            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "));
-        let decoded = sent.and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
-        if decoded.as_deref() != Some(expected.as_bytes()) || form.contains_key("client_secret") {
-            return (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_client" }))).into_response();
-        }
+    if !client_authenticated(&state, &headers, &form) {
+        return invalid_client();
     }
     let url = request_url(&headers, "/oauth/token");
     let jkt = match offered_key(
@@ -345,6 +395,16 @@ async fn add_fault(State(state): State<Shared>, Json(body): Json<Value>) -> Resp
         Ok(fault) => {
             let mut issuer = lock(&state);
             issuer.faults.extend(std::iter::repeat_n(fault, times as usize));
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    }
+}
+
+async fn add_revocation_fault(State(state): State<Shared>, Json(body): Json<Value>) -> Response {
+    match serde_json::from_value::<QueuedFault>(body) {
+        Ok(fault) => {
+            lock(&state).revocation_faults.push(fault);
             StatusCode::NO_CONTENT.into_response()
         }
         Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),

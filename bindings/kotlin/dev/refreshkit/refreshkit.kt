@@ -1246,7 +1246,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_session_sign_in() and 0xFFFF) != 36526) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_sign_out() and 0xFFFF) != 42789) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_sign_out() and 0xFFFF) != 64475) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_state() and 0xFFFF) != 2927) {
@@ -3040,7 +3040,9 @@ public interface SessionInterface {
      * Clears the store, then signs out; a refresh still in flight, in this process or
      * another on the same store, never writes its tokens back. If the store fails,
      * nothing changes; a clear that outlives the store timeout and still succeeds signs
-     * out then, with its `SignedOut` event.
+     * out then, with its `SignedOut` event. With a `revocation_path`, the tokens signed
+     * out are then revoked at the provider in the background (RFC 7009): that never
+     * delays or changes this call's result, and a failure comes as `RevocationFailed`.
      */
     suspend fun `signOut`()
     
@@ -3596,7 +3598,9 @@ open class Session: Disposable, AutoCloseable, SessionInterface
      * Clears the store, then signs out; a refresh still in flight, in this process or
      * another on the same store, never writes its tokens back. If the store fails,
      * nothing changes; a clear that outlives the store timeout and still succeeds signs
-     * out then, with its `SignedOut` event.
+     * out then, with its `SignedOut` event. With a `revocation_path`, the tokens signed
+     * out are then revoked at the provider in the background (RFC 7009): that never
+     * delays or changes this call's result, and a failure comes as `RevocationFailed`.
      */
     @Throws(SessionException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4892,6 +4896,14 @@ data class SessionConfig (
      * `ResponseTooLarge`. 10 MiB by default.
      */
     var `maxResponseBytes`: kotlin.ULong = 10485760uL 
+    , 
+    /**
+     * Path (or absolute URL) of the revocation endpoint (RFC 7009), like
+     * `/oauth/revoke`: `sign_out` then also revokes the refresh token there, in the
+     * background, once the local sign-out is done. `None`: no revocation. Needs the
+     * OAuth 2.0 refresh protocol, whose client authentication it uses.
+     */
+    var `revocationPath`: kotlin.String? = null 
     
 ){
     
@@ -4925,6 +4937,7 @@ public object FfiConverterTypeSessionConfig: FfiConverterRustBuffer<SessionConfi
             FfiConverterULong.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -4945,7 +4958,8 @@ public object FfiConverterTypeSessionConfig: FfiConverterRustBuffer<SessionConfi
             FfiConverterUInt.allocationSize(value.`maxRefreshesPerWindow`) +
             FfiConverterULong.allocationSize(value.`refreshWindowMs`) +
             FfiConverterUInt.allocationSize(value.`maxConcurrentRequests`) +
-            FfiConverterULong.allocationSize(value.`maxResponseBytes`)
+            FfiConverterULong.allocationSize(value.`maxResponseBytes`) +
+            FfiConverterOptionalString.allocationSize(value.`revocationPath`)
     )
 
     override fun write(value: SessionConfig, buf: ByteBuffer) {
@@ -4966,6 +4980,7 @@ public object FfiConverterTypeSessionConfig: FfiConverterRustBuffer<SessionConfi
             FfiConverterULong.write(value.`refreshWindowMs`, buf)
             FfiConverterUInt.write(value.`maxConcurrentRequests`, buf)
             FfiConverterULong.write(value.`maxResponseBytes`, buf)
+            FfiConverterOptionalString.write(value.`revocationPath`, buf)
     }
 }
 
@@ -6318,6 +6333,23 @@ sealed class SessionEvent {
     object SignedOut : SessionEvent()
     
     
+    /**
+     * After a sign-out, revoking its tokens at the revocation endpoint (RFC 7009)
+     * failed; the sign-out itself stands. The provider may keep the refresh token valid
+     * until it expires.
+     */
+    data class RevocationFailed(
+        /**
+         * What failed, never a token.
+         */
+        val `detail`: kotlin.String) : SessionEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
 
     
 
@@ -6350,6 +6382,9 @@ public object FfiConverterTypeSessionEvent : FfiConverterRustBuffer<SessionEvent
                 FfiConverterString.read(buf),
                 )
             7 -> SessionEvent.SignedOut
+            8 -> SessionEvent.RevocationFailed(
+                FfiConverterString.read(buf),
+                )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -6402,6 +6437,13 @@ public object FfiConverterTypeSessionEvent : FfiConverterRustBuffer<SessionEvent
                 4UL
             )
         }
+        is SessionEvent.RevocationFailed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+        }
     }
 
     override fun write(value: SessionEvent, buf: ByteBuffer) {
@@ -6437,6 +6479,11 @@ public object FfiConverterTypeSessionEvent : FfiConverterRustBuffer<SessionEvent
             }
             is SessionEvent.SignedOut -> {
                 buf.putInt(7)
+                Unit
+            }
+            is SessionEvent.RevocationFailed -> {
+                buf.putInt(8)
+                FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }

@@ -16,6 +16,7 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
+import kotlinx.coroutines.withTimeout
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotEquals
 import org.junit.jupiter.api.Assertions.assertNotNull
@@ -134,6 +135,25 @@ class SessionTest {
                 val events = recorder.awaitUntil { SessionEvent.SignedOut in it }
                 val kinds = events.filter { it !is SessionEvent.RefreshFailed }.map { it::class.simpleName }
                 assertEquals(listOf("SignedIn", "Refreshed", "Expired", "SignedOut"), kinds)
+            }
+        }
+    }
+
+    @Test
+    fun `sign-out with a revocationPath revokes the refresh token at the auth server`() = runBlocking {
+        AuthServer().use { server ->
+            val config = SessionConfig(baseUrl = server.baseUrl, revocationPath = "/oauth/revoke")
+            val recorder = Recorder()
+            Session(config, FlakyStore(), recorder).use { session ->
+                session.signIn(server.login())
+
+                session.signOut()
+
+                assertEquals(SessionState.SIGNED_OUT, session.state(), "signed out here before the provider is told")
+                withTimeout(30_000) { while (server.stat("revoked_refresh_tokens") < 1L) delay(10) }
+                assertEquals(1L, server.stat("revocation_requests"))
+                val events = recorder.awaitUntil { SessionEvent.SignedOut in it }
+                assertEquals(listOf<SessionEvent>(SessionEvent.SignedIn, SessionEvent.SignedOut), events, "no RevocationFailed")
             }
         }
     }
