@@ -2921,7 +2921,8 @@ public func FfiConverterTypeLogRecord_lower(_ value: LogRecord) -> RustBuffer {
 
 
 /**
- * Everything a `Session` needs. Only `base_url` is required.
+ * Everything a session needs. Only the base URL is required; every other setting has a
+ * default.
  */
 public struct SessionConfig: Equatable, Hashable {
     /**
@@ -2934,7 +2935,7 @@ public struct SessionConfig: Equatable, Hashable {
     public var refreshPath: String
     /**
      * Bound on each request, from waiting for a place on the wire to the last byte of
-     * the answer (a request's own `timeout_ms` overrides it).
+     * the answer (a request's own timeout overrides it).
      */
     public var requestTimeoutMs: UInt64
     /**
@@ -2947,11 +2948,11 @@ public struct SessionConfig: Equatable, Hashable {
      */
     public var storeTimeoutMs: UInt64
     /**
-     * `None` means OAuth 2.0 with no client credentials.
+     * When not set: OAuth 2.0 with no client credentials.
      */
     public var refreshProtocol: RefreshProtocol?
     /**
-     * HTTP statuses that mean "the access token expired". `None` means `[401]`.
+     * HTTP statuses that mean "the access token expired". When not set: 401 only.
      */
     public var expiredStatuses: [UInt16]?
     /**
@@ -3000,8 +3001,8 @@ public struct SessionConfig: Equatable, Hashable {
     public var maxResponseBytes: UInt64
     /**
      * Path (or absolute URL) of the revocation endpoint (RFC 7009), like
-     * `/oauth/revoke`: `sign_out` then also revokes the refresh token there, in the
-     * background, once the local sign-out is done. `None`: no revocation. Needs the
+     * `/oauth/revoke`: `signOut` then also revokes the refresh token there, in the
+     * background, once the local sign-out is done. When not set: no revocation. Needs the
      * OAuth 2.0 refresh protocol, whose client authentication it uses.
      */
     public var revocationPath: String?
@@ -3017,7 +3018,7 @@ public struct SessionConfig: Equatable, Hashable {
          */refreshPath: String = "/oauth/token", 
         /**
          * Bound on each request, from waiting for a place on the wire to the last byte of
-         * the answer (a request's own `timeout_ms` overrides it).
+         * the answer (a request's own timeout overrides it).
          */requestTimeoutMs: UInt64 = UInt64(30000), 
         /**
          * How long requests wait for a refresh. The refresh call itself is given four
@@ -3027,10 +3028,10 @@ public struct SessionConfig: Equatable, Hashable {
          * Bound on each call into the app's `TokenStore`.
          */storeTimeoutMs: UInt64 = UInt64(10000), 
         /**
-         * `None` means OAuth 2.0 with no client credentials.
+         * When not set: OAuth 2.0 with no client credentials.
          */refreshProtocol: RefreshProtocol? = nil, 
         /**
-         * HTTP statuses that mean "the access token expired". `None` means `[401]`.
+         * HTTP statuses that mean "the access token expired". When not set: 401 only.
          */expiredStatuses: [UInt16]? = nil, 
         /**
          * A body rule that also means "expired", for APIs that answer 200 `{"code": 1002}`.
@@ -3068,8 +3069,8 @@ public struct SessionConfig: Equatable, Hashable {
          */maxResponseBytes: UInt64 = UInt64(10485760), 
         /**
          * Path (or absolute URL) of the revocation endpoint (RFC 7009), like
-         * `/oauth/revoke`: `sign_out` then also revokes the refresh token there, in the
-         * background, once the local sign-out is done. `None`: no revocation. Needs the
+         * `/oauth/revoke`: `signOut` then also revokes the refresh token there, in the
+         * background, once the local sign-out is done. When not set: no revocation. Needs the
          * OAuth 2.0 refresh protocol, whose client authentication it uses.
          */revocationPath: String? = nil) {
         self.baseUrl = baseUrl
@@ -3649,16 +3650,16 @@ public enum AnswerMeaning: Equatable, Hashable {
      */
     case served
     /**
-     * The token expired: get a newer one (`refresh_after_unauthorized`) and send once more.
+     * The token expired: get a newer one (`refreshAfterUnauthorized`) and send once more.
      */
     case expired
     /**
      * The server refused the DPoP proof, and its answer taught what a new proof needs (a
-     * nonce, its clock): send once more, same token, with new `token_headers_for`.
+     * nonce, its clock): send once more, same token, with new `tokenHeadersFor`.
      */
     case newProof
     /**
-     * The server wants a step-up login (`parse_step_up_challenge` reads what it asks
+     * The server wants a step-up login (`parseStepUpChallenge` reads what it asks
      * for): hand the answer over, refresh nothing, send nothing again.
      */
     case stepUp
@@ -4141,8 +4142,8 @@ public enum RefreshProtocol: Equatable, Hashable {
          */basicAuth: Bool = false
     )
     /**
-     * A JSON body with the refresh token under `refresh_token_field` plus
-     * `extra_fields`; the answer is read with JSON pointers (RFC 6901, like `/data/token`).
+     * A JSON body with the refresh token under the field named here, plus the extra
+     * fields; the answer is read with JSON pointers (RFC 6901, like `/data/token`).
      */
     case json(
         /**
@@ -4318,7 +4319,7 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */detail: String
     )
     /**
-     * The server's answer was larger than the session accepts (`max_response_bytes`,
+     * The server's answer was larger than the session accepts (`maxResponseBytes`,
      * or 64 KiB for the refresh endpoint).
      */
     case responseTooLarge(
@@ -4351,7 +4352,7 @@ enum SessionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The resource server wants a step-up login (RFC 9470 `insufficient_user_authentication`,
      * RFC 6750 `insufficient_scope`): run the app's login with the challenge's parameters,
-     * then `sign_in` with its tokens. Nothing was refreshed; the tokens and the session
+     * then `signIn` with its tokens. Nothing was refreshed; the tokens and the session
      * stay as they are.
      */
     case stepUpRequired(
@@ -5468,8 +5469,8 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
- * `SessionConfig::new` for Kotlin and Swift, so their suites can check that the
- * defaults their generated constructors carry are the ones Rust uses.
+ * A configuration with every default, for the API at the given base URL: what the
+ * generated constructors give, so the Kotlin and Swift suites check theirs against it.
  */
 public func defaultSessionConfig(baseUrl: String) -> SessionConfig  {
     return try!  FfiConverterTypeSessionConfig_lift(try! rustCall() {
@@ -5564,7 +5565,7 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_refreshkit_checksum_func_default_session_config() != 53019) {
+    if (uniffi_refreshkit_checksum_func_default_session_config() != 8445) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_refreshkit_checksum_func_parse_step_up_challenge() != 16037) {

@@ -9,7 +9,8 @@ use crate::engine::settings::{BodyRule, RefreshProtocol, Settings};
 use crate::net::transport::{has_userinfo, TransportRules};
 use crate::types::error::SessionError;
 
-/// Everything a `Session` needs. Only `base_url` is required.
+/// Everything a session needs. Only the base URL is required; every other setting has a
+/// default.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SessionConfig {
     /// Requests given as a path are resolved against it; its host may receive the token.
@@ -19,7 +20,7 @@ pub struct SessionConfig {
     pub refresh_path: String,
     #[uniffi(default = 30000)]
     /// Bound on each request, from waiting for a place on the wire to the last byte of
-    /// the answer (a request's own `timeout_ms` overrides it).
+    /// the answer (a request's own timeout overrides it).
     pub request_timeout_ms: u64,
     /// How long requests wait for a refresh. The refresh call itself is given four
     /// times as long in the background, so rotated tokens from a slow server are kept.
@@ -28,10 +29,10 @@ pub struct SessionConfig {
     /// Bound on each call into the app's `TokenStore`.
     #[uniffi(default = 10000)]
     pub store_timeout_ms: u64,
-    /// `None` means OAuth 2.0 with no client credentials.
+    /// When not set: OAuth 2.0 with no client credentials.
     #[uniffi(default)]
     pub refresh_protocol: Option<RefreshProtocol>,
-    /// HTTP statuses that mean "the access token expired". `None` means `[401]`.
+    /// HTTP statuses that mean "the access token expired". When not set: 401 only.
     #[uniffi(default)]
     pub expired_statuses: Option<Vec<u16>>,
     /// A body rule that also means "expired", for APIs that answer 200 `{"code": 1002}`.
@@ -69,15 +70,15 @@ pub struct SessionConfig {
     #[uniffi(default = 10485760)]
     pub max_response_bytes: u64,
     /// Path (or absolute URL) of the revocation endpoint (RFC 7009), like
-    /// `/oauth/revoke`: `sign_out` then also revokes the refresh token there, in the
-    /// background, once the local sign-out is done. `None`: no revocation. Needs the
+    /// `/oauth/revoke`: `signOut` then also revokes the refresh token there, in the
+    /// background, once the local sign-out is done. When not set: no revocation. Needs the
     /// OAuth 2.0 refresh protocol, whose client authentication it uses.
     #[uniffi(default)]
     pub revocation_path: Option<String>,
 }
 
 impl SessionConfig {
-    /// A configuration with every default, for the API at `base_url`.
+    /// A configuration with every default, for the API at the given base URL.
     pub fn new(base_url: impl Into<String>) -> Self {
         SessionConfig {
             base_url: base_url.into(),
@@ -215,8 +216,8 @@ fn check_pointer(what: &str, pointer: &str) -> Result<(), SessionError> {
     }
 }
 
-/// `SessionConfig::new` for Kotlin and Swift, so their suites can check that the
-/// defaults their generated constructors carry are the ones Rust uses.
+/// A configuration with every default, for the API at the given base URL: what the
+/// generated constructors give, so the Kotlin and Swift suites check theirs against it.
 #[uniffi::export]
 pub fn default_session_config(base_url: String) -> SessionConfig {
     SessionConfig::new(base_url)

@@ -19,12 +19,12 @@ use crate::types::http::HttpHeader;
 pub enum AnswerMeaning {
     /// The answer is the app's: hand it over.
     Served,
-    /// The token expired: get a newer one (`refresh_after_unauthorized`) and send once more.
+    /// The token expired: get a newer one (`refreshAfterUnauthorized`) and send once more.
     Expired,
     /// The server refused the DPoP proof, and its answer taught what a new proof needs (a
-    /// nonce, its clock): send once more, same token, with new `token_headers_for`.
+    /// nonce, its clock): send once more, same token, with new `tokenHeadersFor`.
     NewProof,
-    /// The server wants a step-up login (`parse_step_up_challenge` reads what it asks
+    /// The server wants a step-up login (`parseStepUpChallenge` reads what it asks
     /// for): hand the answer over, refresh nothing, send nothing again.
     StepUp,
 }
@@ -45,7 +45,7 @@ impl Session {
         self.run(async move { engine.layer_headers(&method, &url, &access_token).await }).await
     }
 
-    /// `token_headers_for` for threads that may block (OkHttp's interceptors).
+    /// `tokenHeadersFor` for threads that may block (OkHttp's interceptors).
     pub fn token_headers_for_blocking(
         &self,
         method: String,

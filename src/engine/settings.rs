@@ -35,8 +35,8 @@ pub enum RefreshProtocol {
         #[uniffi(default = false)]
         basic_auth: bool,
     },
-    /// A JSON body with the refresh token under `refresh_token_field` plus
-    /// `extra_fields`; the answer is read with JSON pointers (RFC 6901, like `/data/token`).
+    /// A JSON body with the refresh token under the field named here, plus the extra
+    /// fields; the answer is read with JSON pointers (RFC 6901, like `/data/token`).
     Json {
         /// The JSON field that carries the refresh token, like `refreshToken`.
         refresh_token_field: String,

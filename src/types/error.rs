@@ -90,7 +90,7 @@ pub enum SessionError {
         /// The server's error code, like `invalid_client`.
         detail: String,
     },
-    /// The server's answer was larger than the session accepts (`max_response_bytes`,
+    /// The server's answer was larger than the session accepts (`maxResponseBytes`,
     /// or 64 KiB for the refresh endpoint).
     #[error("the response is larger than {limit_bytes} bytes")]
     ResponseTooLarge {
@@ -116,7 +116,7 @@ pub enum SessionError {
     },
     /// The resource server wants a step-up login (RFC 9470 `insufficient_user_authentication`,
     /// RFC 6750 `insufficient_scope`): run the app's login with the challenge's parameters,
-    /// then `sign_in` with its tokens. Nothing was refreshed; the tokens and the session
+    /// then `signIn` with its tokens. Nothing was refreshed; the tokens and the session
     /// stay as they are.
     #[error("the server wants a step-up login: {}", challenge.reason)]
     StepUpRequired {

@@ -1174,7 +1174,7 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_refreshkit_checksum_func_default_session_config() and 0xFFFF) != 53019) {
+    if ((lib.uniffi_refreshkit_checksum_func_default_session_config() and 0xFFFF) != 8445) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_func_parse_step_up_challenge() and 0xFFFF) != 16037) {
@@ -1207,7 +1207,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_refreshkit_checksum_method_session_token_headers_for() and 0xFFFF) != 49644) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_refreshkit_checksum_method_session_token_headers_for_blocking() and 0xFFFF) != 33174) {
+    if ((lib.uniffi_refreshkit_checksum_method_session_token_headers_for_blocking() and 0xFFFF) != 33114) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_expiry_reads_body() and 0xFFFF) != 11849) {
@@ -2946,7 +2946,7 @@ public interface SessionInterface {
     suspend fun `tokenHeadersFor`(`method`: kotlin.String, `url`: kotlin.String, `accessToken`: kotlin.String): List<HttpHeader>
     
     /**
-     * `token_headers_for` for threads that may block (OkHttp's interceptors).
+     * `tokenHeadersFor` for threads that may block (OkHttp's interceptors).
      */
     fun `tokenHeadersForBlocking`(`method`: kotlin.String, `url`: kotlin.String, `accessToken`: kotlin.String): List<HttpHeader>
     
@@ -3298,7 +3298,7 @@ open class Session: Disposable, AutoCloseable, SessionInterface
 
     
     /**
-     * `token_headers_for` for threads that may block (OkHttp's interceptors).
+     * `tokenHeadersFor` for threads that may block (OkHttp's interceptors).
      */
     @Throws(SessionException::class)override fun `tokenHeadersForBlocking`(`method`: kotlin.String, `url`: kotlin.String, `accessToken`: kotlin.String): List<HttpHeader> {
             return FfiConverterSequenceTypeHttpHeader.lift(
@@ -4803,7 +4803,8 @@ public object FfiConverterTypeLogRecord: FfiConverterRustBuffer<LogRecord> {
 
 
 /**
- * Everything a `Session` needs. Only `base_url` is required.
+ * Everything a session needs. Only the base URL is required; every other setting has a
+ * default.
  */
 data class SessionConfig (
     /**
@@ -4818,7 +4819,7 @@ data class SessionConfig (
     , 
     /**
      * Bound on each request, from waiting for a place on the wire to the last byte of
-     * the answer (a request's own `timeout_ms` overrides it).
+     * the answer (a request's own timeout overrides it).
      */
     var `requestTimeoutMs`: kotlin.ULong = 30000uL 
     , 
@@ -4834,12 +4835,12 @@ data class SessionConfig (
     var `storeTimeoutMs`: kotlin.ULong = 10000uL 
     , 
     /**
-     * `None` means OAuth 2.0 with no client credentials.
+     * When not set: OAuth 2.0 with no client credentials.
      */
     var `refreshProtocol`: RefreshProtocol? = null 
     , 
     /**
-     * HTTP statuses that mean "the access token expired". `None` means `[401]`.
+     * HTTP statuses that mean "the access token expired". When not set: 401 only.
      */
     var `expiredStatuses`: List<kotlin.UShort>? = null 
     , 
@@ -4899,8 +4900,8 @@ data class SessionConfig (
     , 
     /**
      * Path (or absolute URL) of the revocation endpoint (RFC 7009), like
-     * `/oauth/revoke`: `sign_out` then also revokes the refresh token there, in the
-     * background, once the local sign-out is done. `None`: no revocation. Needs the
+     * `/oauth/revoke`: `signOut` then also revokes the refresh token there, in the
+     * background, once the local sign-out is done. When not set: no revocation. Needs the
      * OAuth 2.0 refresh protocol, whose client authentication it uses.
      */
     var `revocationPath`: kotlin.String? = null 
@@ -5320,16 +5321,16 @@ enum class AnswerMeaning {
      */
     SERVED,
     /**
-     * The token expired: get a newer one (`refresh_after_unauthorized`) and send once more.
+     * The token expired: get a newer one (`refreshAfterUnauthorized`) and send once more.
      */
     EXPIRED,
     /**
      * The server refused the DPoP proof, and its answer taught what a new proof needs (a
-     * nonce, its clock): send once more, same token, with new `token_headers_for`.
+     * nonce, its clock): send once more, same token, with new `tokenHeadersFor`.
      */
     NEW_PROOF,
     /**
-     * The server wants a step-up login (`parse_step_up_challenge` reads what it asks
+     * The server wants a step-up login (`parseStepUpChallenge` reads what it asks
      * for): hand the answer over, refresh nothing, send nothing again.
      */
     STEP_UP;
@@ -5666,8 +5667,8 @@ sealed class RefreshProtocol {
     }
     
     /**
-     * A JSON body with the refresh token under `refresh_token_field` plus
-     * `extra_fields`; the answer is read with JSON pointers (RFC 6901, like `/data/token`).
+     * A JSON body with the refresh token under the field named here, plus the extra
+     * fields; the answer is read with JSON pointers (RFC 6901, like `/data/token`).
      */
     data class Json(
         /**
@@ -5927,7 +5928,7 @@ sealed class SessionException: kotlin.Exception() {
     }
     
     /**
-     * The server's answer was larger than the session accepts (`max_response_bytes`,
+     * The server's answer was larger than the session accepts (`maxResponseBytes`,
      * or 64 KiB for the refresh endpoint).
      */
     class ResponseTooLarge(
@@ -5983,7 +5984,7 @@ sealed class SessionException: kotlin.Exception() {
     /**
      * The resource server wants a step-up login (RFC 9470 `insufficient_user_authentication`,
      * RFC 6750 `insufficient_scope`): run the app's login with the challenge's parameters,
-     * then `sign_in` with its tokens. Nothing was refreshed; the tokens and the session
+     * then `signIn` with its tokens. Nothing was refreshed; the tokens and the session
      * stay as they are.
      */
     class StepUpRequired(
@@ -7215,8 +7216,8 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
 
 
         /**
-         * `SessionConfig::new` for Kotlin and Swift, so their suites can check that the
-         * defaults their generated constructors carry are the ones Rust uses.
+         * A configuration with every default, for the API at the given base URL: what the
+         * generated constructors give, so the Kotlin and Swift suites check theirs against it.
          */ fun `defaultSessionConfig`(`baseUrl`: kotlin.String): SessionConfig {
             return FfiConverterTypeSessionConfig.lift(
     uniffiRustCall() { _status ->
