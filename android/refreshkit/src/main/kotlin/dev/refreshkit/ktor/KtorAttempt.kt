@@ -9,6 +9,7 @@ import dev.refreshkit.ktx.LeaseCheck
 import dev.refreshkit.ktx.TokenRuleCache
 import io.ktor.client.call.HttpClientCall
 import io.ktor.client.request.HttpRequestBuilder
+import io.ktor.http.HttpHeaders
 import io.ktor.util.AttributeKey
 
 internal val RequiresTokenKey = AttributeKey<Unit>("dev.refreshkit.RequiresToken")
@@ -45,8 +46,9 @@ internal class Judged(val call: HttpClientCall, val meaning: AnswerMeaning)
 /**
  * What [call]'s answer means, for a call whose last hop carried the token: the core's
  * reading for a DPoP-bound token (it learns the server's nonce and clock from every
- * such answer), the remembered rules for a Bearer token. The body is read for a body
- * rule only when [replayable].
+ * such answer) and for an answer with a challenge (it may ask for a step-up login, which
+ * is no expired token); the remembered rules for any other Bearer answer. The body is
+ * read for a body rule only when [replayable].
  */
 internal suspend fun judged(
     call: HttpClientCall,
@@ -57,7 +59,8 @@ internal suspend fun judged(
 ): Judged {
     val peeked = if (replayable && rules.readsBody) peekJson(call) else Peeked(call, null)
     val status = call.response.status.value
-    if (!attempt.needsProof) {
+    val challenged = call.response.headers.contains(HttpHeaders.WWWAuthenticate)
+    if (!attempt.needsProof && !challenged) {
         val expired = replayable && rules.isExpired(status, peeked.body)
         return Judged(peeked.call, if (expired) AnswerMeaning.EXPIRED else AnswerMeaning.SERVED)
     }

@@ -101,7 +101,7 @@ val RefreshKit: ClientPlugin<RefreshKitConfig> = createClientPlugin("RefreshKit"
             val again = replayable && when (judged.meaning) {
                 AnswerMeaning.NEW_PROOF -> !proofMadeAgain
                 AnswerMeaning.EXPIRED -> !refreshed
-                AnswerMeaning.SERVED -> false
+                AnswerMeaning.SERVED, AnswerMeaning.STEP_UP -> false
             }
             if (!again) break
             call.discard()

@@ -11,6 +11,7 @@ import io.ktor.client.request.get
 import io.ktor.client.request.post
 import io.ktor.client.request.setBody
 import io.ktor.utils.io.ByteReadChannel
+import java.net.URLEncoder
 import io.ktor.client.statement.bodyAsText
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.async
@@ -48,6 +49,24 @@ class KtorPluginTest {
                 }
                 assertEquals(List(20) { 200 }, codes)
                 assertEquals(1L, server.stat("refreshes"))
+            }
+        }
+    }
+
+    /** Fails when the plugin takes the 401 for an expired token (the status rule alone): a refresh and a resend. */
+    @Test
+    fun `a step-up challenge reaches the app unrefreshed and sent once`() = AuthServer().use { server ->
+        signedIn(server) { session ->
+            client(session).use { http ->
+                val challenge = URLEncoder.encode("""Bearer error="insufficient_user_authentication", max_age=60""", Charsets.UTF_8)
+                val answer = http.get("${server.baseUrl}/api/challenge?status=401&www_authenticate=$challenge")
+                assertEquals(401, answer.status.value)
+                assertEquals(0L, server.stat("refresh_requests"))
+                assertEquals(1L, server.stat("step_up_challenges"), "sent once")
+                val expired = http.get("${server.baseUrl}/api/challenge?status=401&www_authenticate=" +
+                    URLEncoder.encode("""Bearer error="invalid_token"""", Charsets.UTF_8))
+                assertEquals(401, expired.status.value, "the challenge route answers what it was asked, even when replayed")
+                assertEquals(1L, server.stat("refreshes"), "a challenge saying invalid_token still refreshes once")
             }
         }
     }
