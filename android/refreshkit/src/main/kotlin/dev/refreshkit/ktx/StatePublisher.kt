@@ -22,6 +22,9 @@ internal class StatePublisher(private val read: () -> SessionState) {
     fun publish() {
         synchronized(this) {
             val now = read()
+            // Asked of the core once per new state, not after every call: each ask is a
+            // call across the bindings (the profile of issue 24 item 12 found two per execute).
+            if (now == mutable.value) return
             // The answer first: whoever sees the new state sees its answer too.
             needs.value = now.needsSignIn()
             mutable.value = now
