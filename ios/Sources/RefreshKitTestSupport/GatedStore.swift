@@ -63,9 +63,12 @@ public struct NeverHappened: Error, CustomStringConvertible {
     public var description: String { "waited in vain for \(what)" }
 }
 
-/// Polls `condition` until it holds; throws `NeverHappened` after `seconds`.
+/// Polls `condition` until it holds; throws `NeverHappened` after `seconds`. Runs on the
+/// caller's actor, so a condition may read main-actor state (the SwiftUI models).
 public func eventually(
-    _ what: String, within seconds: Double = 30, _ condition: () async throws -> Bool
+    _ what: String, within seconds: Double = 30,
+    isolation: isolated (any Actor)? = #isolation,
+    _ condition: () async throws -> Bool
 ) async throws {
     let deadline = Date().addingTimeInterval(seconds)
     while try await !condition() {

@@ -83,20 +83,20 @@ private func twoModelsSeeActiveThenExpiredThenSignedOut() async throws {
     let session = try Session(config: SessionConfig(baseUrl: server.baseURL), store: FlakyStore(), listener: events)
     let first = SessionStateModel(session: session, events: events)
     let second = SessionStateModel(session: session, events: events)
-    try await eventuallyOnMain("both models to see the empty store read") { first.state == .signedOut && second.state == .signedOut }
+    try await eventually("both models to see the empty store read") { first.state == .signedOut && second.state == .signedOut }
     XCTAssertTrue(first.needsSignIn)
 
     try await session.signIn(tokens: try await server.login())
-    try await eventuallyOnMain("both models to see Active") { first.state == .active && second.state == .active }
+    try await eventually("both models to see Active") { first.state == .active && second.state == .active }
     XCTAssertFalse(first.needsSignIn || second.needsSignIn)
 
     try await endTheSession(server, session)
-    try await eventuallyOnMain("both models to see Expired") { first.state == .expired && second.state == .expired }
+    try await eventually("both models to see Expired") { first.state == .expired && second.state == .expired }
     XCTAssertTrue(first.needsSignIn && second.needsSignIn)
 
     try await session.signIn(tokens: try await server.login())
     try await session.signOut()
-    try await eventuallyOnMain("both models to see SignedOut") { first.state == .signedOut && second.state == .signedOut }
+    try await eventually("both models to see SignedOut") { first.state == .signedOut && second.state == .signedOut }
 }
 
 @MainActor
@@ -107,13 +107,13 @@ private func aReleasedModelStopsWatchingAndKeepsNothingAlive() async throws {
     var model: SessionStateModel? = SessionStateModel(session: session!, events: events)
     let released = (model: Weak(model!), session: Weak(session!))
     try await session!.signIn(tokens: try await server.login())
-    try await eventuallyOnMain("the model to see Active") { model?.state == .active }
+    try await eventually("the model to see Active") { model?.state == .active }
     XCTAssertEqual(events.observerCount, 1)
 
     model = nil
-    try await eventuallyOnMain("the released model to stop watching") { released.model.value == nil && events.observerCount == 0 }
+    try await eventually("the released model to stop watching") { released.model.value == nil && events.observerCount == 0 }
     session = nil
-    try await eventuallyOnMain("the session to be released: the stream held it only weakly") { released.session.value == nil }
+    try await eventually("the session to be released: the stream held it only weakly") { released.session.value == nil }
 }
 
 private final class Weak<T: AnyObject> {
@@ -127,16 +127,6 @@ func endTheSession(_ server: AuthServer, _ session: Session) async throws {
     try await server.expireAll()
     try await server.fault(#"{"kind": "invalid_grant"}"#)
     _ = try? await session.execute(HttpRequest(url: "/api/resource"))
-}
-
-/// `eventually` for conditions on main-actor state (the models).
-@MainActor
-private func eventuallyOnMain(_ what: String, within seconds: Double = 30, _ condition: () -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while !condition() {
-        guard Date() < deadline else { throw NeverHappened(what: what) }
-        try await Task.sleep(nanoseconds: 5_000_000)
-    }
 }
 
 /// The states one stream gave, in order.
