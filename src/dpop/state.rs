@@ -13,7 +13,7 @@ use url::Url;
 
 use crate::dpop::key::{proof, DpopKey, DpopKeyError, ProofFor};
 use crate::foundation::app_calls::{Lane, Unanswered};
-use crate::net::challenge::challenges;
+use crate::net::challenge::{challenges, www_authenticate_fields};
 use crate::types::error::SessionError;
 use crate::types::http::HttpResponse;
 
@@ -282,9 +282,7 @@ pub(crate) fn resource_refused_proof(status: u16, headers: &HeaderMap) -> bool {
 
 /// `resource_refused_proof` for a response as the app sees it.
 pub(crate) fn refused_the_proof(response: &HttpResponse) -> bool {
-    let challenges =
-        response.headers.iter().filter(|h| h.name.eq_ignore_ascii_case("www-authenticate")).map(|h| h.value.as_str());
-    refused_proof(response.status, challenges)
+    refused_proof(response.status, www_authenticate_fields(&response.headers))
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! fields, and each field several challenges (`Bearer realm="api", DPoP error="..."`),
 //! so a challenge is found by parsing, never by where a field starts.
 
+use crate::types::http::HttpHeader;
+
 /// One challenge: its scheme, and its parameters with names in lower case. A token68
 /// (`Basic dXNlcg==`) gives none.
 #[derive(Debug, PartialEq, Eq)]
@@ -14,6 +16,12 @@ impl Challenge {
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
+}
+
+/// The values of the `WWW-Authenticate` fields among an answer's headers, as the app
+/// sees them (`HttpHeader` records).
+pub(crate) fn www_authenticate_fields(headers: &[HttpHeader]) -> impl Iterator<Item = &str> {
+    headers.iter().filter(|h| h.name.eq_ignore_ascii_case("www-authenticate")).map(|h| h.value.as_str())
 }
 
 /// Every challenge in `fields`, in order. What cannot be read is skipped up to the next

@@ -3,7 +3,7 @@
 //! or `insufficient_scope`. It is no expired token: the server took the token, and wants
 //! more of the login (or the grant) behind it.
 
-use crate::net::challenge::{challenges, Challenge};
+use crate::net::challenge::{challenges, www_authenticate_fields, Challenge};
 use crate::types::http::{HttpHeader, HttpResponse};
 use crate::types::step_up::{StepUpChallenge, StepUpReason};
 
@@ -22,8 +22,7 @@ pub(crate) fn step_up_challenge<'a>(
 
 /// `step_up_challenge` of an answer's status and headers.
 pub(crate) fn step_up_challenge_in(status: u16, headers: &[HttpHeader]) -> Option<StepUpChallenge> {
-    let fields = headers.iter().filter(|h| h.name.eq_ignore_ascii_case("www-authenticate")).map(|h| h.value.as_str());
-    step_up_challenge(status, fields)
+    step_up_challenge(status, www_authenticate_fields(headers))
 }
 
 /// `step_up_challenge` of a response `execute` received.
