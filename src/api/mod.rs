@@ -3,6 +3,7 @@
 
 pub(crate) mod blocking;
 pub(crate) mod config;
+pub(crate) mod encoded_call;
 pub(crate) mod layer_dpop;
 pub(crate) mod rules;
 pub(crate) mod session;

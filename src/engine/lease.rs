@@ -35,9 +35,13 @@ impl Drop for LeaseId {
     }
 }
 
+/// The engine of the session `session_id`, while the session lives.
+pub(crate) fn engine(session_id: u64) -> Option<Arc<Engine>> {
+    LEASED.read().unwrap_or_else(|p| p.into_inner()).get(&session_id).and_then(Weak::upgrade)
+}
+
 /// Whether the session `session_id` would send the token of `generation` right now
 /// without refreshing first; false for a session that is gone.
 pub(crate) fn is_current(session_id: u64, generation: u64) -> bool {
-    let engine = LEASED.read().unwrap_or_else(|p| p.into_inner()).get(&session_id).and_then(Weak::upgrade);
-    engine.is_some_and(|engine| engine.is_current(generation))
+    engine(session_id).is_some_and(|engine| engine.is_current(generation))
 }

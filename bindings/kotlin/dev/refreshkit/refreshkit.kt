@@ -840,6 +840,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking(
     ): Int
+    external fun uniffi_refreshkit_checksum_method_session_encoded_calls_id(
+    ): Int
     external fun uniffi_refreshkit_checksum_method_session_answer_means(
     ): Int
     external fun uniffi_refreshkit_checksum_method_session_token_headers_for(
@@ -941,6 +943,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_session_refresh_after_unauthorized_blocking(`ptr`: Long,`rejectedAccessToken`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_refreshkit_fn_method_session_encoded_calls_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_refreshkit_fn_method_session_answer_means(`ptr`: Long,`url`: RustBuffer.ByValue,`status`: Short,`headers`: RustBuffer.ByValue,`body`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_refreshkit_fn_method_session_token_headers_for(`ptr`: Long,`method`: RustBuffer.ByValue,`url`: RustBuffer.ByValue,`accessToken`: RustBuffer.ByValue,
@@ -1199,6 +1203,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_refresh_after_unauthorized_blocking() and 0xFFFF) != 52396) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_refreshkit_checksum_method_session_encoded_calls_id() and 0xFFFF) != 35417) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_refreshkit_checksum_method_session_answer_means() and 0xFFFF) != 57102) {
@@ -2931,6 +2938,13 @@ public interface SessionInterface {
     fun `refreshAfterUnauthorizedBlocking`(`rejectedAccessToken`: kotlin.String): kotlin.String
     
     /**
+     * The number `ObservableSession` (Kotlin) names this session by in its direct calls
+     * into the library; apps have no use for it. Registered at the first ask; the
+     * session is forgotten when it is dropped, and a call naming it then is `Cancelled`.
+     */
+    fun `encodedCallsId`(): kotlin.ULong
+    
+    /**
      * What the answer to a request to `url` that carried the token means. A DPoP session
      * learns the server's nonce and clock from every answer given to it here; a proof
      * the server refused, or a step-up challenge, is never an expired token.
@@ -3238,6 +3252,24 @@ open class Session: Disposable, AutoCloseable, SessionInterface
         it,
         
         FfiConverterString.lower(`rejectedAccessToken`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The number `ObservableSession` (Kotlin) names this session by in its direct calls
+     * into the library; apps have no use for it. Registered at the first ask; the
+     * session is forgotten when it is dropped, and a call naming it then is `Cancelled`.
+     */override fun `encodedCallsId`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_refreshkit_fn_method_session_encoded_calls_id(
+        it,
+        _status)
 }
     }
     )

@@ -68,7 +68,10 @@ class ObservableSession @JvmOverloads constructor(
      */
     val session: Session = RefreshKitJvm.session(config, store, relay, dpopKey)
 
-    private val publisher = StatePublisher { session.state() }
+    /** [execute] and the state without JNA structures. */
+    private val encoded = EncodedCalls(session)
+
+    private val publisher = StatePublisher { encoded.state() ?: session.state() }
 
     /**
      * Runs the wait for the first store read. A publish that races [close] finds the
@@ -123,7 +126,15 @@ class ObservableSession @JvmOverloads constructor(
 
     suspend fun signOut() = published { session.signOut() }
 
-    suspend fun execute(request: HttpRequest): HttpResponse = published { session.execute(request) }
+    /**
+     * Sends [request] with the access token and, on expiry, refreshes once and replays it
+     * (as `Session.execute` does). The call waits on a thread of `Dispatchers.IO`, as an
+     * OkHttp call does, and crosses into the library once each way, without the JNA
+     * structures of the generated call (BENCHMARKS.md §3). Cancelling the coroutine
+     * cancels this request.
+     */
+    suspend fun execute(request: HttpRequest): HttpResponse =
+        published { encoded.execute(request) }
 
     suspend fun accessToken(): String = published { session.accessToken() }
 
@@ -139,7 +150,8 @@ class ObservableSession @JvmOverloads constructor(
         open { session.dpopProof(method, url, nonce) }
 
     /** [execute] for threads that may block (an executor, `Dispatchers.IO`; never the main thread). */
-    fun executeBlocking(request: HttpRequest): HttpResponse = published { session.executeBlocking(request) }
+    fun executeBlocking(request: HttpRequest): HttpResponse =
+        published { encoded.executeBlocking(request) }
 
     fun metrics(): SessionMetrics = open { session.metrics() }
 

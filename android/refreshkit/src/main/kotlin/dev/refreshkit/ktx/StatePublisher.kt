@@ -20,6 +20,8 @@ internal class StatePublisher(private val read: () -> SessionState) {
     val needsSignIn: StateFlow<Boolean> = needs.asStateFlow()
 
     fun publish() {
+        // Most calls change nothing: they skip the lock, which 64 threads would queue on.
+        if (read() == mutable.value) return
         synchronized(this) {
             val now = read()
             // Asked of the core once per new state, not after every call: each ask is a

@@ -4,6 +4,7 @@ import dev.refreshkit.HttpRequest
 import dev.refreshkit.Session
 import dev.refreshkit.SessionConfig
 import dev.refreshkit.Tokens
+import dev.refreshkit.ktx.ObservableSession
 import dev.refreshkit.okhttp.addRefreshKit
 import dev.refreshkit.test.AuthServer
 import dev.refreshkit.test.FlakyStore
@@ -177,6 +178,8 @@ private fun Response.okBodySize(): Int = use {
 
 private fun latencyAndThroughput(server: AuthServer) = runBlocking {
     val login = server.login()
+    val observable = ObservableSession(SessionConfig(baseUrl = server.baseUrl), FlakyStore())
+    observable.signIn(login)
     Session(SessionConfig(baseUrl = server.baseUrl), FlakyStore()).use { session ->
         session.signIn(login)
         val okhttp = okHttpFor64().build()
@@ -186,10 +189,12 @@ private fun latencyAndThroughput(server: AuthServer) = runBlocking {
         val viaInterceptor: suspend () -> Int = { intercepted.newCall(Request.Builder().url(url).build()).execute().okBodySize() }
         val viaBindings: suspend () -> Int = { session.execute(HttpRequest(url = "/api/resource")).also { check(it.status.toInt() == 200) }.body.size }
         val viaBlocking: suspend () -> Int = { session.executeBlocking(HttpRequest(url = "/api/resource")).also { check(it.status.toInt() == 200) }.body.size }
+        val viaObservable: suspend () -> Int = { observable.execute(HttpRequest(url = "/api/resource")).also { check(it.status.toInt() == 200) }.body.size }
         val variants: List<Pair<String, suspend () -> Int>> = listOf(
             "OkHttp" to plain,
             "Session.execute (bindings, suspend)" to viaBindings,
             "Session.executeBlocking (bindings)" to viaBlocking,
+            "ObservableSession.execute (suspend)" to viaObservable,
             "OkHttp + RefreshKitInterceptor" to viaInterceptor,
         )
         // Warm-up, untimed: the JIT, connections, and each variant's 64-thread path.
@@ -226,6 +231,7 @@ private fun latencyAndThroughput(server: AuthServer) = runBlocking {
         okhttp.close()
         intercepted.close()
     }
+    observable.close()
 }
 
 fun main() {

@@ -1,0 +1,223 @@
+//! `execute` for the Kotlin layer (`ObservableSession`) without JNA structures. Through
+//! the generated bindings one call builds about ten JNA `Structure`s (each a malloc, a
+//! reflective walk of its fields and an entry in JNA's global map of native memory);
+//! from 64 JVM threads that was 0.31 of OkHttp's throughput (BENCHMARKS.md §3). Here the
+//! request and the answer cross as bytes in UniFFI's own encoding (so Kotlin reads them
+//! with the generated converters: the same records, the same typed errors), through C
+//! functions of integers and one byte array that JNA's direct mapping calls as they are.
+//!
+//! The session is named by a number the bindings hand out (`Session::encoded_calls_id`),
+//! looked up in the lease registry, which holds it weakly: no handle or pointer of
+//! UniFFI's crosses here. The only pointers are the request's bytes, read during the
+//! call, and the answer's buffer, which the caller gives back to `refreshkit_encoded_free`.
+//! The calling thread blocks while the call runs as one task on the calls runtime
+//! (`runtime::block_on_call`); a cancel from another thread ends the wait.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::panic::catch_unwind;
+use std::sync::{Arc, Mutex};
+
+use once_cell::sync::Lazy;
+use tokio::sync::Notify;
+
+use crate::api::session::Session;
+use crate::engine::lease;
+use crate::foundation::runtime::block_on_call;
+use crate::types::error::SessionError;
+use crate::types::http::{HttpRequest, HttpResponse};
+use crate::types::state::SessionState;
+use crate::UniFfiTag;
+
+/// Calls that may be cancelled, by the id `refreshkit_call_begin` gave out.
+static CALLS: Lazy<Mutex<HashMap<u64, Arc<Notify>>>> = Lazy::new(Default::default);
+static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
+
+#[uniffi::export]
+impl Session {
+    /// The number `ObservableSession` (Kotlin) names this session by in its direct calls
+    /// into the library; apps have no use for it. Registered at the first ask; the
+    /// session is forgotten when it is dropped, and a call naming it then is `Cancelled`.
+    pub fn encoded_calls_id(&self) -> u64 {
+        self.lease_id().get_or_register(self.engine())
+    }
+}
+
+/// A new call id, for `refreshkit_call_cancel` and `refreshkit_execute_encoded`.
+#[no_mangle]
+pub extern "C" fn refreshkit_call_begin() -> u64 {
+    let id = NEXT_CALL.fetch_add(1, Ordering::Relaxed);
+    calls().insert(id, Arc::new(Notify::new()));
+    id
+}
+
+/// Cancels call `call`, before or while it runs; nothing once it ended.
+#[no_mangle]
+pub extern "C" fn refreshkit_call_cancel(call: u64) {
+    if let Some(cancel) = calls().get(&call) {
+        // A permit is kept, so a cancel that comes before the call starts is seen too.
+        cancel.notify_one();
+    }
+}
+
+/// `execute` for session `session_id` (`Session::encoded_calls_id`) with `request`
+/// holding `len` bytes of an `HttpRequest` in UniFFI's encoding. Blocks until the answer
+/// and ends call `call`. Returns a buffer for `refreshkit_encoded_free`: 4 bytes of
+/// length (native order, at most `i32::MAX`), then 0 and the `HttpResponse`, or 1 and
+/// the `SessionError`, each in UniFFI's encoding. Never unwinds.
+///
+/// # Safety
+/// `request` must point to `len` readable bytes that stay put for the call.
+#[no_mangle]
+pub unsafe extern "C" fn refreshkit_execute_encoded(session_id: u64, call: u64, request: *const u8, len: i32) -> *mut u8 {
+    let bytes = match usize::try_from(len) {
+        Ok(len) if !request.is_null() => unsafe { std::slice::from_raw_parts(request, len) },
+        _ => &[],
+    };
+    let result = catch_unwind(|| {
+        let cancel = calls().get(&call).cloned();
+        let result = execute(session_id, bytes, cancel);
+        calls().remove(&call);
+        result
+    });
+    encoded(result.unwrap_or_else(|_| Err(panicked())))
+}
+
+/// The state of session `session_id` as UniFFI encodes a `SessionState` (an `i32`), or 0
+/// for a session that is gone. Never blocks, never unwinds.
+#[no_mangle]
+pub extern "C" fn refreshkit_session_state(session_id: u64) -> i32 {
+    catch_unwind(|| {
+        let Some(engine) = lease::engine(session_id) else { return 0 };
+        let mut buf = Vec::with_capacity(4);
+        <SessionState as uniffi::Lower<UniFfiTag>>::write(engine.session_state(), &mut buf);
+        buf.try_into().map(i32::from_be_bytes).unwrap_or(0)
+    })
+    .unwrap_or(0)
+}
+
+/// Gives back a buffer from `refreshkit_execute_encoded`.
+///
+/// # Safety
+/// `buffer` must come from `refreshkit_execute_encoded`, given back once.
+#[no_mangle]
+pub unsafe extern "C" fn refreshkit_encoded_free(buffer: *mut u8) {
+    if buffer.is_null() {
+        return;
+    }
+    let mut len = [0u8; 4];
+    unsafe { std::ptr::copy_nonoverlapping(buffer, len.as_mut_ptr(), 4) };
+    let total = u32::from_ne_bytes(len) as usize + 4;
+    drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(buffer, total)) });
+}
+
+fn calls() -> std::sync::MutexGuard<'static, HashMap<u64, Arc<Notify>>> {
+    CALLS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn panicked() -> SessionError {
+    SessionError::Internal { detail: "the library panicked".into() }
+}
+
+fn execute(session_id: u64, mut bytes: &[u8], cancel: Option<Arc<Notify>>) -> Result<HttpResponse, SessionError> {
+    let Some(cancel) = cancel else {
+        return Err(SessionError::InvalidRequest { detail: "unknown call id".into() });
+    };
+    let request = <HttpRequest as uniffi::Lift<UniFfiTag>>::try_read(&mut bytes)
+        .ok()
+        .filter(|_| bytes.is_empty())
+        .ok_or_else(|| SessionError::InvalidRequest { detail: "the request could not be read".into() })?;
+    // A session that is gone: what a call on a closed session gets from the wrapper.
+    let engine = lease::engine(session_id).ok_or(SessionError::Cancelled)?;
+    block_on_call(engine.execute(request), async move { cancel.notified().await })
+}
+
+/// The answer's buffer; one too long for Kotlin's `Int` length becomes an error.
+fn encoded(result: Result<HttpResponse, SessionError>) -> *mut u8 {
+    let mut buf = encode(result);
+    if buf.len() - 4 > i32::MAX as usize {
+        buf = encode(Err(SessionError::ResponseTooLarge { limit_bytes: i32::MAX as u64 }));
+    }
+    let len = (buf.len() - 4) as u32;
+    buf[..4].copy_from_slice(&len.to_ne_bytes());
+    Box::into_raw(buf.into_boxed_slice()).cast::<u8>()
+}
+
+fn encode(result: Result<HttpResponse, SessionError>) -> Vec<u8> {
+    let mut buf = vec![0u8; 4];
+    match result {
+        Ok(response) => {
+            buf.push(0);
+            <HttpResponse as uniffi::Lower<UniFfiTag>>::write(response, &mut buf);
+        }
+        Err(error) => {
+            buf.push(1);
+            <SessionError as uniffi::Lower<UniFfiTag>>::write(error, &mut buf);
+        }
+    }
+    buf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The answer as Kotlin reads it: its length, then the tag and the encoded result.
+    fn take(buffer: *mut u8) -> Result<HttpResponse, SessionError> {
+        let len = u32::from_ne_bytes(unsafe { std::slice::from_raw_parts(buffer, 4) }.try_into().unwrap()) as usize;
+        let mut bytes = unsafe { std::slice::from_raw_parts(buffer.add(4), len) }.to_vec();
+        unsafe { refreshkit_encoded_free(buffer) };
+        let tag = bytes.remove(0);
+        let mut rest = bytes.as_slice();
+        let result = if tag == 0 {
+            Ok(<HttpResponse as uniffi::Lift<UniFfiTag>>::try_read(&mut rest).unwrap())
+        } else {
+            Err(<SessionError as uniffi::Lift<UniFfiTag>>::try_read(&mut rest).unwrap())
+        };
+        assert!(rest.is_empty(), "bytes left after the answer");
+        result
+    }
+
+    fn request_bytes(request: HttpRequest) -> Vec<u8> {
+        let mut buf = Vec::new();
+        <HttpRequest as uniffi::Lower<UniFfiTag>>::write(request, &mut buf);
+        buf
+    }
+
+    fn execute_bytes(session_id: u64, call: u64, bytes: &[u8]) -> Result<HttpResponse, SessionError> {
+        take(unsafe { refreshkit_execute_encoded(session_id, call, bytes.as_ptr(), bytes.len() as i32) })
+    }
+
+    #[test]
+    fn an_answer_crosses_whole_and_its_buffer_is_given_back() {
+        let body = vec![7u8; 300_000];
+        let response = HttpResponse { status: 200, headers: vec![], body: body.clone() };
+        let Ok(back) = take(encoded(Ok(response))) else { panic!("an error came back") };
+        assert_eq!((back.status, back.body), (200, body));
+        assert!(matches!(take(encoded(Err(SessionError::Timeout))), Err(SessionError::Timeout)));
+        unsafe { refreshkit_encoded_free(std::ptr::null_mut()) };
+    }
+
+    #[test]
+    fn a_call_for_a_session_that_is_gone_is_cancelled_and_ends_its_call_id() {
+        let call = refreshkit_call_begin();
+        let bytes = request_bytes(HttpRequest::get("/api/resource"));
+        assert!(matches!(execute_bytes(u64::MAX, call, &bytes), Err(SessionError::Cancelled)));
+        assert!(!calls().contains_key(&call), "the call id outlived its call");
+        assert_eq!(refreshkit_session_state(u64::MAX), 0);
+    }
+
+    #[test]
+    fn bytes_that_are_no_request_and_unknown_call_ids_are_invalid_requests() {
+        let call = refreshkit_call_begin();
+        let garbage = [1u8, 2, 3];
+        assert!(matches!(execute_bytes(u64::MAX, call, &garbage), Err(SessionError::InvalidRequest { .. })));
+        let mut trailing = request_bytes(HttpRequest::get("/x"));
+        trailing.push(0);
+        let call = refreshkit_call_begin();
+        assert!(matches!(execute_bytes(u64::MAX, call, &trailing), Err(SessionError::InvalidRequest { .. })));
+        assert!(matches!(execute_bytes(u64::MAX, u64::MAX, &[]), Err(SessionError::InvalidRequest { .. })));
+        let empty = unsafe { refreshkit_execute_encoded(u64::MAX, refreshkit_call_begin(), std::ptr::null(), -1) };
+        assert!(matches!(take(empty), Err(SessionError::InvalidRequest { .. })));
+    }
+}

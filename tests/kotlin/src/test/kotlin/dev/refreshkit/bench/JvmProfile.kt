@@ -1,0 +1,61 @@
+package dev.refreshkit.bench
+
+import dev.refreshkit.HttpRequest
+import dev.refreshkit.SessionConfig
+import dev.refreshkit.ktx.ObservableSession
+import dev.refreshkit.okhttp.addRefreshKit
+import dev.refreshkit.test.AuthServer
+import dev.refreshkit.test.FlakyStore
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicLong
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withContext
+import okhttp3.ConnectionPool
+import okhttp3.Dispatcher
+import okhttp3.OkHttpClient
+import okhttp3.Request
+
+/**
+ * One variant of the c=64 throughput loop of JvmBench alone, for a profiler (JFR, perf):
+ * `JvmProfileKt VARIANT SECONDS`, VARIANT one of okhttp, execute, blocking, observable,
+ * interceptor. Prints the rate every second.
+ */
+fun main(args: Array<String>) {
+    val variant = args.getOrElse(0) { "execute" }
+    val seconds = args.getOrElse(1) { "10" }.toInt()
+    dev.refreshkit.ktx.RefreshKitJvm.keepCallbackThreadsAttached()
+    AuthServer("--access-ttl-ms", "3600000").use { server ->
+        val login = server.login()
+        val observable = ObservableSession(SessionConfig(baseUrl = server.baseUrl), FlakyStore())
+        runBlocking { observable.signIn(login) }
+        val session = observable.session
+        val pooled = { OkHttpClient.Builder().dispatcher(Dispatcher().apply { maxRequests = 64; maxRequestsPerHost = 64 }).connectionPool(ConnectionPool(64, 5, TimeUnit.MINUTES)) }
+        val okhttp = pooled().build()
+        val intercepted = pooled().addRefreshKit(session).build()
+        val url = "${server.baseUrl}/api/resource"
+        val call: suspend () -> Int = when (variant) {
+            "okhttp" -> { { okhttp.newCall(Request.Builder().url(url).header("Authorization", "Bearer ${login.accessToken}").build()).execute().use { it.body!!.bytes().size } } }
+            "interceptor" -> { { intercepted.newCall(Request.Builder().url(url).build()).execute().use { it.body!!.bytes().size } } }
+            "execute" -> { { session.execute(HttpRequest(url = "/api/resource")).body.size } }
+            "blocking" -> { { session.executeBlocking(HttpRequest(url = "/api/resource")).body.size } }
+            "observable" -> { { observable.execute(HttpRequest(url = "/api/resource")).body.size } }
+            else -> error("unknown variant $variant")
+        }
+        runBlocking {
+            withContext(Dispatchers.IO) {
+                repeat(seconds) {
+                    val count = AtomicLong()
+                    val started = System.nanoTime()
+                    val deadline = started + 1_000_000_000L
+                    (1..64).map { async { while (System.nanoTime() < deadline) { call(); count.incrementAndGet() } } }.awaitAll()
+                    println("$variant ${"%.0f".format(count.get() * 1e9 / (System.nanoTime() - started))} req/s")
+                }
+            }
+        }
+        observable.close()
+    }
+    System.exit(0)
+}
