@@ -1,5 +1,5 @@
 # The two commands the README leads with, and their parts.
-.PHONY: demo test ci test-rust test-kotlin test-swift mobile release release-check qemu-tests bindings fuzz cargo-fuzz soak bench sim
+.PHONY: demo test ci test-rust test-kotlin test-swift mobile release release-check qemu-tests bindings fuzz cargo-fuzz soak bench bench-jvm sim
 
 demo:
 	cargo build --quiet -p auth-server
@@ -62,3 +62,7 @@ soak:
 
 bench:
 	scripts/bench.sh
+
+# The JVM rows alone (BENCHMARKS.md §3, §3b, §5b) on stdout.
+bench-jvm:
+	scripts/bench-jvm.sh

@@ -70,12 +70,7 @@ kill "$server_pid"; server_pid=
 exec 3>&-
 
 echo "JVM benchmarks..." >&2
-scripts/readme-kotlin.sh
-(cd tests/kotlin && mvn -B -q --no-transfer-progress test-compile dependency:build-classpath \
-  -Dmdep.outputFile="$tmp/cp.txt" -Dmdep.includeScope=test -Dmdep.excludeArtifactIds=android-all)
-java -Djna.library.path="$repo/target/release" -Drefreshkit.authServer="$REFRESHKIT_AUTH_SERVER" \
-  -cp "tests/kotlin/target/classes:tests/kotlin/target/test-classes:$(cat "$tmp/cp.txt")" \
-  dev.refreshkit.bench.JvmBenchKt >> "$out"
+scripts/bench-jvm.sh >> "$out"
 echo >> "$out"
 
 echo "Swift benchmark..." >&2

@@ -234,10 +234,11 @@ private fun latencyAndThroughput(server: AuthServer) = runBlocking {
     observable.close()
 }
 
-fun main() {
+/** All the JVM sections, or only those named in [args] ("3" for the c=1 and c=64 rows). */
+fun main(args: Array<String>) {
     // OkHttp's dispatcher threads would keep the JVM alive after a failure.
     try {
-        runBenchmarks()
+        runBenchmarks(args.toSet())
     } catch (e: Throwable) {
         e.printStackTrace()
         System.exit(1)
@@ -245,12 +246,14 @@ fun main() {
     System.exit(0)
 }
 
-private fun runBenchmarks() {
+private fun runBenchmarks(only: Set<String>) {
     dev.refreshkit.ktx.RefreshKitJvm.keepCallbackThreadsAttached()
     // Tokens that outlive the run: an expiry inside a timed section would time a refresh.
     AuthServer("--access-ttl-ms", "3600000").use { server ->
+        require(only.isEmpty() || only == setOf("3")) { "sections: none (all) or 3" }
         println("## 3. From Kotlin on the JVM (JDK ${System.getProperty("java.version")}, OkHttp ${okhttp3.OkHttp.VERSION})\n")
         latencyAndThroughput(server)
+        if (only == setOf("3")) return
         println("\n## 3b. From a fresh JVM to the first answer\n")
         println("A new JVM per sample (median of 5, the two clients alternating) sends one GET on loopback;")
         println("the session's store already holds the tokens, as at a returning user's launch. \"First call\"")
