@@ -147,27 +147,11 @@ where
     RUNTIME.block_on(InRuntime { inner: Box::pin(fut), enter: true })
 }
 
-/// The runtime of `ObservableSession.execute`'s calls from JVM threads (api/encoded_call.rs),
-/// one worker per core (at most 4), started at the first such call; Swift and Rust apps
-/// never start it. Each call is one task here that both polls it and owns its sockets (the
-/// wire keeps a client per runtime), and wakes its JVM thread once, when it ends. Polled on
-/// the JVM thread with its sockets on the network thread, every socket event was a wake-up
-/// between threads; run on the network thread, its one worker did every call's work (83 %
-/// of a core at 64 calls). BENCHMARKS.md §3 has the measurements, §9 its idle wake-ups.
-static CALLS_RUNTIME: Lazy<Runtime> = Lazy::new(|| {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
-    Builder::new_multi_thread()
-        .worker_threads(cores)
-        .thread_name("refreshkit-calls")
-        .on_thread_start(|| OWN_THREAD.set(true))
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("refreshkit cannot start its runtime: {e}"))
-});
-
-/// Runs `fut` on the runtime of the JVM's blocking calls and blocks the calling thread (a
-/// JVM thread, never a runtime's) until it ends, or until `cancelled` completes, which
-/// drops it (what it spawned, the refresh, goes on) and gives `Cancelled`.
+/// Runs `fut` as a task on the library's runtime and blocks the calling thread (a JVM
+/// thread, never a runtime's) until it ends, or until `cancelled` completes, which drops it
+/// (what it spawned, the refresh, goes on) and gives `Cancelled`. Unlike `block_on`, the
+/// worker both polls the call and owns its sockets, so the caller is woken once, when the
+/// call ends, not at every socket event (api/encoded_call.rs; BENCHMARKS.md §3).
 pub(crate) fn block_on_call<T, F>(fut: F, cancelled: impl Future<Output = ()>) -> Result<T, SessionError>
 where
     F: Future<Output = Result<T, SessionError>> + Send + 'static,
@@ -178,8 +162,8 @@ where
             detail: "a blocking call was made on an async runtime's thread; use the async form".into(),
         });
     }
-    let task = AbortOnDrop(CALLS_RUNTIME.spawn(InRuntime { inner: Box::pin(fut), enter: false }));
-    CALLS_RUNTIME.block_on(async move {
+    let task = AbortOnDrop(RUNTIME.spawn(InRuntime { inner: Box::pin(fut), enter: false }));
+    RUNTIME.block_on(async move {
         tokio::select! {
             result = task.join() => result,
             () = cancelled => Err(SessionError::Cancelled),

@@ -36,6 +36,24 @@ fun main(args: Array<String>) {
         val okhttp = pooled().build()
         val intercepted = pooled().addRefreshKit(session).build()
         val url = "${server.baseUrl}/api/resource"
+        val calls: Map<String, suspend () -> Int> = mapOf(
+            "okhttp" to { okhttp.newCall(Request.Builder().url(url).header("Authorization", "Bearer ${login.accessToken}").build()).execute().use { it.body!!.bytes().size } },
+            "observable" to { observable.execute(HttpRequest(url = "/api/resource")).body.size },
+            "interceptor" to { intercepted.newCall(Request.Builder().url(url).build()).execute().use { it.body!!.bytes().size } },
+        )
+        if (variant.contains(",")) {
+            // Windows of one second, the variants in turn, as JvmBench runs them.
+            val names = variant.split(",")
+            runBlocking { repeat(2000) { names.forEach { calls.getValue(it)() } } }
+            repeat(seconds) {
+                for (name in names) {
+                    System.gc()
+                    println("$name ${"%.0f".format(rate(calls.getValue(name)))} req/s")
+                }
+            }
+            observable.close()
+            return@use
+        }
         val call: suspend () -> Int = when (variant) {
             "okhttp" -> { { okhttp.newCall(Request.Builder().url(url).header("Authorization", "Bearer ${login.accessToken}").build()).execute().use { it.body!!.bytes().size } } }
             "interceptor" -> { { intercepted.newCall(Request.Builder().url(url).build()).execute().use { it.body!!.bytes().size } } }
@@ -58,4 +76,14 @@ fun main(args: Array<String>) {
         observable.close()
     }
     System.exit(0)
+}
+
+private fun rate(call: suspend () -> Int): Double = runBlocking {
+    withContext(Dispatchers.IO) {
+        val count = AtomicLong()
+        val started = System.nanoTime()
+        val deadline = started + 1_000_000_000L
+        (1..64).map { async { while (System.nanoTime() < deadline) { call(); count.incrementAndGet() } } }.awaitAll()
+        count.get() * 1e9 / (System.nanoTime() - started)
+    }
 }

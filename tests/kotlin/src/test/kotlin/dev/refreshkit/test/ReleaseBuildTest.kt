@@ -51,6 +51,7 @@ class ReleaseBuildTest {
         )
         assertEquals(0, app.first, "the shrunk app failed:\n${app.second}")
         assertTrue(app.second.contains("shrunk app: ACTIVE authorization saves=1"), app.second)
+        assertTrue(app.second.contains("shrunk door: InvalidRequest SIGNED_OUT"), app.second)
     }
 
     private fun addClasses(jar: JarOutputStream, root: File, take: (String) -> Boolean) {
