@@ -19,9 +19,11 @@ import okhttp3.OkHttpClient
 import okhttp3.Request
 
 /**
- * One variant of the c=64 throughput loop of JvmBench alone, for a profiler (JFR, perf):
- * `JvmProfileKt VARIANT SECONDS`, VARIANT one of okhttp, execute, blocking, observable,
- * interceptor. Prints the rate every second.
+ * The c=64 throughput loop of JvmBench, for a profiler (JFR, perf) and for telling apart
+ * what JvmBench's side-by-side windows measure: `JvmProfileKt VARIANT SECONDS`, VARIANT one
+ * of okhttp, execute, blocking, observable, interceptor, runs it alone and prints the rate
+ * every second; VARIANT a list (`okhttp,observable`) runs one-second windows of each in
+ * turn after a warm-up, as JvmBench does, SECONDS rounds of them.
  */
 fun main(args: Array<String>) {
     val variant = args.getOrElse(0) { "execute" }
@@ -40,6 +42,8 @@ fun main(args: Array<String>) {
             "okhttp" to { okhttp.newCall(Request.Builder().url(url).header("Authorization", "Bearer ${login.accessToken}").build()).execute().use { it.body!!.bytes().size } },
             "observable" to { observable.execute(HttpRequest(url = "/api/resource")).body.size },
             "interceptor" to { intercepted.newCall(Request.Builder().url(url).build()).execute().use { it.body!!.bytes().size } },
+            "execute" to { session.execute(HttpRequest(url = "/api/resource")).body.size },
+            "blocking" to { session.executeBlocking(HttpRequest(url = "/api/resource")).body.size },
         )
         if (variant.contains(",")) {
             // Windows of one second, the variants in turn, as JvmBench runs them.
