@@ -4,7 +4,7 @@
 //! foreign runtime. Never call them on a UI thread; from async code use the async forms.
 
 use crate::api::session::Session;
-use crate::foundation::runtime::{block_on, block_on_call};
+use crate::foundation::runtime::block_on;
 use crate::types::error::SessionError;
 use crate::types::http::{HttpRequest, HttpResponse};
 
@@ -13,8 +13,7 @@ impl Session {
     /// `execute`, blocking the calling thread until the response or the error. Bounded
     /// by the request timeout (and the refresh timeout when a refresh is due).
     pub fn execute_blocking(&self, request: HttpRequest) -> Result<HttpResponse, SessionError> {
-        // A call that must wait on the network runs as one task, waking this thread once.
-        block_on_call(self.execute_task(request), std::future::pending())
+        block_on(self.execute_task(request))
     }
 
     /// `accessToken`, blocking the calling thread; returns at once while the token is valid.

@@ -197,9 +197,11 @@ private fun latencyAndThroughput(server: AuthServer) = runBlocking {
             "ObservableSession.execute (suspend)" to viaObservable,
             "OkHttp + RefreshKitInterceptor" to viaInterceptor,
         )
-        // Warm-up, untimed: the JIT, connections, and each variant's 64-thread path.
+        // Warm-up, untimed: the JIT, connections, and each variant's 64-thread path. Three
+        // one-second rounds each: with one half-second window, the rates were still rising
+        // through the timed rounds (JvmProfileKt okhttp,observable,... shows the climb).
         repeat(2000) { variants.forEach { it.second() } }
-        variants.forEach { (_, call) -> requestsPerSecond(call, windowNanos = 500_000_000L) }
+        repeat(3) { variants.forEach { (_, call) -> requestsPerSecond(call, windowNanos = 1_000_000_000L) } }
 
         val latency = variants.associate { it.first to mutableListOf<Double>() }
         // Blocks of 500 calls of one variant, from a collected heap, in an order rotated each
