@@ -10,20 +10,25 @@
 //! looked up in the lease registry, which holds it weakly: no handle or pointer of
 //! UniFFI's crosses here. The only pointers are the request's bytes, read during the
 //! call, and the answer's buffer, which the caller gives back to `refreshkit_encoded_free`.
-//! The calling thread blocks while the call runs as one task on the calls runtime
-//! (`runtime::block_on_call`); a cancel from another thread ends the wait.
+//!
+//! Each call runs as one task on the library's runtime. `refreshkit_execute_start` returns at
+//! once and the answer is queued for `refreshkit_completions_wait`, where the Kotlin
+//! layer's one completion thread picks up whatever is done (many answers per wake-up
+//! under load) and resumes the suspended callers: no JVM thread waits per call.
+//! `refreshkit_execute_encoded` is the blocking form, for threads that may block. A cancel
+//! from another thread ends a call either way.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::panic::catch_unwind;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 
 use once_cell::sync::Lazy;
 use tokio::sync::Notify;
 
 use crate::api::session::Session;
-use crate::engine::lease;
-use crate::foundation::runtime::block_on_call;
+use crate::engine::{lease, Engine};
+use crate::foundation::runtime::{block_on_call, spawn_call};
 use crate::types::error::SessionError;
 use crate::types::http::{HttpRequest, HttpResponse};
 use crate::types::state::SessionState;
@@ -32,6 +37,11 @@ use crate::UniFfiTag;
 /// Calls that may be cancelled, by the id `refreshkit_call_begin` gave out.
 static CALLS: Lazy<Mutex<HashMap<u64, Arc<Notify>>>> = Lazy::new(Default::default);
 static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
+/// Answers of started calls, as (call id, buffer address), until the completion thread
+/// takes them; the condvar wakes it.
+static DONE: Lazy<(Mutex<Vec<Answer>>, Condvar)> = Lazy::new(Default::default);
+
+type Answer = (u64, usize);
 
 #[uniffi::export]
 impl Session {
@@ -69,7 +79,12 @@ pub extern "C" fn refreshkit_call_cancel(call: u64) {
 /// # Safety
 /// `request` must point to `len` readable bytes that stay put for the call.
 #[no_mangle]
-pub unsafe extern "C" fn refreshkit_execute_encoded(session_id: u64, call: u64, request: *const u8, len: i32) -> *mut u8 {
+pub unsafe extern "C" fn refreshkit_execute_encoded(
+    session_id: u64,
+    call: u64,
+    request: *const u8,
+    len: i32,
+) -> *mut u8 {
     let bytes = match usize::try_from(len) {
         Ok(len) if !request.is_null() => unsafe { std::slice::from_raw_parts(request, len) },
         _ => &[],
@@ -81,6 +96,80 @@ pub unsafe extern "C" fn refreshkit_execute_encoded(session_id: u64, call: u64, 
         result
     });
     encoded(result.unwrap_or_else(|_| Err(panicked())))
+}
+
+/// Starts `execute` as `refreshkit_execute_encoded` does, without waiting: its answer, a
+/// buffer as that function returns, is queued for `refreshkit_completions_wait` under
+/// call id `call`. Never unwinds.
+///
+/// # Safety
+/// `request` must point to `len` readable bytes while this function runs.
+#[no_mangle]
+pub unsafe extern "C" fn refreshkit_execute_start(session_id: u64, call: u64, request: *const u8, len: i32) {
+    let bytes = match usize::try_from(len) {
+        Ok(len) if !request.is_null() => unsafe { std::slice::from_raw_parts(request, len) },
+        _ => &[],
+    };
+    let started = catch_unwind(|| {
+        let cancel = calls().get(&call).cloned();
+        match prepare(session_id, bytes, cancel) {
+            Ok((engine, request, cancel)) => {
+                spawn_call(engine.execute(request), async move { cancel.notified().await }, move |result| {
+                    calls().remove(&call);
+                    complete(call, encoded(result));
+                })
+            }
+            Err(error) => {
+                calls().remove(&call);
+                complete(call, encoded(Err(error)));
+            }
+        }
+    });
+    if started.is_err() {
+        calls().remove(&call);
+        complete(call, encoded(Err(panicked())));
+    }
+}
+
+/// Waits until at least one started call has its answer, then writes up to `capacity`
+/// of them into `out` as pairs (call id, buffer for `refreshkit_encoded_free`) and
+/// returns how many. Waits without bound and without waking while nothing is done: the
+/// caller is a thread kept for this.
+///
+/// # Safety
+/// `out` must point to `2 * capacity` writable `u64`s.
+#[no_mangle]
+pub unsafe extern "C" fn refreshkit_completions_wait(out: *mut u64, capacity: i32) -> i32 {
+    let capacity = usize::try_from(capacity).unwrap_or(0);
+    if out.is_null() || capacity == 0 {
+        return 0;
+    }
+    let (queue, ready) = &*DONE;
+    let mut done = queue.lock().unwrap_or_else(|p| p.into_inner());
+    while done.is_empty() {
+        done = ready.wait(done).unwrap_or_else(|p| p.into_inner());
+    }
+    let count = capacity.min(done.len());
+    let taken: Vec<Answer> = done.drain(..count).collect();
+    drop(done);
+    let out = unsafe { std::slice::from_raw_parts_mut(out, 2 * taken.len()) };
+    for (slot, (call, buffer)) in out.chunks_exact_mut(2).zip(&taken) {
+        slot[0] = *call;
+        slot[1] = *buffer as u64;
+    }
+    taken.len() as i32
+}
+
+/// Queues the answer of `call`; wakes the completion thread only if it waits.
+fn complete(call: u64, buffer: *mut u8) {
+    let (queue, ready) = &*DONE;
+    let mut done = queue.lock().unwrap_or_else(|p| p.into_inner());
+    let was_empty = done.is_empty();
+    done.push((call, buffer as usize));
+    drop(done);
+    if was_empty {
+        ready.notify_one();
+    }
 }
 
 /// The state of session `session_id` as UniFFI encodes a `SessionState` (an `i32`), or 0
@@ -119,7 +208,17 @@ fn panicked() -> SessionError {
     SessionError::Internal { detail: "the library panicked".into() }
 }
 
-fn execute(session_id: u64, mut bytes: &[u8], cancel: Option<Arc<Notify>>) -> Result<HttpResponse, SessionError> {
+fn execute(session_id: u64, bytes: &[u8], cancel: Option<Arc<Notify>>) -> Result<HttpResponse, SessionError> {
+    let (engine, request, cancel) = prepare(session_id, bytes, cancel)?;
+    block_on_call(engine.execute(request), async move { cancel.notified().await })
+}
+
+/// The session, the request read from `bytes`, and the call's cancel.
+fn prepare(
+    session_id: u64,
+    mut bytes: &[u8],
+    cancel: Option<Arc<Notify>>,
+) -> Result<(Arc<Engine>, HttpRequest, Arc<Notify>), SessionError> {
     let Some(cancel) = cancel else {
         return Err(SessionError::InvalidRequest { detail: "unknown call id".into() });
     };
@@ -129,7 +228,7 @@ fn execute(session_id: u64, mut bytes: &[u8], cancel: Option<Arc<Notify>>) -> Re
         .ok_or_else(|| SessionError::InvalidRequest { detail: "the request could not be read".into() })?;
     // A session that is gone: what a call on a closed session gets from the wrapper.
     let engine = lease::engine(session_id).ok_or(SessionError::Cancelled)?;
-    block_on_call(engine.execute(request), async move { cancel.notified().await })
+    Ok((engine, request, cancel))
 }
 
 /// The answer's buffer; one too long for Kotlin's `Int` length becomes an error.
@@ -219,5 +318,22 @@ mod tests {
         assert!(matches!(execute_bytes(u64::MAX, u64::MAX, &[]), Err(SessionError::InvalidRequest { .. })));
         let empty = unsafe { refreshkit_execute_encoded(u64::MAX, refreshkit_call_begin(), std::ptr::null(), -1) };
         assert!(matches!(take(empty), Err(SessionError::InvalidRequest { .. })));
+    }
+
+    #[test]
+    fn a_started_call_is_answered_through_the_completion_queue() {
+        let call = refreshkit_call_begin();
+        let bytes = request_bytes(HttpRequest::get("/api/resource"));
+        unsafe { refreshkit_execute_start(u64::MAX, call, bytes.as_ptr(), bytes.len() as i32) };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut out = [0u64; 4];
+            let count = unsafe { refreshkit_completions_wait(out.as_mut_ptr(), 2) };
+            tx.send((count, out)).ok();
+        });
+        let (count, out) = rx.recv_timeout(std::time::Duration::from_secs(30)).expect("no answer came");
+        assert_eq!((count, out[0]), (1, call));
+        assert!(matches!(take(out[1] as *mut u8), Err(SessionError::Cancelled)));
+        assert!(!calls().contains_key(&call), "the call id outlived its call");
     }
 }

@@ -171,6 +171,27 @@ where
     })
 }
 
+/// Runs `fut` as a task on the library's runtime, which hands its result to `done` there:
+/// its end, or `Cancelled` once `cancelled` completes first (what it spawned, the refresh,
+/// goes on). A panic in `fut` becomes `Internal`. For callers that must not block.
+pub(crate) fn spawn_call<T, F>(
+    fut: F,
+    cancelled: impl Future<Output = ()> + Send + 'static,
+    done: impl FnOnce(Result<T, SessionError>) + Send + 'static,
+) where
+    F: Future<Output = Result<T, SessionError>> + Send + 'static,
+    T: Send + 'static,
+{
+    let call = InRuntime { inner: Box::pin(fut), enter: false };
+    drop(RUNTIME.spawn(async move {
+        let result = tokio::select! {
+            result = call => result,
+            () = cancelled => Err(SessionError::Cancelled),
+        };
+        done(result);
+    }));
+}
+
 struct AbortOnDrop<T>(JoinHandle<T>);
 
 impl<T> AbortOnDrop<Result<T, SessionError>> {

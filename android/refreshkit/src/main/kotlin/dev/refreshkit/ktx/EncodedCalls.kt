@@ -11,11 +11,10 @@ import dev.refreshkit.HttpResponse
 import dev.refreshkit.Session
 import dev.refreshkit.SessionState
 import java.nio.ByteBuffer
-import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.InternalCoroutinesApi
-import kotlinx.coroutines.Job
-import kotlinx.coroutines.ensureActive
-import kotlinx.coroutines.withContext
+import java.util.concurrent.ConcurrentHashMap
+import kotlin.concurrent.thread
+import kotlinx.coroutines.CancellableContinuation
+import kotlinx.coroutines.suspendCancellableCoroutine
 
 /**
  * [ObservableSession]'s `execute` and state reads without JNA structures (src/api/encoded_call.rs):
@@ -23,29 +22,24 @@ import kotlinx.coroutines.withContext
  * cost a third of OkHttp's throughput (BENCHMARKS.md §3). Here the request and the answer
  * cross as one byte array each, in UniFFI's own encoding, read and written by the
  * generated converters, so the records and the typed errors are the generated ones.
+ * [execute] holds no thread while the core works; [executeBlocking] waits on its own.
  */
 internal class EncodedCalls(session: Session) {
     private val sessionId: Long = session.encodedCallsId().toLong()
 
-    /** `execute`, waiting on a thread that may block; cancelling the coroutine cancels this request. */
-    @OptIn(InternalCoroutinesApi::class)
+    /**
+     * `execute`, suspended without holding a thread: the core runs the call and queues its
+     * answer, which [Completions] hands back. Cancelling the coroutine cancels the request.
+     */
     suspend fun execute(request: HttpRequest): HttpResponse {
         val bytes = encode(request)
-        return withContext(Dispatchers.IO) {
+        val address = suspendCancellableCoroutine { continuation ->
             val call = Lib.refreshkit_call_begin()
-            // Runs at once if already cancelled; the core keeps the cancel for the call.
-            val cancel = coroutineContext[Job]?.invokeOnCompletion(onCancelling = true, invokeImmediately = true) {
-                Lib.refreshkit_call_cancel(call)
-            }
-            try {
-                answer(Lib.refreshkit_execute_encoded(sessionId, call, bytes, bytes.size))
-            } catch (e: dev.refreshkit.SessionException.Cancelled) {
-                coroutineContext.ensureActive() // the caller's cancellation, as the generated execute reports it
-                throw e
-            } finally {
-                cancel?.dispose()
-            }
+            Completions.expect(call, continuation)
+            continuation.invokeOnCancellation { Lib.refreshkit_call_cancel(call) }
+            Completions.start(call) { Lib.refreshkit_execute_start(sessionId, call, bytes, bytes.size) }
         }
+        return answer(address)
     }
 
     /** `executeBlocking`: the calling thread waits. */
@@ -88,6 +82,57 @@ private object Lib {
     @JvmStatic external fun refreshkit_call_begin(): Long
     @JvmStatic external fun refreshkit_call_cancel(call: Long)
     @JvmStatic external fun refreshkit_execute_encoded(sessionId: Long, call: Long, request: ByteArray, len: Int): Long
+    @JvmStatic external fun refreshkit_execute_start(sessionId: Long, call: Long, request: ByteArray, len: Int)
+    @JvmStatic external fun refreshkit_completions_wait(out: LongArray, capacity: Int): Int
     @JvmStatic external fun refreshkit_session_state(sessionId: Long): Int
     @JvmStatic external fun refreshkit_encoded_free(buffer: Long)
+}
+
+/**
+ * The one thread that takes the core's answers to started calls
+ * (`refreshkit_completions_wait`) and resumes their callers: under load one wake-up brings
+ * many answers. Waits in the core without waking while no call runs. A daemon: it never
+ * keeps the process alive.
+ */
+private object Completions {
+    private const val BATCH = 256
+    private val waiting = ConcurrentHashMap<Long, CancellableContinuation<Long>>()
+
+    init {
+        thread(isDaemon = true, name = "refreshkit-completions") {
+            val answers = LongArray(2 * BATCH)
+            while (true) {
+                val count = Lib.refreshkit_completions_wait(answers, BATCH)
+                for (i in 0 until count) {
+                    // Whatever one caller's resumption throws, the others still get theirs.
+                    runCatching { hand(answers[2 * i], answers[2 * i + 1]) }
+                }
+            }
+        }
+    }
+
+    /** Registers [continuation] before call [call] starts: its answer may come at once. */
+    fun expect(call: Long, continuation: CancellableContinuation<Long>) {
+        waiting[call] = continuation
+    }
+
+    /** Runs [start]; if it throws, nobody waits for the call's answer any more. */
+    inline fun start(call: Long, start: () -> Unit) {
+        try {
+            start()
+        } catch (e: Throwable) {
+            waiting.remove(call)
+            throw e
+        }
+    }
+
+    /** The answer's buffer goes to its caller, or back to the core if nobody takes it. */
+    private fun hand(call: Long, address: Long) {
+        val continuation = waiting.remove(call)
+        if (continuation == null) {
+            Lib.refreshkit_encoded_free(address)
+            return
+        }
+        continuation.resume(address) { _, buffer, _ -> Lib.refreshkit_encoded_free(buffer) }
+    }
 }

@@ -128,10 +128,9 @@ class ObservableSession @JvmOverloads constructor(
 
     /**
      * Sends [request] with the access token and, on expiry, refreshes once and replays it
-     * (as `Session.execute` does). The call waits on a thread of `Dispatchers.IO`, as an
-     * OkHttp call does, and crosses into the library once each way, without the JNA
-     * structures of the generated call (BENCHMARKS.md §3). Cancelling the coroutine
-     * cancels this request.
+     * (as `Session.execute` does). Suspends without holding a thread, and crosses into the
+     * library once each way without the JNA structures of the generated call
+     * (BENCHMARKS.md §3). Cancelling the coroutine cancels this request.
      */
     suspend fun execute(request: HttpRequest): HttpResponse =
         published { encoded.execute(request) }

@@ -132,6 +132,16 @@ class ObservableSessionExecuteTest {
         }
     }
 
+    @Test
+    @OptIn(kotlinx.coroutines.ExperimentalCoroutinesApi::class)
+    fun `calls waiting for their answers hold no thread, so one thread can keep 50 in flight`() = withSession { server, session ->
+        val oneThread = Dispatchers.IO.limitedParallelism(1)
+        val calls = (1..50).map { async(oneThread) { session.execute(HttpRequest(url = "/held")).status.toInt() } }
+        waitUntil("all 50 requests to reach the server at once") { server.stat("held_waiting") == 50L }
+        server.releaseHeld()
+        assertEquals(List(50) { 200 }, calls.awaitAll())
+    }
+
     private companion object {
         const val CALLS = 20
     }
