@@ -8,18 +8,20 @@
 //!
 //! The session is named by a number the bindings hand out (`Session::encoded_calls_id`),
 //! looked up in the lease registry, which holds it weakly: no handle or pointer of
-//! UniFFI's crosses here. The only pointers are the request's bytes, read during the
-//! call, and the answer's buffer, which the caller gives back to `refreshkit_encoded_free`.
+//! UniFFI's crosses here. The only pointers are the request's bytes, read before the
+//! function returns, and the answer's buffer, passed as a `u64` (so a 32-bit ABI never
+//! splits it) that the caller gives back to `refreshkit_encoded_free`.
 //!
-//! Each call runs as one task on the library's runtime. `refreshkit_execute_start` returns at
-//! once and the answer is queued for `refreshkit_completions_wait`, where the Kotlin
-//! layer's one completion thread picks up whatever is done (many answers per wake-up
-//! under load) and resumes the suspended callers: no JVM thread waits per call.
-//! `refreshkit_execute_encoded` is the blocking form, for threads that may block. A cancel
-//! from another thread ends a call either way.
+//! Each call runs as one task on the library's runtime. `refreshkit_execute_start` returns
+//! at once and the answer goes to the caller's queue (`refreshkit_completions_open`), from
+//! which the Kotlin layer's one completion thread takes whatever is done
+//! (`refreshkit_completions_wait`: many answers per wake-up under load) and resumes the
+//! suspended callers: no JVM thread waits per call. `refreshkit_call_cancel` ends a started
+//! call. `refreshkit_execute_encoded` is the blocking form, for threads that may block,
+//! bounded by the request timeout.
 
 use std::collections::HashMap;
-use std::panic::catch_unwind;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -37,11 +39,19 @@ use crate::UniFfiTag;
 /// Calls that may be cancelled, by the id `refreshkit_call_begin` gave out.
 static CALLS: Lazy<Mutex<HashMap<u64, Arc<Notify>>>> = Lazy::new(Default::default);
 static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
-/// Answers of started calls, as (call id, buffer address), until the completion thread
-/// takes them; the condvar wakes it.
-static DONE: Lazy<(Mutex<Vec<Answer>>, Condvar)> = Lazy::new(Default::default);
 
-type Answer = (u64, usize);
+/// Answers of started calls by queue, as (call id, buffer address), until the queue's
+/// completion thread takes them; the condvar wakes the threads that wait. A queue per
+/// consumer: two copies of the Kotlin layer (two class loaders) never take each other's.
+static QUEUES: Lazy<(Mutex<Queues>, Condvar)> = Lazy::new(Default::default);
+static NEXT_QUEUE: AtomicU64 = AtomicU64::new(1);
+
+type Queues = HashMap<u64, Vec<Answer>>;
+type Answer = (u64, u64);
+
+/// The largest answer the buffer carries: UniFFI writes lengths as `i32`, and Kotlin reads
+/// the buffer's length as an `Int`. Headers and the rest of the record fit in the margin.
+const LARGEST_BODY: usize = i32::MAX as usize - 1024 * 1024;
 
 #[uniffi::export]
 impl Session {
@@ -53,7 +63,8 @@ impl Session {
     }
 }
 
-/// A new call id, for `refreshkit_call_cancel` and `refreshkit_execute_encoded`.
+/// A new call id, for `refreshkit_call_cancel` and one `refreshkit_execute_start` or
+/// `refreshkit_execute_encoded`, which ends it.
 #[no_mangle]
 pub extern "C" fn refreshkit_call_begin() -> u64 {
     let id = NEXT_CALL.fetch_add(1, Ordering::Relaxed);
@@ -70,106 +81,92 @@ pub extern "C" fn refreshkit_call_cancel(call: u64) {
     }
 }
 
-/// `execute` for session `session_id` (`Session::encoded_calls_id`) with `request`
-/// holding `len` bytes of an `HttpRequest` in UniFFI's encoding. Blocks until the answer
-/// and ends call `call`. Returns a buffer for `refreshkit_encoded_free`: 4 bytes of
-/// length (native order, at most `i32::MAX`), then 0 and the `HttpResponse`, or 1 and
-/// the `SessionError`, each in UniFFI's encoding. Never unwinds.
-///
-/// # Safety
-/// `request` must point to `len` readable bytes that stay put for the call.
+/// A new queue for the answers of `refreshkit_execute_start`, one per consumer.
 #[no_mangle]
-pub unsafe extern "C" fn refreshkit_execute_encoded(
-    session_id: u64,
-    call: u64,
-    request: *const u8,
-    len: i32,
-) -> *mut u8 {
-    let bytes = match usize::try_from(len) {
-        Ok(len) if !request.is_null() => unsafe { std::slice::from_raw_parts(request, len) },
-        _ => &[],
-    };
-    let result = catch_unwind(|| {
-        let cancel = calls().get(&call).cloned();
-        let result = execute(session_id, bytes, cancel);
-        calls().remove(&call);
-        result
-    });
-    encoded(result.unwrap_or_else(|_| Err(panicked())))
+pub extern "C" fn refreshkit_completions_open() -> u64 {
+    NEXT_QUEUE.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Starts `execute` as `refreshkit_execute_encoded` does, without waiting: its answer, a
-/// buffer as that function returns, is queued for `refreshkit_completions_wait` under
-/// call id `call`. Never unwinds.
+/// `execute` for session `session_id` (`Session::encoded_calls_id`) with `request`
+/// holding `len` bytes of an `HttpRequest` in UniFFI's encoding. Blocks until the answer
+/// (within the request timeout) and ends call `call`. Returns the address of a buffer for
+/// `refreshkit_encoded_free`: 4 bytes of length (native order, at most `i32::MAX`), then 0
+/// and the `HttpResponse`, or 1 and the `SessionError`, each in UniFFI's encoding. Never
+/// unwinds.
 ///
 /// # Safety
 /// `request` must point to `len` readable bytes while this function runs.
 #[no_mangle]
-pub unsafe extern "C" fn refreshkit_execute_start(session_id: u64, call: u64, request: *const u8, len: i32) {
-    let bytes = match usize::try_from(len) {
-        Ok(len) if !request.is_null() => unsafe { std::slice::from_raw_parts(request, len) },
-        _ => &[],
-    };
+pub unsafe extern "C" fn refreshkit_execute_encoded(session_id: u64, call: u64, request: *const u8, len: i32) -> u64 {
+    let bytes = unsafe { request_bytes(request, len) };
+    let result = catch_unwind(|| {
+        let cancel = calls().get(&call).cloned();
+        execute(session_id, bytes, cancel)
+    });
+    calls().remove(&call);
+    encoded(result.unwrap_or_else(|_| Err(panicked())))
+}
+
+/// Starts `execute` as `refreshkit_execute_encoded` does, without waiting: its answer, a
+/// buffer as that function returns, goes to queue `queue` under call id `call`, always
+/// (an error too). Never unwinds.
+///
+/// # Safety
+/// `request` must point to `len` readable bytes while this function runs.
+#[no_mangle]
+pub unsafe extern "C" fn refreshkit_execute_start(queue: u64, session_id: u64, call: u64, request: *const u8, len: i32) {
+    let bytes = unsafe { request_bytes(request, len) };
     let started = catch_unwind(|| {
         let cancel = calls().get(&call).cloned();
         match prepare(session_id, bytes, cancel) {
             Ok((engine, request, cancel)) => {
                 spawn_call(engine.execute(request), async move { cancel.notified().await }, move |result| {
                     calls().remove(&call);
-                    complete(call, encoded(result));
+                    complete(queue, call, encoded(result));
                 })
             }
             Err(error) => {
                 calls().remove(&call);
-                complete(call, encoded(Err(error)));
+                complete(queue, call, encoded(Err(error)));
             }
         }
     });
     if started.is_err() {
         calls().remove(&call);
-        complete(call, encoded(Err(panicked())));
+        complete(queue, call, encoded(Err(panicked())));
     }
 }
 
-/// Waits until at least one started call has its answer, then writes up to `capacity`
-/// of them into `out` as pairs (call id, buffer for `refreshkit_encoded_free`) and
+/// Waits until queue `queue` holds at least one answer, then writes up to `capacity` of
+/// them into `out` as pairs (call id, buffer address for `refreshkit_encoded_free`) and
 /// returns how many. Waits without bound and without waking while nothing is done: the
 /// caller is a thread kept for this.
 ///
 /// # Safety
 /// `out` must point to `2 * capacity` writable `u64`s.
 #[no_mangle]
-pub unsafe extern "C" fn refreshkit_completions_wait(out: *mut u64, capacity: i32) -> i32 {
+pub unsafe extern "C" fn refreshkit_completions_wait(queue: u64, out: *mut u64, capacity: i32) -> i32 {
     let capacity = usize::try_from(capacity).unwrap_or(0);
     if out.is_null() || capacity == 0 {
         return 0;
     }
-    let (queue, ready) = &*DONE;
-    let mut done = queue.lock().unwrap_or_else(|p| p.into_inner());
-    while done.is_empty() {
-        done = ready.wait(done).unwrap_or_else(|p| p.into_inner());
-    }
-    let count = capacity.min(done.len());
-    let taken: Vec<Answer> = done.drain(..count).collect();
-    drop(done);
+    let (queues, ready) = &*QUEUES;
+    let mut all = queues.lock().unwrap_or_else(|p| p.into_inner());
+    let taken: Vec<Answer> = loop {
+        let answers = all.entry(queue).or_default();
+        if !answers.is_empty() {
+            let count = capacity.min(answers.len());
+            break answers.drain(..count).collect();
+        }
+        all = ready.wait(all).unwrap_or_else(|p| p.into_inner());
+    };
+    drop(all);
     let out = unsafe { std::slice::from_raw_parts_mut(out, 2 * taken.len()) };
     for (slot, (call, buffer)) in out.chunks_exact_mut(2).zip(&taken) {
         slot[0] = *call;
-        slot[1] = *buffer as u64;
+        slot[1] = *buffer;
     }
     taken.len() as i32
-}
-
-/// Queues the answer of `call`; wakes the completion thread only if it waits.
-fn complete(call: u64, buffer: *mut u8) {
-    let (queue, ready) = &*DONE;
-    let mut done = queue.lock().unwrap_or_else(|p| p.into_inner());
-    let was_empty = done.is_empty();
-    done.push((call, buffer as usize));
-    drop(done);
-    if was_empty {
-        ready.notify_one();
-    }
 }
 
 /// The state of session `session_id` as UniFFI encodes a `SessionState` (an `i32`), or 0
@@ -185,12 +182,13 @@ pub extern "C" fn refreshkit_session_state(session_id: u64) -> i32 {
     .unwrap_or(0)
 }
 
-/// Gives back a buffer from `refreshkit_execute_encoded`.
+/// Gives back a buffer from `refreshkit_execute_encoded` or a queue; 0 is ignored.
 ///
 /// # Safety
-/// `buffer` must come from `refreshkit_execute_encoded`, given back once.
+/// `buffer` must come from this library's answers, given back once.
 #[no_mangle]
-pub unsafe extern "C" fn refreshkit_encoded_free(buffer: *mut u8) {
+pub unsafe extern "C" fn refreshkit_encoded_free(buffer: u64) {
+    let buffer = buffer as usize as *mut u8;
     if buffer.is_null() {
         return;
     }
@@ -200,12 +198,37 @@ pub unsafe extern "C" fn refreshkit_encoded_free(buffer: *mut u8) {
     drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(buffer, total)) });
 }
 
+/// The request's bytes; none for a null pointer or a negative length.
+///
+/// # Safety
+/// As for the functions that take `request` and `len`.
+unsafe fn request_bytes<'a>(request: *const u8, len: i32) -> &'a [u8] {
+    match usize::try_from(len) {
+        Ok(len) if !request.is_null() => unsafe { std::slice::from_raw_parts(request, len) },
+        _ => &[],
+    }
+}
+
 fn calls() -> std::sync::MutexGuard<'static, HashMap<u64, Arc<Notify>>> {
     CALLS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn panicked() -> SessionError {
     SessionError::Internal { detail: "the library panicked".into() }
+}
+
+/// Queues the answer of `call` on `queue` and wakes the threads that wait, if it was empty.
+fn complete(queue: u64, call: u64, buffer: u64) {
+    let (queues, ready) = &*QUEUES;
+    let mut all = queues.lock().unwrap_or_else(|p| p.into_inner());
+    let answers = all.entry(queue).or_default();
+    let was_empty = answers.is_empty();
+    answers.push((call, buffer));
+    drop(all);
+    if was_empty {
+        // Each waiter looks at its own queue; there is one per copy of the Kotlin layer.
+        ready.notify_all();
+    }
 }
 
 fn execute(session_id: u64, bytes: &[u8], cancel: Option<Arc<Notify>>) -> Result<HttpResponse, SessionError> {
@@ -231,15 +254,19 @@ fn prepare(
     Ok((engine, request, cancel))
 }
 
-/// The answer's buffer; one too long for Kotlin's `Int` length becomes an error.
-fn encoded(result: Result<HttpResponse, SessionError>) -> *mut u8 {
-    let mut buf = encode(result);
-    if buf.len() - 4 > i32::MAX as usize {
-        buf = encode(Err(SessionError::ResponseTooLarge { limit_bytes: i32::MAX as u64 }));
-    }
+/// The answer's buffer, as an address. A body too large for it is `ResponseTooLarge`, and
+/// a panic while encoding is `Internal`: every call gets an answer.
+fn encoded(result: Result<HttpResponse, SessionError>) -> u64 {
+    let result = match result {
+        Ok(response) if response.body.len() > LARGEST_BODY => {
+            Err(SessionError::ResponseTooLarge { limit_bytes: LARGEST_BODY as u64 })
+        }
+        other => other,
+    };
+    let mut buf = catch_unwind(AssertUnwindSafe(|| encode(result))).unwrap_or_else(|_| encode(Err(panicked())));
     let len = (buf.len() - 4) as u32;
     buf[..4].copy_from_slice(&len.to_ne_bytes());
-    Box::into_raw(buf.into_boxed_slice()).cast::<u8>()
+    Box::into_raw(buf.into_boxed_slice()).cast::<u8>() as usize as u64
 }
 
 fn encode(result: Result<HttpResponse, SessionError>) -> Vec<u8> {
@@ -262,10 +289,11 @@ mod tests {
     use super::*;
 
     /// The answer as Kotlin reads it: its length, then the tag and the encoded result.
-    fn take(buffer: *mut u8) -> Result<HttpResponse, SessionError> {
+    fn take(address: u64) -> Result<HttpResponse, SessionError> {
+        let buffer = address as usize as *const u8;
         let len = u32::from_ne_bytes(unsafe { std::slice::from_raw_parts(buffer, 4) }.try_into().unwrap()) as usize;
         let mut bytes = unsafe { std::slice::from_raw_parts(buffer.add(4), len) }.to_vec();
-        unsafe { refreshkit_encoded_free(buffer) };
+        unsafe { refreshkit_encoded_free(address) };
         let tag = bytes.remove(0);
         let mut rest = bytes.as_slice();
         let result = if tag == 0 {
@@ -277,7 +305,7 @@ mod tests {
         result
     }
 
-    fn request_bytes(request: HttpRequest) -> Vec<u8> {
+    fn encoded_request(request: HttpRequest) -> Vec<u8> {
         let mut buf = Vec::new();
         <HttpRequest as uniffi::Lower<UniFfiTag>>::write(request, &mut buf);
         buf
@@ -294,13 +322,13 @@ mod tests {
         let Ok(back) = take(encoded(Ok(response))) else { panic!("an error came back") };
         assert_eq!((back.status, back.body), (200, body));
         assert!(matches!(take(encoded(Err(SessionError::Timeout))), Err(SessionError::Timeout)));
-        unsafe { refreshkit_encoded_free(std::ptr::null_mut()) };
+        unsafe { refreshkit_encoded_free(0) };
     }
 
     #[test]
     fn a_call_for_a_session_that_is_gone_is_cancelled_and_ends_its_call_id() {
         let call = refreshkit_call_begin();
-        let bytes = request_bytes(HttpRequest::get("/api/resource"));
+        let bytes = encoded_request(HttpRequest::get("/api/resource"));
         assert!(matches!(execute_bytes(u64::MAX, call, &bytes), Err(SessionError::Cancelled)));
         assert!(!calls().contains_key(&call), "the call id outlived its call");
         assert_eq!(refreshkit_session_state(u64::MAX), 0);
@@ -311,7 +339,7 @@ mod tests {
         let call = refreshkit_call_begin();
         let garbage = [1u8, 2, 3];
         assert!(matches!(execute_bytes(u64::MAX, call, &garbage), Err(SessionError::InvalidRequest { .. })));
-        let mut trailing = request_bytes(HttpRequest::get("/x"));
+        let mut trailing = encoded_request(HttpRequest::get("/x"));
         trailing.push(0);
         let call = refreshkit_call_begin();
         assert!(matches!(execute_bytes(u64::MAX, call, &trailing), Err(SessionError::InvalidRequest { .. })));
@@ -321,19 +349,23 @@ mod tests {
     }
 
     #[test]
-    fn a_started_call_is_answered_through_the_completion_queue() {
+    fn a_started_call_is_answered_on_its_own_queue_only() {
         let call = refreshkit_call_begin();
-        let bytes = request_bytes(HttpRequest::get("/api/resource"));
-        unsafe { refreshkit_execute_start(u64::MAX, call, bytes.as_ptr(), bytes.len() as i32) };
+        let bytes = encoded_request(HttpRequest::get("/api/resource"));
+        let (mine, other) = (refreshkit_completions_open(), refreshkit_completions_open());
+        unsafe { refreshkit_execute_start(mine, u64::MAX, call, bytes.as_ptr(), bytes.len() as i32) };
         let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut out = [0u64; 4];
-            let count = unsafe { refreshkit_completions_wait(out.as_mut_ptr(), 2) };
-            tx.send((count, out)).ok();
-        });
-        let (count, out) = rx.recv_timeout(std::time::Duration::from_secs(30)).expect("no answer came");
-        assert_eq!((count, out[0]), (1, call));
-        assert!(matches!(take(out[1] as *mut u8), Err(SessionError::Cancelled)));
+        for queue in [other, mine] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut out = [0u64; 4];
+                let count = unsafe { refreshkit_completions_wait(queue, out.as_mut_ptr(), 2) };
+                tx.send((queue, count, out)).ok();
+            });
+        }
+        let (queue, count, out) = rx.recv_timeout(std::time::Duration::from_secs(30)).expect("no answer came");
+        assert_eq!((queue, count, out[0]), (mine, 1, call), "the answer went to its own queue");
+        assert!(matches!(take(out[1]), Err(SessionError::Cancelled)));
         assert!(!calls().contains_key(&call), "the call id outlived its call");
     }
 }

@@ -13,7 +13,10 @@ import dev.refreshkit.SessionState
 import java.nio.ByteBuffer
 import java.util.concurrent.ConcurrentHashMap
 import kotlin.concurrent.thread
+import kotlin.coroutines.ContinuationInterceptor
 import kotlinx.coroutines.CancellableContinuation
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.suspendCancellableCoroutine
 
 /**
@@ -33,16 +36,18 @@ internal class EncodedCalls(session: Session) {
      */
     suspend fun execute(request: HttpRequest): HttpResponse {
         val bytes = encode(request)
+        val queue = Completions.queue // first: its thread is running before any call begins
         val address = suspendCancellableCoroutine { continuation ->
             val call = Lib.refreshkit_call_begin()
             Completions.expect(call, continuation)
+            // Runs at once if already cancelled: the core keeps the cancel and never sends.
             continuation.invokeOnCancellation { Lib.refreshkit_call_cancel(call) }
-            Completions.start(call) { Lib.refreshkit_execute_start(sessionId, call, bytes, bytes.size) }
+            Completions.start(call) { Lib.refreshkit_execute_start(queue, sessionId, call, bytes, bytes.size) }
         }
         return answer(address)
     }
 
-    /** `executeBlocking`: the calling thread waits. */
+    /** `executeBlocking`: the calling thread waits, within the request timeout. */
     fun executeBlocking(request: HttpRequest): HttpResponse {
         val bytes = encode(request)
         return answer(Lib.refreshkit_execute_encoded(sessionId, Lib.refreshkit_call_begin(), bytes, bytes.size))
@@ -82,30 +87,32 @@ private object Lib {
     @JvmStatic external fun refreshkit_call_begin(): Long
     @JvmStatic external fun refreshkit_call_cancel(call: Long)
     @JvmStatic external fun refreshkit_execute_encoded(sessionId: Long, call: Long, request: ByteArray, len: Int): Long
-    @JvmStatic external fun refreshkit_execute_start(sessionId: Long, call: Long, request: ByteArray, len: Int)
-    @JvmStatic external fun refreshkit_completions_wait(out: LongArray, capacity: Int): Int
+    @JvmStatic external fun refreshkit_completions_open(): Long
+    @JvmStatic external fun refreshkit_execute_start(queue: Long, sessionId: Long, call: Long, request: ByteArray, len: Int)
+    @JvmStatic external fun refreshkit_completions_wait(queue: Long, out: LongArray, capacity: Int): Int
     @JvmStatic external fun refreshkit_session_state(sessionId: Long): Int
     @JvmStatic external fun refreshkit_encoded_free(buffer: Long)
 }
 
 /**
- * The one thread that takes the core's answers to started calls
- * (`refreshkit_completions_wait`) and resumes their callers: under load one wake-up brings
- * many answers. Waits in the core without waking while no call runs. A daemon: it never
- * keeps the process alive.
+ * The one thread that takes the core's answers to this class loader's started calls (its
+ * own queue, `refreshkit_completions_wait`) and resumes their callers: under load one
+ * wake-up brings many answers. Waits in the core without waking while no call runs. A
+ * daemon: it never keeps the process alive.
  */
 private object Completions {
     private const val BATCH = 256
     private val waiting = ConcurrentHashMap<Long, CancellableContinuation<Long>>()
+    val queue: Long = Lib.refreshkit_completions_open()
 
     init {
         thread(isDaemon = true, name = "refreshkit-completions") {
             val answers = LongArray(2 * BATCH)
             while (true) {
-                val count = Lib.refreshkit_completions_wait(answers, BATCH)
-                for (i in 0 until count) {
-                    // Whatever one caller's resumption throws, the others still get theirs.
-                    runCatching { hand(answers[2 * i], answers[2 * i + 1]) }
+                // Nothing may end this loop: every caller's answer comes through it.
+                runCatching {
+                    val count = Lib.refreshkit_completions_wait(queue, answers, BATCH)
+                    for (i in 0 until count) runCatching { hand(answers[2 * i], answers[2 * i + 1]) }
                 }
             }
         }
@@ -126,13 +133,20 @@ private object Completions {
         }
     }
 
-    /** The answer's buffer goes to its caller, or back to the core if nobody takes it. */
+    /**
+     * The answer's buffer goes to its caller, or back to the core if nobody takes it. A
+     * caller whose dispatcher would run it right here (`Dispatchers.Unconfined`) is resumed
+     * on `Dispatchers.Default` instead: its code must not hold up everyone's answers.
+     */
     private fun hand(call: Long, address: Long) {
         val continuation = waiting.remove(call)
         if (continuation == null) {
             Lib.refreshkit_encoded_free(address)
             return
         }
-        continuation.resume(address) { _, buffer, _ -> Lib.refreshkit_encoded_free(buffer) }
+        val resume = Runnable { continuation.resume(address) { _, buffer, _ -> Lib.refreshkit_encoded_free(buffer) } }
+        val dispatcher = continuation.context[ContinuationInterceptor] as? CoroutineDispatcher
+        if (dispatcher != null && dispatcher.isDispatchNeeded(continuation.context)) resume.run()
+        else Dispatchers.Default.dispatch(continuation.context, resume)
     }
 }

@@ -47,8 +47,8 @@ import kotlinx.coroutines.future.future
  * ```
  *
  * [close] may come while calls are in flight (a ViewModel's `onCleared()`): each of them
- * ends with its answer or its error as if nothing had happened (the native session lives
- * until the last one ends), and calls made after it fail with `SessionException.Cancelled`.
+ * ends with its answer or its error as if nothing had happened (the core keeps what they
+ * need until the last one ends), and calls made after it fail with `SessionException.Cancelled`.
  */
 class ObservableSession @JvmOverloads constructor(
     config: SessionConfig,

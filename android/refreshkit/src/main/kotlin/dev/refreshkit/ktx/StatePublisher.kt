@@ -23,13 +23,21 @@ internal class StatePublisher(private val read: () -> SessionState) {
         // Most calls change nothing: they skip the lock, which 64 threads would queue on.
         if (read() == mutable.value) return
         synchronized(this) {
-            val now = read()
-            // Asked of the core once per new state, not after every call: each ask is a
-            // call across the bindings (the profile of issue 24 item 12 found two per execute).
-            if (now == mutable.value) return
-            // The answer first: whoever sees the new state sees its answer too.
-            needs.value = now.needsSignIn()
-            mutable.value = now
+            var now = read()
+            while (true) {
+                // Asked of the core once per new state, not after every call.
+                if (now != mutable.value) {
+                    // The answer first: whoever sees the new state sees its answer too.
+                    needs.value = now.needsSignIn()
+                    mutable.value = now
+                }
+                // A thread that skipped the lock above may have read a newer state before
+                // this one was set: read again until it holds still, so the flow never stays
+                // on an older state.
+                val again = read()
+                if (again == now) return
+                now = again
+            }
         }
     }
 }

@@ -256,6 +256,11 @@ private fun runBenchmarks(only: Set<String>) {
         println("## 3. From Kotlin on the JVM (JDK ${System.getProperty("java.version")}, OkHttp ${okhttp3.OkHttp.VERSION})\n")
         latencyAndThroughput(server)
         if (only == setOf("3")) return
+        println("\n## 9b. An idle ObservableSession's threads in the JVM\n")
+        println("Signed in, one `execute` done, then nothing to do: context switches of each of the")
+        println("library's threads in the JVM over that time (goal: 0), the Kotlin layer's completion")
+        println("thread among them.\n")
+        idleThreadRows(server)
         println("\n## 3b. From a fresh JVM to the first answer\n")
         println("A new JVM per sample (median of 5, the two clients alternating) sends one GET on loopback;")
         println("the session's store already holds the tokens, as at a returning user's launch. \"First call\"")

@@ -15,6 +15,7 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.job
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -106,15 +107,28 @@ class ObservableSessionExecuteTest {
     }
 
     @Test
-    fun `a call cancelled while the server holds its answer ends at once and the next call goes through`() =
-        withSession({ SessionConfig(baseUrl = it, requestTimeoutMs = 120_000uL) }) { server, session ->
+    fun `a call cancelled while the server holds its answer gives its place on the wire back at once`() =
+        withSession({ SessionConfig(baseUrl = it, requestTimeoutMs = 120_000uL, maxConcurrentRequests = 1u) }) { server, session ->
             val call = async(Dispatchers.IO) { session.execute(HttpRequest(url = "/held")) }
             waitUntil("the request to reach the server") { server.stat("held_waiting") == 1L }
             call.cancel()
-            // Far below the request timeout: only the cancel can end the call in time.
-            val outcome = withTimeout(30_000) { runCatching { call.await() } }
+            val outcome = runCatching { call.await() }
             assertTrue(outcome.exceptionOrNull() is CancellationException, "expected cancellation, got $outcome")
-            assertEquals(200, session.execute(HttpRequest(url = "/api/resource")).status.toInt())
+            // One place on the wire: the next call goes out only if the core dropped the held
+            // request. Far below the request timeout, so only the cancel can free it in time.
+            assertEquals(200, withTimeout(30_000) { session.execute(HttpRequest(url = "/api/resource")) }.status.toInt())
+        }
+
+    @Test
+    fun `a call made by a coroutine already cancelled is never sent`() =
+        withSession({ SessionConfig(baseUrl = it, requestTimeoutMs = 120_000uL, maxConcurrentRequests = 1u) }) { _, session ->
+            val call = async(Dispatchers.IO) {
+                coroutineContext.job.cancel()
+                session.execute(HttpRequest(url = "/held"))
+            }
+            assertTrue(runCatching { call.await() }.exceptionOrNull() is CancellationException)
+            // Had it been sent, /held would keep the one place on the wire for two minutes.
+            assertEquals(200, withTimeout(30_000) { session.execute(HttpRequest(url = "/api/resource")) }.status.toInt())
         }
 
     @Test
