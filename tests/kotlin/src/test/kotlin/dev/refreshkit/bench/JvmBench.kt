@@ -160,7 +160,7 @@ private fun peerRow(name: String, n: Int, burst: (expired: Boolean) -> BurstResu
 }
 
 /** Requests per second of 64 coroutines on Dispatchers.IO looping on [call] for the window. */
-private fun requestsPerSecond(call: suspend () -> Int, windowNanos: Long): Double = runBlocking {
+internal fun requestsPerSecond(call: suspend () -> Int, windowNanos: Long): Double = runBlocking {
     val count = AtomicLong()
     val started = System.nanoTime()
     val deadline = started + windowNanos

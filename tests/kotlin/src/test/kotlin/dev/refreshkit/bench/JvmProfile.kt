@@ -7,12 +7,7 @@ import dev.refreshkit.okhttp.addRefreshKit
 import dev.refreshkit.test.AuthServer
 import dev.refreshkit.test.FlakyStore
 import java.util.concurrent.TimeUnit
-import java.util.concurrent.atomic.AtomicLong
-import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.async
-import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.runBlocking
-import kotlinx.coroutines.withContext
 import okhttp3.ConnectionPool
 import okhttp3.Dispatcher
 import okhttp3.OkHttpClient
@@ -52,42 +47,15 @@ fun main(args: Array<String>) {
             repeat(seconds) {
                 for (name in names) {
                     System.gc()
-                    println("$name ${"%.0f".format(rate(calls.getValue(name)))} req/s")
+                    println("$name ${"%.0f".format(requestsPerSecond(calls.getValue(name), 1_000_000_000L))} req/s")
                 }
             }
             observable.close()
             return@use
         }
-        val call: suspend () -> Int = when (variant) {
-            "okhttp" -> { { okhttp.newCall(Request.Builder().url(url).header("Authorization", "Bearer ${login.accessToken}").build()).execute().use { it.body!!.bytes().size } } }
-            "interceptor" -> { { intercepted.newCall(Request.Builder().url(url).build()).execute().use { it.body!!.bytes().size } } }
-            "execute" -> { { session.execute(HttpRequest(url = "/api/resource")).body.size } }
-            "blocking" -> { { session.executeBlocking(HttpRequest(url = "/api/resource")).body.size } }
-            "observable" -> { { observable.execute(HttpRequest(url = "/api/resource")).body.size } }
-            else -> error("unknown variant $variant")
-        }
-        runBlocking {
-            withContext(Dispatchers.IO) {
-                repeat(seconds) {
-                    val count = AtomicLong()
-                    val started = System.nanoTime()
-                    val deadline = started + 1_000_000_000L
-                    (1..64).map { async { while (System.nanoTime() < deadline) { call(); count.incrementAndGet() } } }.awaitAll()
-                    println("$variant ${"%.0f".format(count.get() * 1e9 / (System.nanoTime() - started))} req/s")
-                }
-            }
-        }
+        val call = calls[variant] ?: error("unknown variant $variant")
+        repeat(seconds) { println("$variant ${"%.0f".format(requestsPerSecond(call, 1_000_000_000L))} req/s") }
         observable.close()
     }
     System.exit(0)
-}
-
-private fun rate(call: suspend () -> Int): Double = runBlocking {
-    withContext(Dispatchers.IO) {
-        val count = AtomicLong()
-        val started = System.nanoTime()
-        val deadline = started + 1_000_000_000L
-        (1..64).map { async { while (System.nanoTime() < deadline) { call(); count.incrementAndGet() } } }.awaitAll()
-        count.get() * 1e9 / (System.nanoTime() - started)
-    }
 }
