@@ -68,7 +68,7 @@ check_android() {
   # 1. Exported: everything Kotlin and Swift call.
   missing=$(comm -23 <(required_symbols | sort -u) <(llvm-nm -D --defined-only -j "$so" | sort -u))
   [ -z "$missing" ] || fail "not exported by $so: $missing"
-  echo "exported: all $(required_symbols | sort -u | wc -l) symbols the bindings, LeaseCheck and RefreshKitAndroid call (Java_dev_refreshkit_android_RefreshKitAndroid_nativeInit among them)"
+  echo "exported: all $(required_symbols | sort -u | wc -l) symbols the bindings, the direct calls (LeaseCheck, EncodedCalls) and RefreshKitAndroid use (Java_dev_refreshkit_android_RefreshKitAndroid_nativeInit among them)"
 
   # 2. NEEDED: only libraries Android gives every app.
   needed=$(sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' <<< "$dynamic" | sort)
