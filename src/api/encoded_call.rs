@@ -59,7 +59,7 @@ impl Session {
     /// into the library; apps have no use for it. Registered at the first ask; the
     /// session is forgotten when it is dropped, and a call naming it then is `Cancelled`.
     pub fn encoded_calls_id(&self) -> u64 {
-        self.lease_id().get_or_register(self.engine())
+        self.registry_id()
     }
 }
 

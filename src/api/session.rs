@@ -235,8 +235,10 @@ impl Session {
         runtime::run(fut, sockets)
     }
 
-    pub(crate) fn lease_id(&self) -> &LeaseId {
-        &self.lease_id
+    /// The id this session is known by in the lease registry (engine/lease.rs), registered
+    /// at the first ask: token leases and Kotlin's direct calls name the session by it.
+    pub(crate) fn registry_id(&self) -> u64 {
+        self.lease_id.get_or_register(&self.engine)
     }
 
     pub(crate) fn execute_task(

@@ -58,7 +58,7 @@ impl Session {
     /// `accessTokenBlocking`, with what `refreshkit_token_lease_is_current` needs to
     /// tell, cheaply, whether the token may still be sent.
     pub fn access_token_lease_blocking(&self) -> Result<TokenLease, SessionError> {
-        let session_id = self.lease_id().get_or_register(self.engine());
+        let session_id = self.registry_id();
         let current = block_on(self.current_tokens_task())?;
         Ok(self.lease(&current, session_id))
     }
@@ -66,7 +66,7 @@ impl Session {
     /// `accessTokenLeaseBlocking` for async callers (a coroutine that may be
     /// cancelled while a refresh is due).
     pub async fn access_token_lease(&self) -> Result<TokenLease, SessionError> {
-        let session_id = self.lease_id().get_or_register(self.engine());
+        let session_id = self.registry_id();
         let current = self.run(self.current_tokens_task()).await?;
         Ok(self.lease(&current, session_id))
     }

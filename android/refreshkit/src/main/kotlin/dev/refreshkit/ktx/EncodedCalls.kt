@@ -79,9 +79,8 @@ internal class EncodedCalls(session: Session) {
 /** The C functions, bound by JNA's direct mapping: integers and a byte array, no structures. */
 private object Lib {
     init {
-        // The same library the generated bindings load, honouring the same override. No
-        // fallback: a library without these functions is not the one the bindings match.
-        Native.register(Lib::class.java, System.getProperty("uniffi.component.refreshkit.libraryOverride") ?: "refreshkit")
+        // No fallback: a library without these functions is not the one the bindings match.
+        Native.register(Lib::class.java, libraryName())
     }
 
     @JvmStatic external fun refreshkit_call_begin(): Long

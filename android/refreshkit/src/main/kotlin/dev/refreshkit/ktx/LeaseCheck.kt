@@ -11,9 +11,7 @@ import dev.refreshkit.TokenLease
 internal object LeaseCheck {
     /** False if the library could not be bound (say, an older build): every request then asks the session. */
     private val available: Boolean = try {
-        // The same library the generated bindings load, honouring the same override.
-        val name = System.getProperty("uniffi.component.refreshkit.libraryOverride") ?: "refreshkit"
-        Native.register(LeaseCheck::class.java, name)
+        Native.register(LeaseCheck::class.java, libraryName())
         true
     } catch (e: Throwable) {
         false
@@ -25,3 +23,6 @@ internal object LeaseCheck {
     @JvmStatic
     private external fun refreshkit_token_lease_is_current(sessionId: Long, generation: Long): Byte
 }
+
+/** The library the generated bindings load, honouring the same override. */
+internal fun libraryName(): String = System.getProperty("uniffi.component.refreshkit.libraryOverride") ?: "refreshkit"

@@ -21,6 +21,7 @@ internal fun idleThreadRows(server: AuthServer) = runBlocking {
         session.signIn(server.login())
         check(session.execute(HttpRequest(url = "/api/resource")).status.toInt() == 200)
         val before = libraryThreads()
+        // The measured window itself: idle is what is measured, there is no event to wait for.
         Thread.sleep(IDLE_SECONDS * 1000)
         val after = libraryThreads()
         println("| thread | wake-ups in $IDLE_SECONDS s |")

@@ -40,6 +40,18 @@ fun recipeConfig(baseUrl: String) = SessionConfig(
     ),
 )
 
+/**
+ * [waitUntil] for a coroutine whose thread must stay free meanwhile (a `runBlocking` loop
+ * the awaited work resumes on).
+ */
+suspend fun awaitUntil(what: String, timeoutMs: Long = 10_000, done: () -> Boolean) {
+    val deadline = System.nanoTime() + timeoutMs * 1_000_000
+    while (!done()) {
+        check(System.nanoTime() < deadline) { "never happened within $timeoutMs ms: $what" }
+        kotlinx.coroutines.delay(5)
+    }
+}
+
 /** Waits (bounded) until [done] holds; fails the test when it never does. */
 fun waitUntil(what: String, timeoutMs: Long = 10_000, done: () -> Boolean) {
     val deadline = System.nanoTime() + timeoutMs * 1_000_000

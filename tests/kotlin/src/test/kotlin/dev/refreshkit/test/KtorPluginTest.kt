@@ -150,7 +150,7 @@ class KtorPluginTest {
                 server.fault("""{"kind": "delay", "ms": $REFRESH_MS}""")
                 coroutineScope {
                     val waiting = launch(start = CoroutineStart.UNDISPATCHED) { http.get("${server.baseUrl}/api/resource") }
-                    withTimeout(10_000) { while (server.stat("refresh_requests") != 1L) kotlinx.coroutines.delay(5) }
+                    awaitUntil("the refresh to reach the server") { server.stat("refresh_requests") == 1L }
                     val cancelledAt = System.nanoTime()
                     waiting.cancel()
                     withTimeout(2_000) { waiting.join() }

@@ -5,11 +5,9 @@ import dev.refreshkit.HttpRequest
 import dev.refreshkit.SessionConfig
 import dev.refreshkit.SessionException
 import dev.refreshkit.SessionState
-import dev.refreshkit.Tokens
 import dev.refreshkit.ktx.ObservableSession
 import dev.refreshkit.ktx.bodyText
 import dev.refreshkit.ktx.header
-import java.time.Instant
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -83,25 +81,10 @@ class ObservableSessionExecuteTest {
         }
 
     @Test
-    fun `a cancelled ObservableSession call that waits for a refresh is never sent`() = runBlocking {
+    fun `a cancelled ObservableSession call that waits for a refresh is never sent`(): Unit = runBlocking {
         AuthServer().use { server ->
             ObservableSession(SessionConfig(baseUrl = server.baseUrl), FlakyStore()).use { session ->
-                val login = server.login()
-                // Expired on the client's clock: every request waits for the refresh before it is sent.
-                session.signIn(Tokens(login.accessToken, login.refreshToken, Instant.now().minusSeconds(60)))
-                server.fault("""{"kind": "delay", "ms": 0, "gated": true}""")
-                val calls = (1..CALLS).map { async(Dispatchers.IO) { session.execute(HttpRequest(method = "POST", url = "/api/resource")) } }
-                waitUntil("all $CALLS calls to wait for the refresh") { session.metrics().waitingForRefresh == CALLS.toULong() }
-                calls.forEach { it.cancel() }
-                for (call in calls) {
-                    val outcome = runCatching { call.await() }
-                    assertTrue(outcome.exceptionOrNull() is CancellationException, "expected cancellation, got ${outcome.map { it.status }}")
-                }
-                waitUntil("the cancelled calls to stop waiting in the core") { session.metrics().waitingForRefresh == 0uL }
-                server.release()
-                assertEquals(200, session.execute(HttpRequest(url = "/api/resource")).status.toInt())
-                assertEquals(1L, server.stat("refreshes"), "the refresh went on for the others")
-                assertEquals(1L, server.stat("served") + server.stat("rejected"), "cancelled requests reached the server")
+                cancelledCallsWaitingForARefreshAreNeverSent(server, CALLS, session::signIn, session::execute, session::metrics)
             }
         }
     }
